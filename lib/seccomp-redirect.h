@@ -1,0 +1,269 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * libseccomp-redirect: the public interface of the seccomp-redirectd library.
+ *
+ * One header, one prefix (srd_ / Srd). Every function returns a negative
+ * errno on failure (documented per function) and never logs above debug;
+ * logging is the caller's business. Objects follow one shape:
+ * srd_foo_new(..., SrdFoo **ret), srd_foo_free(SrdFoo *) accepting NULL and
+ * returning NULL.
+ *
+ * Modules behind it:
+ *   policy    JSON policy files -> SrdPolicy, with file:line:col diagnostics
+ *   match     SrdPolicy + one syscall -> SrdVerdict (first matching rule)
+ *   syscalls  which arguments of which syscall are paths
+ *   agent     the OCI listenerPath handoff (SCM_RIGHTS + ContainerProcessState)
+ *   listener  the seccomp notification fd: receive, read paths, answer
+ */
+
+#include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define SRD_ARGS 6
+#define SRD_MAX_PATHS 2
+/* Longest path (without the NUL) read from a task or produced by a template. */
+#define SRD_PATH_MAX (PATH_MAX - 1)
+
+/* ------------------------------------------------------------------------ */
+/* Diagnostics: what a policy author reads.                                 */
+
+typedef struct SrdDiag {
+        char *file;     /* as given to the loader */
+        unsigned line;  /* 1-based; 0 = not tied to a position */
+        unsigned column; /* 1-based, in bytes */
+        char *where;    /* JSON path of the offending key, e.g. "rules[2].action"; may be NULL */
+        char *message;  /* e.g. "unknown action \"redirct\" (did you mean \"redirect\"?)" */
+} SrdDiag;
+
+typedef struct SrdDiagList {
+        SrdDiag *items;
+        size_t n;
+} SrdDiagList;
+
+void srd_diag_list_clear(SrdDiagList *l);
+/* "file:line:col: where: message" (parts that are absent are left out); malloc'd. */
+char *srd_diag_format(const SrdDiag *d);
+
+/* ------------------------------------------------------------------------ */
+/* Actions and policies.                                                    */
+
+typedef enum SrdAction {
+        SRD_ACTION_CONTINUE,
+        SRD_ACTION_ERRNO,
+        SRD_ACTION_KILL,
+        SRD_ACTION_REDIRECT,
+        _SRD_ACTION_MAX,
+        _SRD_ACTION_INVALID = -EINVAL,
+} SrdAction;
+
+const char *srd_action_to_string(SrdAction a);
+SrdAction srd_action_from_string(const char *s);
+
+/* errno names <-> numbers ("EPERM" <-> 1); -EINVAL when unknown. */
+int srd_errno_from_string(const char *s);
+const char *srd_errno_to_string(int error);
+
+typedef struct SrdPolicy SrdPolicy;
+
+/*
+ * Parse and validate one policy. Every problem found is appended to diag
+ * (which may be NULL); the first one decides the return value.
+ * Returns 0, -EINVAL (invalid policy: see diag), -ENOMEM, or the errno of
+ * opening/reading the file. A policy is immutable once loaded, apart from
+ * its hit counters.
+ */
+int srd_policy_load_file(const char *path, SrdPolicy **ret, SrdDiagList *diag);
+int srd_policy_load_buffer(const char *buf, size_t len, const char *filename, SrdPolicy **ret,
+                           SrdDiagList *diag);
+
+/* Reference counted: a reload swaps policies while containers still use the old ones. */
+SrdPolicy *srd_policy_ref(SrdPolicy *p);
+SrdPolicy *srd_policy_unref(SrdPolicy *p);
+
+const char *srd_policy_name(const SrdPolicy *p);
+const char *srd_policy_file(const SrdPolicy *p);
+size_t srd_policy_n_rules(const SrdPolicy *p);
+/* NULL when rule is out of range; rule names default to "rules[N]". */
+const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule);
+/* What to do with a redirect verdict on a listener that cannot redirect. */
+void srd_policy_redirect_fallback(const SrdPolicy *p, SrdAction *ret_action, int *ret_error);
+/* Per-rule hit counters, for `seccomp-redirectctl status`. rule == -1 counts the default action. */
+void srd_policy_count_hit(SrdPolicy *p, int rule);
+uint64_t srd_policy_hits(const SrdPolicy *p, int rule);
+
+/* Native syscall numbers named by the policy's rules (what a filter must notify on). */
+int srd_policy_syscalls(const SrdPolicy *p, int **ret_nrs, size_t *ret_n);
+
+/* ------------------------------------------------------------------------ */
+/* Matching.                                                                */
+
+typedef struct SrdSyscall {
+        int nr;                         /* native syscall number */
+        uint64_t args[SRD_ARGS];
+        /* Path arguments, absolute and lexically normalized, in the order of
+         * srd_syscall_info(nr)->paths; NULL when the syscall has fewer paths
+         * or the path could not be read (then path conditions do not match). */
+        const char *paths[SRD_MAX_PATHS];
+} SrdSyscall;
+
+typedef struct SrdVerdict {
+        SrdAction action;
+        int rule;       /* index of the deciding rule, -1 = defaultAction */
+        int error;      /* positive errno for SRD_ACTION_ERRNO */
+        bool log;       /* the rule asked for every hit to be logged */
+
+        /* SRD_ACTION_REDIRECT only. */
+        unsigned path_mask;                     /* bit i: paths[i] is replaced by to[i] */
+        char to[SRD_MAX_PATHS][SRD_PATH_MAX + 1];
+        uint32_t args_mask;                     /* bit i: args[i] is replaced by args[i] below */
+        uint64_t args[SRD_ARGS];                /* (old & ~mask) | (value & mask), per "set" */
+} SrdVerdict;
+
+/*
+ * Decide one syscall: rules in file order, first match wins, no match takes
+ * defaultAction. Never fails for a loaded policy, except -ENAMETOOLONG /
+ * -EINVAL when a templated redirect target renders invalid (too long,
+ * relative, "..") — the caller applies redirectFallback then.
+ */
+int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVerdict *ret);
+
+/* ------------------------------------------------------------------------ */
+/* The syscall path table.                                                  */
+
+typedef struct SrdPathArg {
+        int8_t arg;       /* index of the pointer argument */
+        int8_t dirfd_arg; /* index of the dirfd argument, -1: relative to cwd */
+        int8_t flags_arg; /* index of an AT_* flags argument (AT_EMPTY_PATH), -1: none */
+} SrdPathArg;
+
+typedef struct SrdSyscallInfo {
+        const char *name;
+        int nr;
+        unsigned n_paths;
+        SrdPathArg paths[SRD_MAX_PATHS];
+} SrdSyscallInfo;
+
+/* NULL for a syscall without path arguments (or unknown). */
+const SrdSyscallInfo *srd_syscall_info(int nr);
+/* Native number for a name via libseccomp; -EINVAL when unknown. */
+int srd_syscall_resolve(const char *name);
+/* Name of a native syscall number (static storage or NULL). */
+const char *srd_syscall_name(int nr);
+
+/* Lexical normalization: "/a/./b//c/../d" -> "/a/b/d". path must be absolute.
+ * Returns 0, -EINVAL (relative), -ENAMETOOLONG (> size-1). */
+int srd_path_normalize(const char *path, char *ret, size_t size);
+/* Join base (absolute) and rel, then normalize. rel absolute: base ignored. */
+int srd_path_join(const char *base, const char *rel, char *ret, size_t size);
+/* fnmatch(3)-style glob with *, ?, [...]; '*' does not cross '/', "**" does. */
+bool srd_glob_match(const char *pattern, const char *path);
+
+/* ------------------------------------------------------------------------ */
+/* The agent protocol (OCI listenerPath).                                   */
+
+typedef struct SrdHandoff {
+        char *oci_version;
+        pid_t pid;              /* the container process (runtime's pid namespace) */
+        char *metadata;         /* listenerMetadata, NULL when absent */
+        char *container_id;     /* state.id */
+        char *status;           /* state.status */
+        char *bundle;           /* state.bundle */
+        char *policy_annotation; /* state.annotations["seccomp-redirect.policy"] */
+        char **fd_names;        /* fds[], NULL terminated */
+        size_t n_fd_names;
+        int *fds;               /* received fds, owned */
+        size_t n_fds;
+} SrdHandoff;
+
+#define SRD_HANDOFF_MAX_SIZE (4U * 1024U * 1024U)
+#define SRD_HANDOFF_MAX_FDS 16
+
+SrdHandoff *srd_handoff_free(SrdHandoff *h);
+/* Parse the JSON payload (untrusted). -EINVAL with a message in *ret_error (malloc'd). */
+int srd_handoff_parse(const char *buf, size_t len, SrdHandoff **ret, char **ret_error);
+/* The policy the handoff asks for: metadata "policy=NAME" (metadata may hold
+ * several comma- or space-separated key=value pairs), else the annotation;
+ * NULL when neither names one. */
+const char *srd_handoff_policy(const SrdHandoff *h);
+/* The seccomp listener fd of the handoff: the fd named "seccompFd". -ENOENT / -EINVAL. */
+int srd_handoff_listener_fd(const SrdHandoff *h);
+
+/* Incremental, non-blocking reader of one connection: call on every EPOLLIN. */
+typedef struct SrdHandoffReader SrdHandoffReader;
+int srd_handoff_reader_new(int fd, SrdHandoffReader **ret);
+SrdHandoffReader *srd_handoff_reader_free(SrdHandoffReader *r);
+/* 0: need more (EAGAIN), 1: complete (EOF seen, *ret set), <0: protocol
+ * error (-EMSGSIZE too large, -EBADMSG truncated control data/ no JSON,
+ * -EINVAL bad JSON, ...) with a message in *ret_error. */
+int srd_handoff_reader_feed(SrdHandoffReader *r, SrdHandoff **ret, char **ret_error);
+
+/* ------------------------------------------------------------------------ */
+/* The seccomp listener.                                                    */
+
+typedef struct SrdListener SrdListener;
+
+typedef enum SrdRedirectSupport {
+        SRD_REDIRECT_UNSUPPORTED_KERNEL, /* kernel without the series */
+        SRD_REDIRECT_UNSUPPORTED_FILTER, /* series present, filter lacks FLAG_REDIRECT */
+        SRD_REDIRECT_SUPPORTED,
+        _SRD_REDIRECT_SUPPORT_MAX,
+        _SRD_REDIRECT_SUPPORT_INVALID = -EINVAL,
+} SrdRedirectSupport;
+
+const char *srd_redirect_support_to_string(SrdRedirectSupport s);
+
+/*
+ * Take ownership of fd (closed on failure too). Checks that it is a seccomp
+ * listener (-ENOTTY / -EBADF otherwise), makes it non-blocking, sets
+ * SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP where the kernel has it and probes
+ * redirect support.
+ */
+int srd_listener_new(int fd, SrdListener **ret);
+SrdListener *srd_listener_free(SrdListener *l);
+int srd_listener_fd(const SrdListener *l);
+SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l);
+
+/* What happened to one notification, for logs and counters. */
+typedef enum SrdOutcome {
+        SRD_OUTCOME_NONE,       /* nothing pending (EAGAIN) */
+        SRD_OUTCOME_ANSWERED,   /* the verdict (or its fallback) was sent */
+        SRD_OUTCOME_TASK_GONE,  /* the task died or was interrupted meanwhile */
+        _SRD_OUTCOME_MAX,
+        _SRD_OUTCOME_INVALID = -EINVAL,
+} SrdOutcome;
+
+typedef struct SrdEvent {
+        SrdOutcome outcome;
+        pid_t pid;
+        int nr;
+        char path[SRD_MAX_PATHS][SRD_PATH_MAX + 1]; /* "" when none / unreadable */
+        int path_error[SRD_MAX_PATHS];              /* negative errno reading it, 0 ok */
+        SrdVerdict verdict;     /* what the policy said */
+        SrdAction applied;      /* what was done (differs on fallback) */
+        int applied_error;      /* positive errno sent, when applied == ERRNO */
+        const char *fallback_reason; /* static string when a fallback applied, else NULL */
+} SrdEvent;
+
+/*
+ * Receive one notification, read its path arguments from the task (bounded,
+ * NUL-checked, relative ones resolved against dirfd/cwd, normalized), decide
+ * with policy, check the id is still valid, and answer. Returns 0 with
+ * ret->outcome set; a negative errno only for failures of the listener
+ * itself (then the caller drops it). Hostile or dying tasks never make it
+ * fail.
+ */
+int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdEvent *ret);
+
+#ifdef __cplusplus
+}
+#endif
