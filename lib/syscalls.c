@@ -1,0 +1,278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Which arguments of which syscall are paths.
+ *
+ * The table is indexed by the native syscall number, so srd_syscall_info() is
+ * one bounds check and one load: the matcher and the listener ask for every
+ * notification. Numbers come from <sys/syscall.h> of the build target (the
+ * native architecture); each entry is guarded with #ifdef so that an
+ * architecture without, say, open(2) simply has no entry for it.
+ *
+ * Per path argument the table records the pointer argument, the dirfd a
+ * relative path is resolved against (-1: the task's cwd) and the argument
+ * holding AT_* flags when the syscall accepts AT_EMPTY_PATH for that path
+ * (then an empty path names the dirfd itself). Flags arguments that never
+ * carry AT_EMPTY_PATH (unlinkat's AT_REMOVEDIR, renameat2's RENAME_*) are
+ * left out on purpose: they do not change what the path refers to.
+ */
+
+#include <pthread.h>
+#include <seccomp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+
+#include "macro.h"
+#include "seccomp-redirect.h"
+
+/* Newer than some C libraries' headers, but the number is fixed ABI. */
+#if defined(__x86_64__) && !defined(__ILP32__) && !defined(SYS_fchmodat2)
+#define SYS_fchmodat2 452
+#endif
+
+/* One path argument: pointer arg, dirfd arg (-1 = cwd), AT_* flags arg (-1 = none). */
+#define P(a, d, f) { .arg = (a), .dirfd_arg = (d), .flags_arg = (f) }
+#define ONE(n, p0) [SYS_##n] = { .name = #n, .nr = SYS_##n, .n_paths = 1, .paths = { p0 } }
+#define TWO(n, p0, p1) [SYS_##n] = { .name = #n, .nr = SYS_##n, .n_paths = 2, .paths = { p0, p1 } }
+
+static const SrdSyscallInfo syscall_table[] = {
+        /* open */
+#ifdef SYS_open
+        ONE(open, P(0, -1, -1)),
+#endif
+#ifdef SYS_creat
+        ONE(creat, P(0, -1, -1)),
+#endif
+#ifdef SYS_openat
+        ONE(openat, P(1, 0, -1)),
+#endif
+#ifdef SYS_openat2
+        ONE(openat2, P(1, 0, -1)), /* RESOLVE_* live in struct open_how, not in an arg */
+#endif
+        /* stat */
+#ifdef SYS_stat
+        ONE(stat, P(0, -1, -1)),
+#endif
+#ifdef SYS_lstat
+        ONE(lstat, P(0, -1, -1)),
+#endif
+#ifdef SYS_newfstatat
+        ONE(newfstatat, P(1, 0, 3)),
+#endif
+#ifdef SYS_fstatat64
+        ONE(fstatat64, P(1, 0, 3)),
+#endif
+#ifdef SYS_statx
+        ONE(statx, P(1, 0, 2)),
+#endif
+#ifdef SYS_statfs
+        ONE(statfs, P(0, -1, -1)),
+#endif
+        /* access */
+#ifdef SYS_access
+        ONE(access, P(0, -1, -1)),
+#endif
+#ifdef SYS_faccessat
+        ONE(faccessat, P(1, 0, -1)), /* the syscall has no flags argument; libc emulates them */
+#endif
+#ifdef SYS_faccessat2
+        ONE(faccessat2, P(1, 0, 3)),
+#endif
+        /* exec */
+#ifdef SYS_execve
+        ONE(execve, P(0, -1, -1)),
+#endif
+#ifdef SYS_execveat
+        ONE(execveat, P(1, 0, 4)),
+#endif
+        /* readlink */
+#ifdef SYS_readlink
+        ONE(readlink, P(0, -1, -1)),
+#endif
+#ifdef SYS_readlinkat
+        ONE(readlinkat, P(1, 0, -1)),
+#endif
+        /* mkdir, mknod */
+#ifdef SYS_mkdir
+        ONE(mkdir, P(0, -1, -1)),
+#endif
+#ifdef SYS_mkdirat
+        ONE(mkdirat, P(1, 0, -1)),
+#endif
+#ifdef SYS_mknod
+        ONE(mknod, P(0, -1, -1)),
+#endif
+#ifdef SYS_mknodat
+        ONE(mknodat, P(1, 0, -1)),
+#endif
+        /* unlink */
+#ifdef SYS_unlink
+        ONE(unlink, P(0, -1, -1)),
+#endif
+#ifdef SYS_unlinkat
+        ONE(unlinkat, P(1, 0, -1)),
+#endif
+#ifdef SYS_rmdir
+        ONE(rmdir, P(0, -1, -1)),
+#endif
+        /* rename: old and new path */
+#ifdef SYS_rename
+        TWO(rename, P(0, -1, -1), P(1, -1, -1)),
+#endif
+#ifdef SYS_renameat
+        TWO(renameat, P(1, 0, -1), P(3, 2, -1)),
+#endif
+#ifdef SYS_renameat2
+        TWO(renameat2, P(1, 0, -1), P(3, 2, -1)),
+#endif
+        /* link: AT_EMPTY_PATH applies to the old path only */
+#ifdef SYS_link
+        TWO(link, P(0, -1, -1), P(1, -1, -1)),
+#endif
+#ifdef SYS_linkat
+        TWO(linkat, P(1, 0, 4), P(3, 2, -1)),
+#endif
+        /* symlink: the target is the link's content, not a path looked up now */
+#ifdef SYS_symlink
+        ONE(symlink, P(1, -1, -1)),
+#endif
+#ifdef SYS_symlinkat
+        ONE(symlinkat, P(2, 1, -1)),
+#endif
+        /* chmod */
+#ifdef SYS_chmod
+        ONE(chmod, P(0, -1, -1)),
+#endif
+#ifdef SYS_fchmodat
+        ONE(fchmodat, P(1, 0, -1)),
+#endif
+#ifdef SYS_fchmodat2
+        ONE(fchmodat2, P(1, 0, 3)),
+#endif
+        /* chown */
+#ifdef SYS_chown
+        ONE(chown, P(0, -1, -1)),
+#endif
+#ifdef SYS_lchown
+        ONE(lchown, P(0, -1, -1)),
+#endif
+#ifdef SYS_fchownat
+        ONE(fchownat, P(1, 0, 4)),
+#endif
+        /* truncate */
+#ifdef SYS_truncate
+        ONE(truncate, P(0, -1, -1)),
+#endif
+        /* directories */
+#ifdef SYS_chdir
+        ONE(chdir, P(0, -1, -1)),
+#endif
+#ifdef SYS_chroot
+        ONE(chroot, P(0, -1, -1)),
+#endif
+        /* times; utimensat also accepts a NULL path (then it acts on dirfd):
+         * the listener reports that as an unreadable path */
+#ifdef SYS_utimensat
+        ONE(utimensat, P(1, 0, 3)),
+#endif
+#ifdef SYS_utimes
+        ONE(utimes, P(0, -1, -1)),
+#endif
+#ifdef SYS_utime
+        ONE(utime, P(0, -1, -1)),
+#endif
+#ifdef SYS_futimesat
+        ONE(futimesat, P(1, 0, -1)),
+#endif
+        /* extended attributes */
+#ifdef SYS_getxattr
+        ONE(getxattr, P(0, -1, -1)),
+#endif
+#ifdef SYS_lgetxattr
+        ONE(lgetxattr, P(0, -1, -1)),
+#endif
+#ifdef SYS_setxattr
+        ONE(setxattr, P(0, -1, -1)),
+#endif
+#ifdef SYS_lsetxattr
+        ONE(lsetxattr, P(0, -1, -1)),
+#endif
+#ifdef SYS_listxattr
+        ONE(listxattr, P(0, -1, -1)),
+#endif
+#ifdef SYS_llistxattr
+        ONE(llistxattr, P(0, -1, -1)),
+#endif
+#ifdef SYS_removexattr
+        ONE(removexattr, P(0, -1, -1)),
+#endif
+#ifdef SYS_lremovexattr
+        ONE(lremovexattr, P(0, -1, -1)),
+#endif
+        /* file handles */
+#ifdef SYS_name_to_handle_at
+        ONE(name_to_handle_at, P(1, 0, 4)),
+#endif
+};
+
+_public_ const SrdSyscallInfo *srd_syscall_info(int nr) {
+        if (nr < 0 || (size_t) nr >= ELEMENTSOF(syscall_table))
+                return NULL;
+        if (!syscall_table[nr].name)
+                return NULL;
+        return &syscall_table[nr];
+}
+
+/* Only when libseccomp does not know a name the table has (older libseccomp
+ * than kernel headers, e.g. fchmodat2): a rule may still name it. */
+static int table_resolve(const char *name) {
+        for (size_t i = 0; i < ELEMENTSOF(syscall_table); i++)
+                if (syscall_table[i].name && streq(syscall_table[i].name, name))
+                        return syscall_table[i].nr;
+        return -EINVAL;
+}
+
+_public_ int srd_syscall_resolve(const char *name) {
+        int nr;
+
+        if (!name || !*name)
+                return -EINVAL;
+
+        nr = seccomp_syscall_resolve_name(name);
+        /* __NR_SCMP_ERROR, and the negative pseudo numbers libseccomp uses
+         * for syscalls that do not exist on the native architecture. */
+        if (nr < 0)
+                return table_resolve(name);
+        return nr;
+}
+
+/*
+ * Names for numbers: libseccomp hands out malloc'd strings, the API promises
+ * static storage, so every native number up to NAMES_MAX is resolved once
+ * and kept for the life of the process.
+ */
+#define NAMES_MAX 1024
+static const char *syscall_names[NAMES_MAX];
+static pthread_once_t syscall_names_once = PTHREAD_ONCE_INIT;
+
+static void syscall_names_init(void) {
+        for (int nr = 0; nr < NAMES_MAX; nr++) {
+                const SrdSyscallInfo *info = srd_syscall_info(nr);
+
+                if (info) {
+                        syscall_names[nr] = info->name;
+                        continue;
+                }
+                /* On allocation failure the name stays NULL, which callers
+                 * already handle as "unknown". */
+                syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+        }
+}
+
+_public_ const char *srd_syscall_name(int nr) {
+        if (nr < 0 || nr >= NAMES_MAX)
+                return NULL;
+        (void) pthread_once(&syscall_names_once, syscall_names_init);
+        return syscall_names[nr];
+}
