@@ -1,0 +1,1278 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The policy loader: JSON bytes -> SrdPolicy. json-c builds the values, the
+ * json-pos scanner says where each came from. Validation keeps going after an
+ * error (up to SRD_DIAG_MAX) so an author sees every problem in one run.
+ */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <json-c/json.h>
+#include <seccomp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diag-internal.h"
+#include "json-pos.h"
+#include "macro.h"
+#include "policy-internal.h"
+#include "seccomp-redirect.h"
+
+#define NAME_MAX_LEN 64
+#define ERRNO_MAX 4095
+
+typedef struct Loader {
+        const char *file;
+        const char *buf;
+        size_t len;
+        SrdDiagList *diag;
+        const SrdJsonPos *pos;
+        SrdPolicy *policy;
+        unsigned n_errors;
+        int error; /* -ENOMEM once an allocation failed */
+        char **syscall_names; /* did-you-mean candidates, loaded on first use */
+        size_t n_syscall_names;
+} Loader;
+
+/* One JSON value under validation: its json-c object, scanner node and path. */
+typedef struct Val {
+        json_object *o;
+        uint32_t node;
+        char *where; /* owned; NULL for the root */
+} Val;
+
+static void val_done(Val *v) {
+        free(v->where);
+        v->where = NULL;
+}
+
+static const char *const root_keys[] = { "version",         "name",          "description", "defaultAction",
+                                         "defaultErrno",    "redirectFallback", "rules" };
+static const char *const rule_keys[] = { "name", "description", "names", "path", "args",
+                                         "action", "errno",     "to",    "set",  "log" };
+static const char *const path_keys[] = { "exact", "prefix", "glob" };
+static const char *const arg_keys[] = { "index", "op", "value", "valueTwo" };
+static const char *const set_keys[] = { "index", "value", "mask" };
+static const char *const fallback_keys[] = { "action", "errno" };
+
+static const char *const cmp_names[_SRD_CMP_MAX] = {
+        [SRD_CMP_NE] = "SCMP_CMP_NE",       [SRD_CMP_LT] = "SCMP_CMP_LT", [SRD_CMP_LE] = "SCMP_CMP_LE",
+        [SRD_CMP_EQ] = "SCMP_CMP_EQ",       [SRD_CMP_GE] = "SCMP_CMP_GE", [SRD_CMP_GT] = "SCMP_CMP_GT",
+        [SRD_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
+};
+
+static void fail_at(Loader *L, unsigned line, unsigned column, const char *where, const char *format, ...)
+        _printf_(5, 6);
+static void fail_at(Loader *L, unsigned line, unsigned column, const char *where, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        L->n_errors++;
+        va_start(ap, format);
+        r = srd_diag_appendv(L->diag, L->file, line, column, where, format, ap);
+        va_end(ap);
+        if (r < 0)
+                L->error = r;
+}
+
+/* An error about a value: points at the value itself. */
+#define fail(L, v, ...)                                                                               \
+        do {                                                                                          \
+                const SrdJsonNode *n_ = srd_json_pos_node((L)->pos, (v)->node);                       \
+                fail_at((L), n_ ? n_->line : 0, n_ ? n_->column : 0, (v)->where, __VA_ARGS__);        \
+        } while (0)
+
+/* An error about a key (unknown, misplaced): points at the key. */
+#define fail_key(L, v, ...)                                                                           \
+        do {                                                                                          \
+                const SrdJsonNode *n_ = srd_json_pos_node((L)->pos, (v)->node);                       \
+                fail_at((L), n_ ? n_->key_line : 0, n_ ? n_->key_column : 0, (v)->where, __VA_ARGS__); \
+        } while (0)
+
+static const char *type_name(json_object *o) {
+        switch (json_object_get_type(o)) {
+        case json_type_null:
+                return "null";
+        case json_type_boolean:
+                return "a boolean";
+        case json_type_double:
+        case json_type_int:
+                return "a number";
+        case json_type_string:
+                return "a string";
+        case json_type_array:
+                return "an array";
+        case json_type_object:
+                return "an object";
+        }
+        return "something else";
+}
+
+/* A quoted copy of a string value for messages; never NULL (OOM is recorded). */
+static char *quoted(Loader *L, const char *s) {
+        char *q = srd_quote(s, strlen(s), 64);
+
+        if (!q) {
+                L->error = -ENOMEM;
+                return strdup("");
+        }
+        return q;
+}
+
+/* " (did you mean "x"?)" or "" */
+static char *did_you_mean(const char *suggestion) {
+        char *s = NULL;
+
+        if (!suggestion)
+                return strdup("");
+        if (asprintf(&s, " (did you mean \"%s\"?)", suggestion) < 0)
+                return NULL;
+        return s;
+}
+
+static bool member(Loader *L, const Val *obj, const char *key, Val *ret) {
+        json_object *o;
+
+        if (!json_object_object_get_ex(obj->o, key, &o))
+                return false;
+        *ret = (Val) {
+                .o = o,
+                .node = srd_json_pos_member(L->pos, obj->node, key),
+                .where = srd_json_path_member(obj->where, key, strlen(key)),
+        };
+        if (!ret->where)
+                L->error = -ENOMEM;
+        return true;
+}
+
+static void element(Loader *L, const Val *arr, size_t i, Val *ret) {
+        *ret = (Val) {
+                .o = json_object_array_get_idx(arr->o, i),
+                .node = srd_json_pos_element(L->pos, arr->node, i),
+                .where = srd_json_path_element(arr->where, i),
+        };
+        if (!ret->where)
+                L->error = -ENOMEM;
+}
+
+static bool expect_type(Loader *L, const Val *v, json_type t, const char *what) {
+        if (json_object_is_type(v->o, t))
+                return true;
+        fail(L, v, "expected %s, got %s", what, type_name(v->o));
+        return false;
+}
+
+/* Every key of obj must be in allowed; the others get a did-you-mean. */
+static void check_keys(Loader *L, const Val *obj, const char *const *allowed, size_t n) {
+        json_object_object_foreach(obj->o, key, value) {
+                _cleanup_free_ char *q = NULL, *hint = NULL, *list = NULL;
+                bool ok = false;
+                Val k = {};
+
+                (void) value;
+                for (size_t i = 0; i < n && !ok; i++)
+                        ok = streq(key, allowed[i]);
+                if (ok)
+                        continue;
+
+                (void) member(L, obj, key, &k);
+                q = quoted(L, key);
+                const char *s = srd_suggest(key, allowed, n);
+                if (s)
+                        hint = did_you_mean(s);
+                else {
+                        /* No close match: list what is allowed here. */
+                        size_t m = 0;
+
+                        for (size_t i = 0; i < n; i++)
+                                m += strlen(allowed[i]) + 2;
+                        list = malloc(m + 1);
+                        if (list) {
+                                list[0] = '\0';
+                                for (size_t i = 0; i < n; i++) {
+                                        if (i > 0)
+                                                strcat(list, ", ");
+                                        strcat(list, allowed[i]);
+                                }
+                                if (asprintf(&hint, " (allowed here: %s)", list) < 0)
+                                        hint = NULL;
+                        }
+                }
+                if (!hint)
+                        L->error = -ENOMEM;
+                fail_key(L, &k, "unknown key %s%s", q, hint ? hint : "");
+                val_done(&k);
+        }
+}
+
+/* A key that must be present: reported at the object's opening brace. */
+static bool require(Loader *L, const Val *obj, const char *key, Val *ret) {
+        if (member(L, obj, key, ret))
+                return true;
+        fail(L, obj, "missing required key \"%s\"", key);
+        return false;
+}
+
+/*
+ * Unsigned 64-bit integers. json-c clamps out-of-range numbers silently, so
+ * the check runs on the number's text as the scanner saw it.
+ */
+static bool get_u64(Loader *L, const Val *v, uint64_t *ret) {
+        const SrdJsonNode *n = srd_json_pos_node(L->pos, v->node);
+        char text[32], *end;
+        size_t len;
+        unsigned long long x;
+
+        if (!json_object_is_type(v->o, json_type_int) && !json_object_is_type(v->o, json_type_double)) {
+                fail(L, v, "expected a non-negative integer, got %s", type_name(v->o));
+                return false;
+        }
+        if (!n || n->end <= n->start)
+                return false;
+        len = n->end - n->start;
+        if (L->buf[n->start] == '-') {
+                fail(L, v, "expected a non-negative integer, got %.*s", (int) MIN(len, (size_t) 24),
+                     L->buf + n->start);
+                return false;
+        }
+        if (memchr(L->buf + n->start, '.', len) || memchr(L->buf + n->start, 'e', len) ||
+            memchr(L->buf + n->start, 'E', len)) {
+                fail(L, v, "expected an integer, got %.*s", (int) MIN(len, (size_t) 24), L->buf + n->start);
+                return false;
+        }
+        if (len >= sizeof text) {
+                fail(L, v, "number out of range (at most %" PRIu64 ")", UINT64_MAX);
+                return false;
+        }
+        memcpy(text, L->buf + n->start, len);
+        text[len] = '\0';
+        errno = 0;
+        x = strtoull(text, &end, 10);
+        if (errno == ERANGE || *end != '\0') {
+                fail(L, v, "number %s out of range (at most %" PRIu64 ")", text, UINT64_MAX);
+                return false;
+        }
+        *ret = x;
+        return true;
+}
+
+static bool get_arg_index(Loader *L, const Val *v, unsigned *ret) {
+        uint64_t x;
+
+        if (!get_u64(L, v, &x))
+                return false;
+        if (x >= SRD_ARGS) {
+                fail(L, v, "argument index %" PRIu64 " out of range (0..%d)", x, SRD_ARGS - 1);
+                return false;
+        }
+        *ret = (unsigned) x;
+        return true;
+}
+
+static bool get_string(Loader *L, const Val *v, const char *what, const char **ret) {
+        if (!expect_type(L, v, json_type_string, what))
+                return false;
+        *ret = json_object_get_string(v->o);
+        return true;
+}
+
+/* [A-Za-z0-9._-]{1,64}: safe in logs, journal fields and status output. */
+static bool identifier_ok(const char *s) {
+        size_t n = strlen(s);
+
+        if (n == 0 || n > NAME_MAX_LEN)
+                return false;
+        return strspn(s, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+static bool get_identifier(Loader *L, const Val *v, const char *what, const char **ret) {
+        const char *s;
+
+        if (!get_string(L, v, "a string", &s))
+                return false;
+        if (!identifier_ok(s)) {
+                _cleanup_free_ char *q = quoted(L, s);
+
+                fail(L, v, "invalid %s %s: use 1 to %d characters out of A-Z a-z 0-9 . _ -", what, q,
+                     NAME_MAX_LEN);
+                return false;
+        }
+        *ret = s;
+        return true;
+}
+
+static bool get_errno(Loader *L, const Val *v, int *ret) {
+        if (json_object_is_type(v->o, json_type_string)) {
+                const char *s = json_object_get_string(v->o);
+                int e = srd_errno_from_string(s);
+
+                if (e < 0) {
+                        _cleanup_free_ char *q = quoted(L, s), *hint = did_you_mean(srd_errno_suggest(s));
+
+                        fail(L, v, "unknown errno %s%s", q, hint ? hint : "");
+                        return false;
+                }
+                *ret = e;
+                return true;
+        }
+        if (json_object_is_type(v->o, json_type_int) || json_object_is_type(v->o, json_type_double)) {
+                uint64_t x;
+
+                if (!get_u64(L, v, &x))
+                        return false;
+                if (x < 1 || x > ERRNO_MAX) {
+                        fail(L, v, "errno %" PRIu64 " out of range (1..%d)", x, ERRNO_MAX);
+                        return false;
+                }
+                *ret = (int) x;
+                return true;
+        }
+        fail(L, v, "expected an errno name such as \"EPERM\" or a number, got %s", type_name(v->o));
+        return false;
+}
+
+static bool get_action(Loader *L, const Val *v, SrdAction *ret) {
+        const char *s;
+        SrdAction a;
+
+        if (!get_string(L, v, "an action (continue, errno, kill or redirect)", &s))
+                return false;
+        a = srd_action_from_string(s);
+        if (a < 0) {
+                _cleanup_free_ char *q = quoted(L, s), *hint = NULL;
+                const char *sug = srd_action_suggest(s);
+
+                if (sug)
+                        hint = did_you_mean(sug);
+                else
+                        hint = strdup(" (expected continue, errno, kill or redirect)");
+                fail(L, v, "unknown action %s%s", q, hint ? hint : "");
+                return false;
+        }
+        *ret = a;
+        return true;
+}
+
+/* defaultAction and redirectFallback.action: anything but redirect. */
+static bool get_plain_action(Loader *L, const Val *v, const char *role, SrdAction *ret) {
+        SrdAction a;
+
+        if (!get_action(L, v, &a))
+                return false;
+        if (a == SRD_ACTION_REDIRECT) {
+                fail(L, v, "\"redirect\" cannot be %s (use continue, errno or kill)", role);
+                return false;
+        }
+        *ret = a;
+        return true;
+}
+
+/* "errno" next to an action: required for action errno, refused otherwise. */
+static void action_errno(Loader *L, const Val *obj, const char *key, bool have_action, SrdAction action,
+                         const char *action_key, int default_error, int *ret) {
+        Val e = {};
+
+        if (member(L, obj, key, &e)) {
+                if (have_action && action != SRD_ACTION_ERRNO)
+                        fail_key(L, &e, "\"%s\" only applies when \"%s\" is \"errno\"", key, action_key);
+                else
+                        (void) get_errno(L, &e, ret);
+        } else if (have_action && action == SRD_ACTION_ERRNO) {
+                if (default_error > 0)
+                        *ret = default_error;
+                else
+                        fail(L, obj, "missing required key \"%s\" (\"%s\" is \"errno\")", key, action_key);
+        }
+        val_done(&e);
+}
+
+static int load_syscall_names(Loader *L) {
+        /* Native syscall numbers stay below 1024 on every architecture libseccomp knows. */
+        L->syscall_names = calloc(1024, sizeof(char *));
+        if (!L->syscall_names)
+                return -ENOMEM;
+        for (int nr = 0; nr < 1024; nr++) {
+                char *s = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+
+                if (s)
+                        L->syscall_names[L->n_syscall_names++] = s;
+        }
+        return 0;
+}
+
+static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
+        Val names = {};
+        size_t n;
+
+        if (!require(L, rule, "names", &names))
+                return;
+        if (!expect_type(L, &names, json_type_array, "a non-empty array of syscall names"))
+                goto out;
+        n = json_object_array_length(names.o);
+        if (n == 0) {
+                fail(L, &names, "expected a non-empty array of syscall names");
+                goto out;
+        }
+        r->syscalls = calloc(n, sizeof(int));
+        if (!r->syscalls) {
+                L->error = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(val_done) Val v = {};
+                const char *s;
+                int nr;
+
+                element(L, &names, i, &v);
+                if (!get_string(L, &v, "a syscall name", &s))
+                        continue;
+                nr = seccomp_syscall_resolve_name(s);
+                if (nr == __NR_SCMP_ERROR) {
+                        _cleanup_free_ char *q = quoted(L, s), *hint = NULL;
+
+                        if (!L->syscall_names && !srd_diag_full(L->diag) && load_syscall_names(L) < 0)
+                                L->error = -ENOMEM;
+                        if (!srd_diag_full(L->diag))
+                                hint = did_you_mean(srd_suggest(s, (const char *const *) L->syscall_names,
+                                                                L->n_syscall_names));
+                        fail(L, &v, "unknown syscall %s%s", q, hint ? hint : "");
+                        continue;
+                }
+                /* Known to libseccomp but not on this architecture (e.g. "open" on arm64): a portable
+                 * policy names it anyway, and it simply never happens here. */
+                if (nr < 0)
+                        continue;
+                for (size_t j = 0; j < r->n_syscalls; j++)
+                        if (r->syscalls[j] == nr) {
+                                _cleanup_free_ char *q = quoted(L, s);
+
+                                fail(L, &v, "syscall %s is listed twice", q);
+                                nr = -1;
+                                break;
+                        }
+                if (nr >= 0)
+                        r->syscalls[r->n_syscalls++] = nr;
+        }
+out:
+        val_done(&names);
+}
+
+static bool path_absolute(Loader *L, const Val *v, const char *s, const char *what) {
+        if (s[0] == '/')
+                return true;
+        _cleanup_free_ char *q = quoted(L, s);
+        fail(L, v, "%s %s is not an absolute path", what, q);
+        return false;
+}
+
+static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
+        static const SrdPathKind kinds[] = { SRD_PATH_EXACT, SRD_PATH_PREFIX, SRD_PATH_GLOB };
+        char buf[SRD_PATH_MAX + 1];
+        Val path = {}, v = {};
+        const char *s, *key = NULL;
+        int k;
+
+        if (!member(L, rule, "path", &path))
+                return;
+        if (!expect_type(L, &path, json_type_object, "an object with one of \"exact\", \"prefix\", \"glob\""))
+                goto out;
+        check_keys(L, &path, path_keys, ELEMENTSOF(path_keys));
+        for (size_t i = 0; i < ELEMENTSOF(path_keys); i++) {
+                Val t = {};
+
+                if (!member(L, &path, path_keys[i], &t))
+                        continue;
+                if (key) {
+                        fail_key(L, &t, "\"%s\" and \"%s\" both given: use exactly one of \"exact\", "
+                                        "\"prefix\", \"glob\"", key, path_keys[i]);
+                        val_done(&t);
+                        continue;
+                }
+                key = path_keys[i];
+                r->path_kind = kinds[i];
+                v = t;
+        }
+        if (!key) {
+                fail(L, &path, "expected exactly one of \"exact\", \"prefix\", \"glob\"");
+                goto out;
+        }
+        if (!get_string(L, &v, "a path", &s) || !path_absolute(L, &v, s, "path"))
+                goto out;
+        if (strlen(s) > SRD_PATH_MAX) {
+                fail(L, &v, "path longer than %d bytes", SRD_PATH_MAX);
+                goto out;
+        }
+
+        switch (r->path_kind) {
+        case SRD_PATH_EXACT:
+                k = srd_path_normalize(s, buf, sizeof buf);
+                if (k < 0) {
+                        fail(L, &v, "cannot normalize path: %s", strerror(-k));
+                        goto out;
+                }
+                s = buf;
+                break;
+        case SRD_PATH_PREFIX: {
+                /* Paths are normalized before matching, so a prefix that is not would never match. */
+                size_t n;
+
+                k = srd_path_normalize(s, buf, sizeof buf - 1);
+                if (k < 0) {
+                        fail(L, &v, "cannot normalize prefix: %s", strerror(-k));
+                        goto out;
+                }
+                n = strlen(buf);
+                if (s[strlen(s) - 1] == '/' && n > 1) {
+                        buf[n] = '/';
+                        buf[n + 1] = '\0';
+                }
+                if (!streq(buf, s)) {
+                        _cleanup_free_ char *q = quoted(L, s), *q2 = quoted(L, buf);
+
+                        fail(L, &v, "prefix %s is not normalized and would never match (did you mean %s?)", q, q2);
+                        goto out;
+                }
+                break;
+        }
+        default: {
+                /* A '[' without its ']' would silently match nothing. */
+                for (const char *p = s; *p; p++) {
+                        if (*p != '[')
+                                continue;
+                        const char *q = p + 1;
+
+                        if (*q == '!' || *q == '^')
+                                q++;
+                        if (*q == ']')
+                                q++;
+                        q = strchr(q, ']');
+                        if (!q) {
+                                fail(L, &v, "unterminated '[' in glob at offset %zu", (size_t) (p - s));
+                                goto out;
+                        }
+                        p = q;
+                }
+        }
+        }
+
+        r->path = strdup(s);
+        if (!r->path)
+                L->error = -ENOMEM;
+out:
+        val_done(&v);
+        val_done(&path);
+}
+
+static void parse_args(Loader *L, const Val *rule, SrdRule *r) {
+        Val args = {};
+        size_t n;
+
+        if (!member(L, rule, "args", &args))
+                return;
+        if (!expect_type(L, &args, json_type_array, "an array of argument conditions"))
+                goto out;
+        n = json_object_array_length(args.o);
+        r->args = calloc(MAX(n, (size_t) 1), sizeof(SrdArgCond));
+        if (!r->args) {
+                L->error = -ENOMEM;
+                goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(val_done) Val a = {}, index = {}, op = {}, value = {}, two = {};
+                SrdArgCond c = { .op = _SRD_CMP_INVALID };
+                bool ok = true, have_two;
+                const char *s;
+
+                element(L, &args, i, &a);
+                if (!expect_type(L, &a, json_type_object, "an object with \"index\", \"op\", \"value\""))
+                        continue;
+                check_keys(L, &a, arg_keys, ELEMENTSOF(arg_keys));
+                if (!require(L, &a, "index", &index) || !get_arg_index(L, &index, &c.index))
+                        ok = false;
+                if (!require(L, &a, "op", &op))
+                        ok = false;
+                else if (get_string(L, &op, "a comparator such as \"SCMP_CMP_EQ\"", &s)) {
+                        for (int j = SRD_CMP_NE; j < _SRD_CMP_MAX; j++)
+                                if (streq(cmp_names[j], s))
+                                        c.op = (SrdCmp) j;
+                        if (c.op < 0) {
+                                _cleanup_free_ char *q = quoted(L, s), *hint = did_you_mean(srd_suggest(
+                                                                               s, cmp_names + 1, _SRD_CMP_MAX - 1));
+
+                                fail(L, &op, "unknown comparator %s%s", q, hint ? hint : "");
+                                ok = false;
+                        }
+                } else
+                        ok = false;
+                if (!require(L, &a, "value", &value) || !get_u64(L, &value, &c.value))
+                        ok = false;
+                have_two = member(L, &a, "valueTwo", &two);
+                if (have_two && !get_u64(L, &two, &c.value_two))
+                        ok = false;
+                if (!ok)
+                        continue;
+                if (c.op != SRD_CMP_MASKED_EQ && c.value_two != 0)
+                        fail_key(L, &two, "\"valueTwo\" only applies to SCMP_CMP_MASKED_EQ");
+                else if (c.op == SRD_CMP_MASKED_EQ && (c.value_two & ~c.value) != 0)
+                        fail(L, &two, "can never match: valueTwo has bits outside the mask in \"value\"");
+                else
+                        r->args[r->n_args++] = c;
+        }
+out:
+        val_done(&args);
+}
+
+/* Syscalls of the rule that have no path argument: a path condition or "to" cannot apply to them. */
+static void check_path_syscalls(Loader *L, const Val *rule, const SrdRule *r, const char *why) {
+        Val names = {};
+
+        if (!member(L, rule, "names", &names))
+                return;
+        for (size_t i = 0; i < r->n_syscalls; i++) {
+                const SrdSyscallInfo *info = srd_syscall_info(r->syscalls[i]);
+                _cleanup_(val_done) Val v = {};
+                const char *name;
+
+                if (info && info->n_paths > 0)
+                        continue;
+                name = srd_syscall_name(r->syscalls[i]);
+                /* Point at the entry that named it. */
+                for (size_t j = 0; j < json_object_array_length(names.o); j++) {
+                        json_object *e = json_object_array_get_idx(names.o, j);
+
+                        if (json_object_is_type(e, json_type_string) && name &&
+                            streq(json_object_get_string(e), name)) {
+                                element(L, &names, j, &v);
+                                break;
+                        }
+                }
+                if (!v.where)
+                        element(L, &names, 0, &v);
+                fail(L, &v, "syscall \"%s\" has no path argument, %s", name ? name : "?", why);
+        }
+        val_done(&names);
+}
+
+static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
+        char probe[SRD_PATH_MAX * 2 + 16], buf[SRD_PATH_MAX + 1];
+        size_t n = 0;
+        bool placeholders = false;
+        const char *s;
+        int k;
+
+        if (!get_string(L, to, "a path or a template with {path} or {suffix}", &s))
+                return;
+
+        /* Render with stand-ins, so the literal parts can be checked now. */
+        for (const char *p = s; *p; p++) {
+                const char *stand_in = NULL;
+
+                if (*p == '{') {
+                        const char *end = strchr(p, '}');
+                        size_t len = end ? (size_t) (end - p - 1) : 0;
+
+                        if (end && len == 4 && strncmp(p + 1, "path", 4) == 0) {
+                                if (r->path_kind == SRD_PATH_NONE) {
+                                        fail(L, to, "{path} needs a \"path\" condition on the rule");
+                                        return;
+                                }
+                                stand_in = "/p";
+                        } else if (end && len == 6 && strncmp(p + 1, "suffix", 6) == 0) {
+                                if (r->path_kind != SRD_PATH_PREFIX) {
+                                        fail(L, to, "{suffix} needs a \"prefix\" path condition on the rule");
+                                        return;
+                                }
+                                stand_in = "s";
+                        } else if (end) {
+                                _cleanup_free_ char *q = srd_quote(p, len + 2, 32);
+
+                                fail(L, to, "unknown placeholder %s in redirect target (use {path} or {suffix})",
+                                     q ? q : "");
+                                return;
+                        } else {
+                                fail(L, to, "unmatched '{' in redirect target");
+                                return;
+                        }
+                        placeholders = true;
+                        p = end;
+                } else if (*p == '}') {
+                        fail(L, to, "unmatched '}' in redirect target");
+                        return;
+                }
+                if (n + (stand_in ? strlen(stand_in) : 1) >= sizeof probe) {
+                        fail(L, to, "redirect target longer than %d bytes", SRD_PATH_MAX);
+                        return;
+                }
+                if (stand_in)
+                        n = stpcpy(probe + n, stand_in) - probe;
+                else
+                        probe[n++] = *p;
+        }
+        probe[n] = '\0';
+
+        if (probe[0] != '/') {
+                _cleanup_free_ char *q = quoted(L, s);
+
+                fail(L, to, "redirect target %s is not an absolute path", q);
+                return;
+        }
+        for (const char *p = probe; (p = strstr(p, "..")); p += 2)
+                if ((p == probe || p[-1] == '/') && (p[2] == '/' || p[2] == '\0')) {
+                        fail(L, to, "redirect target must not contain \"..\"");
+                        return;
+                }
+        if (n > SRD_PATH_MAX) {
+                fail(L, to, "redirect target longer than %d bytes", SRD_PATH_MAX);
+                return;
+        }
+
+        if (!placeholders) {
+                k = srd_path_normalize(s, buf, sizeof buf);
+                if (k >= 0)
+                        k = srd_redirect_target_validate(buf);
+                if (k < 0) {
+                        _cleanup_free_ char *q = quoted(L, s);
+
+                        fail(L, to, "invalid redirect target %s: %s", q, strerror(-k));
+                        return;
+                }
+                s = buf;
+        }
+        r->to_is_static = !placeholders;
+        r->to = strdup(s);
+        if (!r->to)
+                L->error = -ENOMEM;
+}
+
+static void parse_set(Loader *L, const Val *set, SrdRule *r) {
+        size_t n;
+
+        if (!expect_type(L, set, json_type_array, "an array of argument rewrites"))
+                return;
+        n = json_object_array_length(set->o);
+        r->set = calloc(MAX(n, (size_t) 1), sizeof(SrdArgSet));
+        if (!r->set) {
+                L->error = -ENOMEM;
+                return;
+        }
+        for (size_t i = 0; i < n; i++) {
+                _cleanup_(val_done) Val e = {}, index = {}, value = {}, mask = {};
+                SrdArgSet a = { .mask = UINT64_MAX };
+                bool ok = true;
+
+                element(L, set, i, &e);
+                if (!expect_type(L, &e, json_type_object, "an object with \"index\", \"value\" and \"mask\""))
+                        continue;
+                check_keys(L, &e, set_keys, ELEMENTSOF(set_keys));
+                if (!require(L, &e, "index", &index) || !get_arg_index(L, &index, &a.index))
+                        ok = false;
+                if (!require(L, &e, "value", &value) || !get_u64(L, &value, &a.value))
+                        ok = false;
+                if (member(L, &e, "mask", &mask) && !get_u64(L, &mask, &a.mask))
+                        ok = false;
+                if (!ok)
+                        continue;
+
+                for (size_t j = 0; j < r->n_set; j++)
+                        if (r->set[j].index == a.index) {
+                                fail(L, &index, "argument %u is already rewritten by set[%zu]", a.index, j);
+                                ok = false;
+                        }
+                /* Paths are rewritten with "to"; a scalar write over a pointer would corrupt it. */
+                for (size_t j = 0; ok && j < r->n_syscalls; j++) {
+                        const SrdSyscallInfo *info = srd_syscall_info(r->syscalls[j]);
+
+                        for (unsigned k = 0; ok && info && k < info->n_paths && k < SRD_MAX_PATHS; k++)
+                                if (info->paths[k].arg >= 0 && (unsigned) info->paths[k].arg == a.index) {
+                                        fail(L, &index, "argument %u of \"%s\" is a path: rewrite paths with \"to\"",
+                                             a.index, info->name ? info->name : "?");
+                                        ok = false;
+                                }
+                }
+                if (ok)
+                        r->set[r->n_set++] = a;
+        }
+}
+
+static void parse_rule(Loader *L, const Val *rule, size_t i, SrdRule *r) {
+        _cleanup_(val_done) Val name = {}, desc = {}, action = {}, to = {}, set = {}, log = {};
+        const SrdJsonNode *node = srd_json_pos_node(L->pos, rule->node);
+        bool have_action = false;
+        const char *s;
+
+        r->action = _SRD_ACTION_INVALID;
+        if (node) {
+                r->line = node->line;
+                r->column = node->column;
+        }
+        if (!expect_type(L, rule, json_type_object, "a rule object"))
+                goto default_name;
+        check_keys(L, rule, rule_keys, ELEMENTSOF(rule_keys));
+
+        if (member(L, rule, "name", &name) && get_identifier(L, &name, "rule name", &s)) {
+                r->name = strdup(s);
+                if (!r->name)
+                        L->error = -ENOMEM;
+        }
+        if (member(L, rule, "description", &desc))
+                (void) expect_type(L, &desc, json_type_string, "a string");
+
+        parse_names(L, rule, r);
+        parse_path(L, rule, r);
+        parse_args(L, rule, r);
+        if (r->path_kind != SRD_PATH_NONE)
+                check_path_syscalls(L, rule, r, "so the path condition never matches it");
+
+        if (require(L, rule, "action", &action))
+                have_action = get_action(L, &action, &r->action);
+        action_errno(L, rule, "errno", have_action, r->action, "action", 0, &r->error);
+
+        if (member(L, rule, "to", &to)) {
+                if (have_action && r->action != SRD_ACTION_REDIRECT)
+                        fail_key(L, &to, "\"to\" only applies when \"action\" is \"redirect\"");
+                else if (have_action) {
+                        parse_to(L, rule, r, &to);
+                        if (r->path_kind == SRD_PATH_NONE)
+                                check_path_syscalls(L, rule, r, "so \"to\" has nothing to rewrite");
+                }
+        }
+        if (member(L, rule, "set", &set)) {
+                if (have_action && r->action != SRD_ACTION_REDIRECT)
+                        fail_key(L, &set, "\"set\" only applies when \"action\" is \"redirect\"");
+                else if (have_action)
+                        parse_set(L, &set, r);
+        }
+        if (have_action && r->action == SRD_ACTION_REDIRECT && !to.o && !set.o)
+                fail(L, &action, "a redirect needs \"to\" (a new path) and/or \"set\" (argument rewrites)");
+
+        if (member(L, rule, "log", &log) && expect_type(L, &log, json_type_boolean, "true or false"))
+                r->log = json_object_get_boolean(log.o);
+
+default_name:
+        if (!r->name && asprintf(&r->name, "rules[%zu]", i) < 0) {
+                r->name = NULL;
+                L->error = -ENOMEM;
+        }
+}
+
+typedef struct NameRef {
+        const char *name;
+        size_t rule;
+} NameRef;
+
+static int name_ref_cmp(const void *a, const void *b) {
+        const NameRef *x = a, *y = b;
+        int c = strcmp(x->name, y->name);
+
+        if (c != 0)
+                return c;
+        return x->rule < y->rule ? -1 : x->rule > y->rule;
+}
+
+/* Rule names are unique: sort instead of comparing all pairs (10,000 rules load in milliseconds). */
+static void check_rule_names(Loader *L, const Val *rules) {
+        SrdPolicy *p = L->policy;
+        _cleanup_free_ NameRef *refs = calloc(MAX(p->n_rules, (size_t) 1), sizeof(NameRef));
+
+        if (!refs) {
+                L->error = -ENOMEM;
+                return;
+        }
+        for (size_t i = 0; i < p->n_rules; i++)
+                refs[i] = (NameRef) { p->rules[i].name ? p->rules[i].name : "", i };
+        qsort(refs, p->n_rules, sizeof(NameRef), name_ref_cmp);
+        for (size_t i = 1; i < p->n_rules; i++) {
+                _cleanup_(val_done) Val rule = {}, name = {};
+                const SrdRule *first;
+
+                if (!streq(refs[i].name, refs[i - 1].name) || refs[i].name[0] == '\0')
+                        continue;
+                /* Find the first rule of this run of equal names. */
+                size_t j = i - 1;
+                while (j > 0 && streq(refs[j - 1].name, refs[i].name))
+                        j--;
+                first = &p->rules[refs[j].rule];
+                element(L, rules, refs[i].rule, &rule);
+                if (!member(L, &rule, "name", &name))
+                        continue;
+                fail(L, &name, "duplicate rule name \"%s\" (already used by rules[%zu] at %u:%u)", refs[i].name,
+                     refs[j].rule, first->line, first->column);
+        }
+}
+
+static void parse_root(Loader *L, const Val *root) {
+        _cleanup_(val_done) Val version = {}, name = {}, desc = {}, def = {}, fallback = {}, rules = {};
+        SrdPolicy *p = L->policy;
+        bool have_default = false;
+        const char *s;
+        uint64_t v;
+
+        if (!json_object_is_type(root->o, json_type_object)) {
+                fail(L, root, "expected a JSON object (one policy per file), got %s", type_name(root->o));
+                return;
+        }
+
+        /* Another version may mean other keys: report only the version then. */
+        if (require(L, root, "version", &version) && get_u64(L, &version, &v) && v != 1) {
+                fail(L, &version, "unsupported version %" PRIu64 " (this loader reads version 1)", v);
+                return;
+        }
+        check_keys(L, root, root_keys, ELEMENTSOF(root_keys));
+
+        if (require(L, root, "name", &name) && get_identifier(L, &name, "policy name", &s)) {
+                p->name = strdup(s);
+                if (!p->name)
+                        L->error = -ENOMEM;
+        }
+        if (member(L, root, "description", &desc))
+                (void) expect_type(L, &desc, json_type_string, "a string");
+
+        if (require(L, root, "defaultAction", &def))
+                have_default = get_plain_action(L, &def, "the default action", &p->default_action);
+        action_errno(L, root, "defaultErrno", have_default, p->default_action, "defaultAction", 0,
+                     &p->default_error);
+
+        p->fallback_action = SRD_ACTION_ERRNO;
+        p->fallback_error = EPERM;
+        if (member(L, root, "redirectFallback", &fallback) &&
+            expect_type(L, &fallback, json_type_object, "an object with \"action\" and \"errno\"")) {
+                _cleanup_(val_done) Val a = {};
+                bool have = false;
+
+                check_keys(L, &fallback, fallback_keys, ELEMENTSOF(fallback_keys));
+                if (require(L, &fallback, "action", &a))
+                        have = get_plain_action(L, &a, "the fallback of a redirect", &p->fallback_action);
+                action_errno(L, &fallback, "errno", have, p->fallback_action, "action", EPERM,
+                             &p->fallback_error);
+        }
+
+        if (!require(L, root, "rules", &rules) || !expect_type(L, &rules, json_type_array, "an array of rules"))
+                return;
+        p->n_rules = json_object_array_length(rules.o);
+        p->rules = calloc(MAX(p->n_rules, (size_t) 1), sizeof(SrdRule));
+        if (!p->rules) {
+                p->n_rules = 0;
+                L->error = -ENOMEM;
+                return;
+        }
+        for (size_t i = 0; i < p->n_rules && L->error == 0; i++) {
+                _cleanup_(val_done) Val rule = {};
+
+                element(L, &rules, i, &rule);
+                parse_rule(L, &rule, i, &p->rules[i]);
+        }
+        if (L->error == 0)
+                check_rule_names(L, &rules);
+}
+
+static void rule_done(SrdRule *r) {
+        free(r->name);
+        free(r->syscalls);
+        free(r->path);
+        free(r->args);
+        free(r->to);
+        free(r->set);
+}
+
+static SrdPolicy *policy_free(SrdPolicy *p) {
+        if (!p)
+                return NULL;
+        srd_matcher_free(p->matcher);
+        for (size_t i = 0; i < p->n_rules; i++)
+                rule_done(&p->rules[i]);
+        free(p->rules);
+        free(p->hits);
+        free(p->name);
+        free(p->file);
+        free(p);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, policy_free);
+
+static int diag_cmp(const void *a, const void *b) {
+        const SrdDiag *x = a, *y = b;
+
+        if (x->line != y->line)
+                return x->line < y->line ? -1 : 1;
+        return x->column < y->column ? -1 : x->column > y->column;
+}
+
+/* Show this load's diagnostics in file order, as a compiler would (the "too many" note stays last). */
+static void sort_diags(SrdDiagList *l, size_t first) {
+        size_t n;
+
+        if (!l || l->n <= first)
+                return;
+        n = l->n - first;
+        if (l->n > SRD_DIAG_MAX)
+                n--;
+        qsort(l->items + first, n, sizeof(SrdDiag), diag_cmp);
+}
+
+static int load(Loader *L, SrdPolicy **ret) {
+        _cleanup_(srd_json_pos_freep) SrdJsonPos *pos = NULL;
+        _cleanup_(policy_freep) SrdPolicy *p = NULL;
+        json_tokener *tok = NULL;
+        json_object *root = NULL;
+        int r;
+
+        r = srd_json_pos_scan(L->buf, L->len, L->file, &pos, L->diag);
+        if (r < 0)
+                return r;
+        L->n_errors += (unsigned) r;
+        L->pos = pos;
+
+        /* The scanner is the stricter of the two; json-c failing after it is a json-c quirk, still reported. */
+        tok = json_tokener_new_ex(SRD_JSON_MAX_DEPTH + 1);
+        if (!tok)
+                return -ENOMEM;
+        json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+        root = json_tokener_parse_ex(tok, L->buf, (int) L->len);
+        if (!root) {
+                unsigned line, column;
+
+                srd_json_offset_to_line_col(L->buf, L->len, json_tokener_get_parse_end(tok), &line, &column);
+                fail_at(L, line, column, NULL, "invalid JSON: %s",
+                        json_tokener_error_desc(json_tokener_get_error(tok)));
+                json_tokener_free(tok);
+                return L->error < 0 ? L->error : -EINVAL;
+        }
+        json_tokener_free(tok);
+
+        p = calloc(1, sizeof(SrdPolicy));
+        if (!p) {
+                json_object_put(root);
+                return -ENOMEM;
+        }
+        p->n_ref = 1;
+        L->policy = p;
+        if (L->file) {
+                p->file = strdup(L->file);
+                if (!p->file)
+                        L->error = -ENOMEM;
+        }
+
+        Val v = { .o = root, .node = 0 };
+        parse_root(L, &v);
+        json_object_put(root);
+
+        if (L->error < 0)
+                return L->error;
+        if (L->n_errors > 0)
+                return -EINVAL;
+
+        p->hits = calloc(p->n_rules + 1, sizeof(uint64_t));
+        if (!p->hits)
+                return -ENOMEM;
+        r = srd_matcher_build(p);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(p);
+        return 0;
+}
+
+_public_ int srd_policy_load_buffer(const char *buf, size_t len, const char *filename, SrdPolicy **ret,
+                                   SrdDiagList *diag) {
+        Loader L = {
+                .file = filename,
+                .buf = buf,
+                .len = len,
+                .diag = diag,
+        };
+        size_t first = diag ? diag->n : 0;
+        int r;
+
+        if (!ret || (!buf && len > 0))
+                return -EINVAL;
+        if (len > SRD_JSON_MAX_SIZE || len > INT_MAX) {
+                r = srd_diag_append(diag, filename, 0, 0, NULL, "file too large (%zu bytes, at most %u)", len,
+                                    SRD_JSON_MAX_SIZE);
+                return r < 0 ? r : -EFBIG;
+        }
+        if (!buf)
+                buf = L.buf = "";
+
+        r = load(&L, ret);
+        for (size_t i = 0; i < L.n_syscall_names; i++)
+                free(L.syscall_names[i]);
+        free(L.syscall_names);
+        sort_diags(diag, first);
+        return r;
+}
+
+_public_ int srd_policy_load_file(const char *path, SrdPolicy **ret, SrdDiagList *diag) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        struct stat st;
+        int r;
+
+        if (!path || !ret)
+                return -EINVAL;
+
+        /* O_NONBLOCK: a FIFO planted in the policy directory must not hang the daemon. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = negative_errno();
+                goto fail;
+        }
+        if (S_ISDIR(st.st_mode)) {
+                r = -EISDIR;
+                goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) {
+                r = srd_diag_append(diag, path, 0, 0, NULL, "not a regular file");
+                return r < 0 ? r : -EINVAL;
+        }
+        if (st.st_size > (off_t) SRD_JSON_MAX_SIZE) {
+                r = srd_diag_append(diag, path, 0, 0, NULL, "file too large (%jd bytes, at most %u)",
+                                    (intmax_t) st.st_size, SRD_JSON_MAX_SIZE);
+                return r < 0 ? r : -EFBIG;
+        }
+
+        /* Read up to one byte past the limit: the file may grow after fstat(). */
+        buf = malloc((size_t) st.st_size + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (size_t cap = (size_t) st.st_size + 1;;) {
+                ssize_t k;
+
+                if (len == cap) {
+                        char *b;
+
+                        if (cap > SRD_JSON_MAX_SIZE) {
+                                r = srd_diag_append(diag, path, 0, 0, NULL, "file too large (at most %u bytes)",
+                                                    SRD_JSON_MAX_SIZE);
+                                return r < 0 ? r : -EFBIG;
+                        }
+                        cap = MIN(cap * 2, (size_t) SRD_JSON_MAX_SIZE + 1);
+                        b = realloc(buf, cap);
+                        if (!b)
+                                return -ENOMEM;
+                        buf = b;
+                }
+                k = read(fd, buf + len, cap - len);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = negative_errno();
+                        goto fail;
+                }
+                if (k == 0)
+                        break;
+                len += (size_t) k;
+        }
+
+        return srd_policy_load_buffer(buf, len, path, ret, diag);
+
+fail:
+        if (srd_diag_append(diag, path, 0, 0, NULL, "cannot read policy: %s", strerror(-r)) < 0)
+                return -ENOMEM;
+        return r;
+}
+
+_public_ SrdPolicy *srd_policy_ref(SrdPolicy *p) {
+        if (p)
+                p->n_ref++;
+        return p;
+}
+
+_public_ SrdPolicy *srd_policy_unref(SrdPolicy *p) {
+        if (!p)
+                return NULL;
+        if (--p->n_ref > 0)
+                return NULL;
+        return policy_free(p);
+}
+
+_public_ const char *srd_policy_name(const SrdPolicy *p) {
+        return p ? p->name : NULL;
+}
+
+_public_ const char *srd_policy_file(const SrdPolicy *p) {
+        return p ? p->file : NULL;
+}
+
+_public_ size_t srd_policy_n_rules(const SrdPolicy *p) {
+        return p ? p->n_rules : 0;
+}
+
+_public_ const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule) {
+        if (!p || rule >= p->n_rules)
+                return NULL;
+        return p->rules[rule].name;
+}
+
+_public_ void srd_policy_redirect_fallback(const SrdPolicy *p, SrdAction *ret_action, int *ret_error) {
+        if (ret_action)
+                *ret_action = p ? p->fallback_action : SRD_ACTION_ERRNO;
+        if (ret_error)
+                *ret_error = p && p->fallback_action == SRD_ACTION_ERRNO ? p->fallback_error
+                             : p                                     ? 0
+                                                                     : EPERM;
+}
+
+static uint64_t *hit_slot(const SrdPolicy *p, int rule) {
+        if (!p || !p->hits)
+                return NULL;
+        if (rule == -1)
+                return &p->hits[p->n_rules];
+        if (rule < 0 || (size_t) rule >= p->n_rules)
+                return NULL;
+        return &p->hits[rule];
+}
+
+_public_ void srd_policy_count_hit(SrdPolicy *p, int rule) {
+        uint64_t *h = hit_slot(p, rule);
+
+        /* Relaxed atomics: counters may be bumped from several listener threads. */
+        if (h)
+                __atomic_fetch_add(h, 1, __ATOMIC_RELAXED);
+}
+
+_public_ uint64_t srd_policy_hits(const SrdPolicy *p, int rule) {
+        uint64_t *h = hit_slot(p, rule);
+
+        return h ? __atomic_load_n(h, __ATOMIC_RELAXED) : 0;
+}
+
+static int int_cmp(const void *a, const void *b) {
+        int x = *(const int *) a, y = *(const int *) b;
+
+        return x < y ? -1 : x > y;
+}
+
+_public_ int srd_policy_syscalls(const SrdPolicy *p, int **ret_nrs, size_t *ret_n) {
+        _cleanup_free_ int *nrs = NULL;
+        size_t n = 0, total = 0;
+
+        if (!p || !ret_nrs || !ret_n)
+                return -EINVAL;
+        for (size_t i = 0; i < p->n_rules; i++)
+                total += p->rules[i].n_syscalls;
+        nrs = malloc(MAX(total, (size_t) 1) * sizeof(int));
+        if (!nrs)
+                return -ENOMEM;
+        for (size_t i = 0; i < p->n_rules; i++)
+                for (size_t j = 0; j < p->rules[i].n_syscalls; j++)
+                        nrs[n++] = p->rules[i].syscalls[j];
+        qsort(nrs, n, sizeof(int), int_cmp);
+
+        /* Drop duplicates: several rules usually name openat. */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++)
+                if (k == 0 || nrs[k - 1] != nrs[i])
+                        nrs[k++] = nrs[i];
+
+        *ret_nrs = TAKE_PTR(nrs);
+        *ret_n = k;
+        return 0;
+}
