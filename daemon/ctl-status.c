@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* `status`: ask the daemon's control socket and print what it says. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "macro.h"
+
+/* Far more than 1000 containers' worth; a bound so a confused peer cannot eat memory. */
+#define STATUS_MAX (64U * 1024U * 1024U)
+
+static int status_fetch(const char *path, char **ret, size_t *ret_len) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, size = 0;
+        struct timeval tv = {.tv_sec = 10};
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return -ENAMETOOLONG;
+        memcpy(sa.sun_path, path, strlen(path));
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        (void) setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+        (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        if (send(fd, "status\n", 7, MSG_NOSIGNAL) != 7)
+                return -errno;
+
+        for (;;) {
+                ssize_t n;
+
+                if (len + 1 >= size) {
+                        char *p;
+
+                        if (size >= STATUS_MAX)
+                                return -EMSGSIZE;
+                        size = size ? size * 2 : 16384;
+                        p = realloc(buf, size);
+                        if (!p)
+                                return -ENOMEM;
+                        buf = p;
+                }
+                n = recv(fd, buf + len, size - len - 1, 0);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t) n;
+        }
+        buf[len] = 0;
+        *ret = TAKE_PTR(buf);
+        *ret_len = len;
+        return 0;
+}
+
+static const char *str(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return "";
+        return json_object_get_string(v);
+}
+
+static uint64_t num(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !v)
+                return 0;
+        return json_object_get_uint64(v);
+}
+
+static json_object *arr(json_object *o, const char *key) {
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
+                return NULL;
+        return v;
+}
+
+static void status_print_table(json_object *root) {
+        json_object *policies = arr(root, "policies"), *containers = arr(root, "containers"), *reload;
+        size_t n_containers = containers ? json_object_array_length(containers) : 0;
+
+        printf("seccomp-redirectd %s\n", str(root, "version"));
+        if (json_object_object_get_ex(root, "reload", &reload) && reload) {
+                json_object *ok;
+
+                if (json_object_object_get_ex(reload, "ok", &ok) && !json_object_get_boolean(ok))
+                        printf("Last reload FAILED: %s\n", str(reload, "error"));
+        }
+        printf("Handoffs refused: %" PRIu64 "\n\n", num(root, "handoffsRefused"));
+
+        printf("%-24s %10s %-30s %-20s %s\n", "CONTAINER", "PID", "POLICY", "REDIRECT", "NOTIFICATIONS");
+        for (size_t i = 0; i < n_containers; i++) {
+                json_object *c = json_object_array_get_idx(containers, i);
+
+                printf("%-24s %10" PRIu64 " %-30s %-20s %" PRIu64 "\n", str(c, "id"), num(c, "pid"),
+                       str(c, "policy"), str(c, "redirect"), num(c, "notifications"));
+        }
+        printf("%zu container processes.\n", n_containers);
+
+        for (size_t i = 0; policies && i < json_object_array_length(policies); i++) {
+                json_object *p = json_object_array_get_idx(policies, i), *rules = arr(p, "rules");
+
+                printf("\nPolicy \"%s\" (%s)\n", str(p, "name"), str(p, "file"));
+                printf("  %-40s %12s\n", "RULE", "HITS");
+                for (size_t j = 0; rules && j < json_object_array_length(rules); j++) {
+                        json_object *r = json_object_array_get_idx(rules, j);
+
+                        printf("  %-40s %12" PRIu64 "\n", str(r, "name"), num(r, "hits"));
+                }
+                printf("  %-40s %12" PRIu64 "\n", "(defaultAction)", num(p, "defaultHits"));
+        }
+}
+
+int verb_status(int argc, char *argv[]) {
+        static const struct option options[] = {{"control", required_argument, NULL, 'c'},
+                                                {"json", no_argument, NULL, 'j'},
+                                                {"help", no_argument, NULL, 'h'},
+                                                {}};
+        const char *path = CONTROL_SOCKET;
+        _cleanup_free_ char *buf = NULL;
+        json_object *root;
+        bool json = false;
+        size_t len;
+        int c, r;
+
+        optind = 1;
+        while ((c = getopt_long(argc, argv, "c:jh", options, NULL)) >= 0)
+                switch (c) {
+                case 'c':
+                        path = optarg;
+                        break;
+                case 'j':
+                        json = true;
+                        break;
+                case 'h':
+                        printf("status [--control PATH] [--json]\n");
+                        return EXIT_SUCCESS;
+                default:
+                        return CTL_EXIT_USAGE;
+                }
+        if (optind < argc) {
+                fprintf(stderr, "status: unexpected argument \"%s\".\n", argv[optind]);
+                return CTL_EXIT_USAGE;
+        }
+
+        r = status_fetch(path, &buf, &len);
+        if (r < 0) {
+                fprintf(stderr, "status: cannot talk to seccomp-redirectd at %s: %s\n", path, strerror(-r));
+                return EXIT_FAILURE;
+        }
+
+        root = json_tokener_parse(buf);
+        if (!root || !json_object_is_type(root, json_type_object)) {
+                fprintf(stderr, "status: the daemon sent something that is not a JSON object.\n");
+                json_object_put(root);
+                return EXIT_FAILURE;
+        }
+        if (json)
+                printf("%s\n", json_object_to_json_string_ext(root, JSON_C_TO_STRING_PRETTY |
+                                                                            JSON_C_TO_STRING_NOSLASHESCAPE));
+        else
+                status_print_table(root);
+        json_object_put(root);
+        return EXIT_SUCCESS;
+}

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The daemon's only way to say anything. Messages go to the journal with
+ * structured fields when journald is reachable, else to stderr. lib/ never
+ * logs; everything a user reads about a container comes through here.
+ */
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <syslog.h>
+
+#include "macro.h"
+
+/* Longest message or journal field we format; longer ones are cut. */
+#define SRD_LOG_FIELD_MAX 4352
+
+typedef enum LogTarget {
+        LOG_TARGET_AUTO,
+        LOG_TARGET_JOURNAL,
+        LOG_TARGET_STDERR,
+        _LOG_TARGET_MAX,
+        _LOG_TARGET_INVALID = -EINVAL,
+} LogTarget;
+
+const char *log_target_to_string(LogTarget t);
+LogTarget log_target_from_string(const char *s);
+/* "debug" ... "err" <-> LOG_DEBUG ... LOG_ERR; -EINVAL when unknown. */
+int log_level_from_string(const char *s);
+
+void log_set_target(LogTarget t);
+void log_set_max_level(int level);
+int log_get_max_level(void);
+bool log_to_journal(void);
+
+/* Structured fields of one container event; NULL members are left out. */
+typedef struct LogFields {
+        const char *container_id;
+        const char *policy;
+        const char *rule;
+        const char *syscall;
+        const char *path;
+        const char *action;
+} LogFields;
+
+/*
+ * Log one message. error is a negative or positive errno (0 for none) and
+ * is what %m expands to. Returns -abs(error), or 0 when error is 0, so that
+ * callers can log and return in one step.
+ */
+int log_full(int level, int error, const LogFields *fields, const char *format, ...) _printf_(4, 5);
+
+#define log_debug(...) log_full(LOG_DEBUG, 0, NULL, __VA_ARGS__)
+#define log_info(...) log_full(LOG_INFO, 0, NULL, __VA_ARGS__)
+#define log_notice(...) log_full(LOG_NOTICE, 0, NULL, __VA_ARGS__)
+#define log_warning(...) log_full(LOG_WARNING, 0, NULL, __VA_ARGS__)
+#define log_error(...) log_full(LOG_ERR, 0, NULL, __VA_ARGS__)
+#define log_debug_errno(e, ...) log_full(LOG_DEBUG, (e), NULL, __VA_ARGS__)
+#define log_info_errno(e, ...) log_full(LOG_INFO, (e), NULL, __VA_ARGS__)
+#define log_notice_errno(e, ...) log_full(LOG_NOTICE, (e), NULL, __VA_ARGS__)
+#define log_warning_errno(e, ...) log_full(LOG_WARNING, (e), NULL, __VA_ARGS__)
+#define log_error_errno(e, ...) log_full(LOG_ERR, (e), NULL, __VA_ARGS__)
+#define log_oom() log_full(LOG_ERR, ENOMEM, NULL, "Out of memory.")
+
+/*
+ * Per-container rate limit: at most burst messages per interval. When a new
+ * interval opens after messages were dropped, one "suppressed N messages"
+ * line is logged first, so the reader knows something is missing.
+ */
+typedef struct RateLimit {
+        uint64_t interval_usec;
+        unsigned burst;
+        uint64_t begin;
+        unsigned n;
+        unsigned suppressed;
+} RateLimit;
+
+#define RATELIMIT_INIT(i, b) ((RateLimit){.interval_usec = (i), .burst = (b)})
+
+/* True when a message may be logged now. fields name who is being limited. */
+bool log_ratelimit_below(RateLimit *rl, const LogFields *fields);

@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "caps.h"
+#include "config.h"
+#include "log.h"
+#include "manager.h"
+
+#define EXIT_USAGE 2
+
+typedef struct Args {
+        ManagerConfig config;
+        uid_t allow_uids[64];
+} Args;
+
+static void help(void) {
+        printf("%s [OPTIONS]\n\n"
+               "Answer seccomp user notifications of container processes from JSON policies.\n\n"
+               "  -h --help                   Show this help\n"
+               "     --version                Show the version\n"
+               "     --listen PATH            Agent socket when not socket-activated (created 0600)\n"
+               "     --policy-dir DIR         Policy directory (default %s)\n"
+               "     --default-policy NAME    Policy for handoffs that name none\n"
+               "     --control PATH           Control socket (default %s; \"none\" disables)\n"
+               "     --allow-uid UID[,UID]    Peers allowed besides root\n"
+               "     --log-target TARGET      auto, journal or stderr\n"
+               "     --log-level LEVEL        debug, info, notice, warning or err\n\n"
+               "See seccomp-redirectd(8).\n",
+               program_invocation_short_name, POLICY_DIR, CONTROL_SOCKET);
+}
+
+static int parse_uids(const char *s, Args *a) {
+        _cleanup_free_ char *copy = strdup(s);
+        char *saveptr = NULL;
+
+        if (!copy)
+                return -ENOMEM;
+        for (char *w = strtok_r(copy, ",", &saveptr); w; w = strtok_r(NULL, ",", &saveptr)) {
+                char *end;
+                unsigned long u;
+
+                errno = 0;
+                u = strtoul(w, &end, 10);
+                if (errno != 0 || end == w || *end || u >= (uid_t) -1 || w[0] == '-')
+                        return -EINVAL;
+                if (a->config.n_allow_uids >= ELEMENTSOF(a->allow_uids))
+                        return -E2BIG;
+                a->allow_uids[a->config.n_allow_uids++] = (uid_t) u;
+        }
+        return 0;
+}
+
+/* 1: go on, 0: exit 0 (--help), <0: usage error (already reported). */
+static int parse_argv(int argc, char *argv[], Args *a) {
+        enum {
+                ARG_VERSION = 0x100,
+                ARG_LISTEN,
+                ARG_POLICY_DIR,
+                ARG_DEFAULT_POLICY,
+                ARG_CONTROL,
+                ARG_ALLOW_UID,
+                ARG_LOG_TARGET,
+                ARG_LOG_LEVEL,
+        };
+        static const struct option options[] = {
+                {"help", no_argument, NULL, 'h'},
+                {"version", no_argument, NULL, ARG_VERSION},
+                {"listen", required_argument, NULL, ARG_LISTEN},
+                {"policy-dir", required_argument, NULL, ARG_POLICY_DIR},
+                {"default-policy", required_argument, NULL, ARG_DEFAULT_POLICY},
+                {"control", required_argument, NULL, ARG_CONTROL},
+                {"allow-uid", required_argument, NULL, ARG_ALLOW_UID},
+                {"log-target", required_argument, NULL, ARG_LOG_TARGET},
+                {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
+                {}};
+        int c, r;
+
+        a->config.policy_dir = POLICY_DIR;
+        a->config.control_path = CONTROL_SOCKET;
+        a->config.allow_uids = a->allow_uids;
+
+        while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("seccomp-redirectd %s\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_LISTEN:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "--listen: %s is not an absolute path.\n", optarg);
+                                return -EINVAL;
+                        }
+                        a->config.listen_path = optarg;
+                        break;
+                case ARG_POLICY_DIR:
+                        a->config.policy_dir = optarg;
+                        break;
+                case ARG_DEFAULT_POLICY:
+                        a->config.default_policy = optarg[0] ? optarg : NULL;
+                        break;
+                case ARG_CONTROL:
+                        if (optarg[0] == 0 || streq(optarg, "none"))
+                                a->config.control_path = NULL;
+                        else if (optarg[0] != '/') {
+                                fprintf(stderr, "--control: %s is not an absolute path.\n", optarg);
+                                return -EINVAL;
+                        } else
+                                a->config.control_path = optarg;
+                        break;
+                case ARG_ALLOW_UID:
+                        r = parse_uids(optarg, a);
+                        if (r < 0) {
+                                fprintf(stderr, "--allow-uid: invalid uid list \"%s\".\n", optarg);
+                                return r;
+                        }
+                        break;
+                case ARG_LOG_TARGET: {
+                        LogTarget t = log_target_from_string(optarg);
+
+                        if (t < 0) {
+                                fprintf(stderr,
+                                        "--log-target: expected auto, journal or stderr, got \"%s\".\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        log_set_target(t);
+                        break;
+                }
+                case ARG_LOG_LEVEL:
+                        r = log_level_from_string(optarg);
+                        if (r < 0) {
+                                fprintf(stderr,
+                                        "--log-level: expected debug, info, notice, warning or err, got "
+                                        "\"%s\".\n",
+                                        optarg);
+                                return r;
+                        }
+                        log_set_max_level(r);
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        abort();
+                }
+
+        if (optind < argc) {
+                fprintf(stderr, "Unexpected argument \"%s\"; see --help.\n", argv[optind]);
+                return -EINVAL;
+        }
+        return 1;
+}
+
+static int run(int argc, char *argv[]) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        Args args = {};
+        sigset_t ss;
+        int r;
+
+        r = parse_argv(argc, argv, &args);
+        if (r <= 0)
+                return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+
+        /* sd-event takes these through a signalfd, which only sees blocked signals. */
+        sigemptyset(&ss);
+        sigaddset(&ss, SIGTERM);
+        sigaddset(&ss, SIGINT);
+        sigaddset(&ss, SIGHUP);
+        if (sigprocmask(SIG_BLOCK, &ss, NULL) < 0)
+                return log_error_errno(errno, "Failed to block signals: %m"), EXIT_FAILURE;
+        /* Peers that hang up are handled where we write; never die of it. */
+        (void) signal(SIGPIPE, SIG_IGN);
+
+        r = manager_new(&args.config, &m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to allocate the manager: %m"), EXIT_FAILURE;
+
+        r = manager_startup(m, &args.config);
+        if (r == -EINVAL)
+                return EXIT_USAGE;
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        /* Sockets are bound and policies loaded: from here on only the essentials. */
+        r = drop_capabilities();
+        if (r < 0)
+                return EXIT_FAILURE;
+
+        r = manager_run(m);
+        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+int main(int argc, char *argv[]) {
+        return run(argc, argv);
+}

@@ -1,0 +1,363 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "container.h"
+#include "log.h"
+#include "manager.h"
+
+bool manager_uid_allowed(const Manager *m, uid_t uid) {
+        if (uid == 0)
+                return true;
+        for (size_t i = 0; i < m->n_allow_uids; i++)
+                if (m->allow_uids[i] == uid)
+                        return true;
+        return false;
+}
+
+void manager_count_refused(Manager *m) {
+        m->handoffs_refused++;
+}
+
+void manager_update_status(Manager *m) {
+        size_t n_policies = m->policies ? m->policies->n : 0;
+
+        if (m->stopping)
+                return;
+        if (!m->reload_ok)
+                (void) sd_notifyf(
+                        false,
+                        "STATUS=reload failed: %s; supervising %zu container processes with %zu policies",
+                        m->reload_error ?: "unknown error", m->n_containers, n_policies);
+        else
+                (void) sd_notifyf(false, "STATUS=Supervising %zu container processes with %zu policies",
+                                  m->n_containers, n_policies);
+}
+
+static int manager_on_agent(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        return agent_conn_accept(userdata);
+}
+
+static int manager_on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        (void) control_conn_accept(userdata);
+        return 0;
+}
+
+static void manager_stop(Manager *m, const char *why) {
+        if (m->stopping)
+                return;
+        m->stopping = true;
+        log_info("Received %s, stopping: %zu container processes lose their supervisor.", why,
+                 m->n_containers);
+        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        /* No new handoffs while we go: the runtime then fails fast instead of queuing. */
+        (void) sd_event_source_set_enabled(m->agent_source, SD_EVENT_OFF);
+        (void) sd_event_exit(m->event, 0);
+}
+
+static int manager_on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata) {
+        Manager *m = userdata;
+
+        switch (si->ssi_signo) {
+        case SIGHUP:
+                (void) manager_reload(m);
+                break;
+        case SIGTERM:
+                manager_stop(m, "SIGTERM");
+                break;
+        case SIGINT:
+                manager_stop(m, "SIGINT");
+                break;
+        }
+        return 0;
+}
+
+int manager_reload(Manager *m) {
+        PolicySet *set = NULL;
+        char *error = NULL;
+        struct timespec ts;
+        int r;
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
+        /* MONOTONIC_USEC lets systemd >= 253 (Type=notify-reload) match this reload to its request. */
+        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading policies",
+                          (unsigned long long) ts.tv_sec * 1000000ULL +
+                                  (unsigned long long) ts.tv_nsec / 1000ULL);
+
+        r = policy_set_load(m->policy_dir, &set, &error);
+        if (r < 0) {
+                free(m->reload_error);
+                m->reload_error = error ?: strdup(strerror(-r));
+                m->reload_ok = false;
+                log_error("Reloading policies from %s failed, keeping the %zu policies loaded before: %s",
+                          m->policy_dir, m->policies ? m->policies->n : 0, m->reload_error ?: "?");
+        } else {
+                PolicySet *old = m->policies;
+
+                m->policies = set;
+                LIST_FOREACH(containers, c, m->containers)
+                container_repoint_policy(c, set);
+                /* Containers hold their own references: the old set can go. */
+                policy_set_free(old);
+                m->reload_ok = true;
+                free(m->reload_error);
+                m->reload_error = NULL;
+                log_info("Reloaded %zu policies from %s.", set->n, m->policy_dir);
+        }
+
+        (void) sd_notify(false, "READY=1");
+        manager_update_status(m);
+        return r;
+}
+
+static int make_listen_socket(const char *path, int *ret_fd) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        char *slash;
+        mode_t old_umask;
+        int r;
+
+        if (strlen(path) >= sizeof(sa.sun_path))
+                return log_error_errno(ENAMETOOLONG, "Socket path %s is too long.", path);
+        memcpy(sa.sun_path, path, strlen(path));
+
+        /* Create the parent (e.g. /run/seccomp-redirectd) when run by hand. */
+        dir = strdup(path);
+        if (!dir)
+                return log_oom();
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = 0;
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "Failed to create %s: %m", dir);
+        }
+
+        /* A stale socket from a crashed run would make bind() fail; anything else we leave alone. */
+        if (lstat(path, &st) >= 0) {
+                if (!S_ISSOCK(st.st_mode))
+                        return log_error_errno(
+                                EEXIST, "%s exists and is not a socket, refusing to replace it.", path);
+                (void) unlink(path);
+        }
+
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to create socket: %m");
+
+        /* Born 0600: no window in which others could connect. */
+        old_umask = umask(0177);
+        r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
+        umask(old_umask);
+        if (r < 0)
+                return log_error_errno(errno, "Failed to bind %s: %m", path);
+        if (listen(fd, SOMAXCONN) < 0)
+                return log_error_errno(errno, "Failed to listen on %s: %m", path);
+
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+static int manager_adopt_sockets(Manager *m, const char *listen_path, const char *control_path) {
+        char **names = NULL;
+        int n, r;
+
+        n = sd_listen_fds_with_names(true, &names);
+        if (n < 0)
+                return log_error_errno(n, "Failed to get sockets from systemd: %m");
+
+        for (int i = 0; i < n; i++) {
+                int fd = SD_LISTEN_FDS_START + i;
+                const char *name = names && names[i] ? names[i] : "";
+
+                if (streq(name, "control") && m->control_fd < 0 && control_path)
+                        m->control_fd = fd;
+                else if (!listen_path && m->agent_fd < 0 &&
+                         (streq(name, "agent") || sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1) > 0))
+                        m->agent_fd = fd;
+                else {
+                        log_warning("Ignoring socket \"%s\" (fd %d) passed by systemd.", name, fd);
+                        safe_close(fd);
+                }
+        }
+        for (int i = 0; names && i < n; i++)
+                free(names[i]);
+        free(names);
+
+        if (listen_path) {
+                r = make_listen_socket(listen_path, &m->agent_fd);
+                if (r < 0)
+                        return r;
+                m->agent_path = strdup(listen_path);
+                if (!m->agent_path)
+                        return log_oom();
+        }
+        if (m->agent_fd < 0)
+                return log_error_errno(
+                        EINVAL,
+                        "No agent socket: pass --listen PATH or start via seccomp-redirectd.socket.");
+
+        if (control_path && m->control_fd < 0) {
+                r = make_listen_socket(control_path, &m->control_fd);
+                if (r < 0)
+                        return r;
+                m->control_path = strdup(control_path);
+                if (!m->control_path)
+                        return log_oom();
+        }
+
+        /* Sockets from systemd come blocking; one slow accept must not stall the loop. */
+        if (fcntl(m->agent_fd, F_SETFL, fcntl(m->agent_fd, F_GETFL) | O_NONBLOCK) < 0 ||
+            (m->control_fd >= 0 &&
+             fcntl(m->control_fd, F_SETFL, fcntl(m->control_fd, F_GETFL) | O_NONBLOCK) < 0))
+                return log_error_errno(errno, "Failed to make sockets non-blocking: %m");
+
+        return 0;
+}
+
+int manager_new(const ManagerConfig *config, Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(*m));
+        if (!m)
+                return -ENOMEM;
+        m->agent_fd = m->control_fd = -EBADF;
+        m->reload_ok = true;
+
+        /* Absolute, so that status and logs name files unambiguously; a missing dir fails later. */
+        m->policy_dir = realpath(config->policy_dir, NULL) ?: strdup(config->policy_dir);
+        if (!m->policy_dir)
+                return -ENOMEM;
+        if (config->default_policy) {
+                m->default_policy = strdup(config->default_policy);
+                if (!m->default_policy)
+                        return -ENOMEM;
+        }
+        if (config->n_allow_uids > 0) {
+                m->allow_uids = calloc(config->n_allow_uids, sizeof(uid_t));
+                if (!m->allow_uids)
+                        return -ENOMEM;
+                memcpy(m->allow_uids, config->allow_uids, config->n_allow_uids * sizeof(uid_t));
+                m->n_allow_uids = config->n_allow_uids;
+        }
+
+        r = sd_event_new(&m->event);
+        if (r < 0)
+                return r;
+
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+int manager_startup(Manager *m, const ManagerConfig *config) {
+        _cleanup_free_ char *error = NULL;
+        static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+        static const char *const sig_names[] = {"signal-term", "signal-int", "signal-hup"};
+        sd_event_source **sig_sources[] = {&m->sigterm_source, &m->sigint_source, &m->sighup_source};
+        int r;
+
+        r = policy_set_load(m->policy_dir, &m->policies, &error);
+        if (r < 0)
+                return log_error_errno(EINVAL, "Invalid policy configuration in %s: %s", m->policy_dir,
+                                       error ?: strerror(-r));
+        if (m->default_policy && !policy_set_get(m->policies, m->default_policy))
+                return log_error_errno(EINVAL, "--default-policy=%s: no policy of that name in %s.",
+                                       m->default_policy, m->policy_dir);
+        log_info("Loaded %zu policies from %s.", m->policies->n, m->policy_dir);
+
+        r = manager_adopt_sockets(m, config->listen_path, config->control_path);
+        if (r < 0)
+                return r;
+
+        r = sd_event_add_io(m->event, &m->agent_source, m->agent_fd, EPOLLIN, manager_on_agent, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the agent socket: %m");
+        (void) sd_event_source_set_description(m->agent_source, "agent-socket");
+
+        if (m->control_fd >= 0) {
+                r = sd_event_add_io(m->event, &m->control_source, m->control_fd, EPOLLIN, manager_on_control,
+                                    m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch the control socket: %m");
+                (void) sd_event_source_set_description(m->control_source, "control-socket");
+        }
+
+        /* Signals are blocked in main(); sd-event receives them through a signalfd. */
+        for (size_t i = 0; i < ELEMENTSOF(sigs); i++) {
+                r = sd_event_add_signal(m->event, sig_sources[i], sigs[i], manager_on_signal, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch signal %d: %m", sigs[i]);
+                (void) sd_event_source_set_description(*sig_sources[i], sig_names[i]);
+        }
+
+        r = sd_event_set_watchdog(m->event, true);
+        if (r < 0)
+                return log_error_errno(r, "Failed to enable the watchdog: %m");
+
+        return 0;
+}
+
+int manager_run(Manager *m) {
+        int r;
+
+        (void) sd_notify(false, "READY=1");
+        manager_update_status(m);
+        log_info("Ready: agent socket %s%s%s.", m->agent_path ?: "from systemd",
+                 m->control_fd >= 0 ? ", control socket " : "",
+                 m->control_fd >= 0 ? (m->control_path ?: "from systemd") : "");
+
+        r = sd_event_loop(m->event);
+        if (r < 0)
+                return log_error_errno(r, "Event loop failed: %m");
+        return r;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+
+        while (m->containers)
+                container_free(m->containers);
+        while (m->agent_conns)
+                agent_conn_free(m->agent_conns);
+        while (m->control_conns)
+                control_conn_free(m->control_conns);
+
+        sd_event_source_disable_unref(m->agent_source);
+        sd_event_source_disable_unref(m->control_source);
+        sd_event_source_disable_unref(m->sigterm_source);
+        sd_event_source_disable_unref(m->sigint_source);
+        sd_event_source_disable_unref(m->sighup_source);
+        safe_close(m->agent_fd);
+        safe_close(m->control_fd);
+        /* Only what we bound ourselves; systemd owns the activated paths. */
+        if (m->agent_path)
+                (void) unlink(m->agent_path);
+        if (m->control_path)
+                (void) unlink(m->control_path);
+        free(m->agent_path);
+        free(m->control_path);
+
+        policy_set_free(m->policies);
+        free(m->reload_error);
+        free(m->policy_dir);
+        free(m->default_policy);
+        free(m->allow_uids);
+        sd_event_unref(m->event);
+        free(m);
+        return NULL;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <systemd/sd-event.h>
+
+#include "list.h"
+#include "macro.h"
+#include "seccomp-redirect.h"
+
+typedef struct AgentConn AgentConn;
+typedef struct Container Container;
+typedef struct ControlConn ControlConn;
+
+/* The loaded policies, by name. Owns one reference on each. */
+typedef struct PolicySet {
+        SrdPolicy **policies;
+        size_t n;
+} PolicySet;
+
+PolicySet *policy_set_free(PolicySet *s);
+DEFINE_TRIVIAL_CLEANUP_FUNC(PolicySet *, policy_set_free);
+SrdPolicy *policy_set_get(const PolicySet *s, const char *name);
+
+/*
+ * Load every *.json in dir. On failure, every diagnostic has been logged
+ * and *ret_error says what went wrong in one line (for STATUS= and the
+ * control socket). Returns 0, -EINVAL (a bad policy, duplicate names) or the
+ * errno of reading the directory.
+ */
+int policy_set_load(const char *dir, PolicySet **ret, char **ret_error);
+
+typedef struct ManagerConfig {
+        const char *listen_path; /* --listen, NULL: socket activation */
+        const char *policy_dir;
+        const char *default_policy;
+        const char *control_path; /* NULL: disabled */
+        uid_t *allow_uids; /* besides root */
+        size_t n_allow_uids;
+} ManagerConfig;
+
+typedef struct Manager {
+        sd_event *event;
+
+        int agent_fd;
+        sd_event_source *agent_source;
+        char *agent_path; /* bound by us: unlinked on exit */
+
+        int control_fd;
+        sd_event_source *control_source;
+        char *control_path; /* bound by us: unlinked on exit */
+
+        sd_event_source *sigterm_source, *sigint_source, *sighup_source;
+
+        char *policy_dir;
+        char *default_policy;
+        uid_t *allow_uids;
+        size_t n_allow_uids;
+
+        PolicySet *policies;
+        bool reload_ok;
+        char *reload_error;
+
+        AgentConn *agent_conns;
+        ControlConn *control_conns;
+        Container *containers;
+        size_t n_containers;
+
+        uint64_t handoffs_refused;
+        uint64_t handoffs_accepted;
+        bool stopping;
+} Manager;
+
+int manager_new(const ManagerConfig *config, Manager **ret);
+Manager *manager_free(Manager *m);
+DEFINE_TRIVIAL_CLEANUP_FUNC(Manager *, manager_free);
+
+/* Bind or adopt sockets and load policies: everything that may fail at startup. */
+int manager_startup(Manager *m, const ManagerConfig *config);
+int manager_run(Manager *m);
+int manager_reload(Manager *m);
+
+/* May peer uid talk to us? root always, others only when allowed. */
+bool manager_uid_allowed(const Manager *m, uid_t uid);
+/* Bookkeeping of refused handoffs, with the reason logged by the caller. */
+void manager_count_refused(Manager *m);
+void manager_update_status(Manager *m);
+
+/* agent-conn.c */
+int agent_conn_accept(Manager *m);
+AgentConn *agent_conn_free(AgentConn *c);
+
+/* control.c */
+int control_conn_accept(Manager *m);
+ControlConn *control_conn_free(ControlConn *c);
+/* The JSON document of the control protocol, malloc'd. */
+int control_format_status(Manager *m, char **ret);
