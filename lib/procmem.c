@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * Reading path arguments out of a notifying task.
+ *
+ * The pointer comes from the task and is untrusted: it may be NULL, point
+ * into unmapped memory, or at a string that never ends. Reads go one page
+ * at a time and stop at the first NUL, so a valid string that ends right
+ * before an unmapped page is still read (one large read would fail with
+ * EFAULT for it), and nothing past SRD_PATH_MAX+1 bytes is ever copied.
+ *
+ * Relative paths are resolved the way the kernel will resolve them, against
+ * the dirfd or the cwd of the task, but in the task's own view of the file
+ * system: /proc/PID/{cwd,fd/N} show paths relative to *our* root, so the
+ * task's root (/proc/PID/root, in the same terms) is stripped from them.
+ * For a container that makes "/var/lib/x/rootfs/etc" read "/etc", which is
+ * what its policy talks about.
+ */
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "procmem.h"
+
+#define DELETED_SUFFIX " (deleted)"
+
+/* "/proc/<pid>/fd/<fd>" and friends, with room for the longest numbers. */
+#define PROC_PATH_MAX 64
+
+/* One backend read of up to n bytes, never crossing a page: bytes read or -errno. */
+typedef ssize_t (*ReadChunk)(void *userdata, uint64_t addr, void *buf, size_t n);
+
+static int read_string(ReadChunk read_chunk, void *userdata, uint64_t addr, char *ret, size_t size) {
+        size_t page = (size_t) getpagesize(), off = 0;
+
+        if (!ret || size == 0)
+                return -EINVAL;
+        ret[0] = '\0';
+        if (addr == 0)
+                return -EFAULT;
+
+        while (off < size) {
+                uint64_t a = addr + off;
+                size_t chunk;
+                ssize_t n;
+
+                /* Wrapping around the address space is not a string. */
+                if (a < addr)
+                        goto fault;
+
+                /* Up to the end of this page only: the next may be unmapped
+                 * while the NUL is on this one. */
+                chunk = MIN(page - (size_t) (a % page), size - off);
+                n = read_chunk(userdata, a, ret + off, chunk);
+                if (n < 0) {
+                        ret[0] = '\0';
+                        return (int) n;
+                }
+                if (memchr(ret + off, '\0', (size_t) n))
+                        return 0;
+                if ((size_t) n < chunk)
+                        goto fault;
+                off += (size_t) n;
+        }
+
+        ret[0] = '\0';
+        return -ENAMETOOLONG;
+
+fault:
+        ret[0] = '\0';
+        return -EFAULT;
+}
+
+static ssize_t read_chunk_vm(void *userdata, uint64_t addr, void *buf, size_t n) {
+        pid_t pid = *(const pid_t *) userdata;
+        struct iovec local = { .iov_base = buf, .iov_len = n };
+        struct iovec remote = { .iov_base = (void *) (uintptr_t) addr, .iov_len = n };
+        ssize_t k;
+
+        if (addr > UINTPTR_MAX)
+                return -EFAULT;
+        k = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+        if (k < 0)
+                return -errno;
+        return k;
+}
+
+int procmem_read_string_vm(pid_t pid, uint64_t addr, char *ret, size_t size) {
+        /* pid 0: the task is not visible in our pid namespace. */
+        if (pid <= 0)
+                return -ESRCH;
+        return read_string(read_chunk_vm, &pid, addr, ret, size);
+}
+
+static ssize_t read_chunk_mem(void *userdata, uint64_t addr, void *buf, size_t n) {
+        int fd = *(const int *) userdata;
+        ssize_t k;
+
+        /* pread() takes a signed offset; nothing up there is user memory. */
+        if (addr > INT64_MAX)
+                return -EFAULT;
+        do
+                k = pread(fd, buf, n, (off_t) addr);
+        while (k < 0 && errno == EINTR);
+        if (k < 0)
+                /* /proc/PID/mem says EIO for unmapped addresses. */
+                return errno == EIO ? -EFAULT : -errno;
+        return k;
+}
+
+int procmem_read_string_mem(pid_t pid, uint64_t addr, char *ret, size_t size) {
+        char p[PROC_PATH_MAX];
+        _cleanup_close_ int fd = -EBADF;
+
+        if (pid <= 0)
+                return -ESRCH;
+        if (!ret || size == 0)
+                return -EINVAL;
+        ret[0] = '\0';
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/mem", (int) pid);
+        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0) {
+                if (errno == ENOENT)
+                        return -ESRCH;
+                return errno == EACCES ? -EPERM : negative_errno();
+        }
+        return read_string(read_chunk_mem, &fd, addr, ret, size);
+}
+
+int procmem_read_string(pid_t pid, uint64_t addr, char *ret, size_t size) {
+        int r;
+
+        r = procmem_read_string_vm(pid, addr, ret, size);
+        /* process_vm_readv() may be filtered away (ENOSYS, or EPERM from a
+         * seccomp filter or an LSM) while /proc/PID/mem is still allowed. */
+        if (r != -EPERM && r != -ENOSYS)
+                return r;
+        return procmem_read_string_mem(pid, addr, ret, size);
+}
+
+static bool endswith(const char *s, const char *suffix) {
+        size_t n = strlen(s), m = strlen(suffix);
+
+        return n >= m && memcmp(s + n - m, suffix, m) == 0;
+}
+
+static int read_link(const char *p, char *ret, size_t size) {
+        ssize_t n;
+
+        n = readlink(p, ret, size);
+        if (n < 0)
+                return -errno;
+        /* readlink() truncates silently: a full buffer may be a cut path. */
+        if ((size_t) n >= size)
+                return -ENAMETOOLONG;
+        ret[n] = '\0';
+        return 0;
+}
+
+/* Make path, absolute in our view, absolute in the view of a task whose root is root. */
+static int strip_root(const char *root, char *path) {
+        size_t n;
+
+        if (streq(root, "/"))
+                return 0;
+
+        n = strlen(root);
+        if (strncmp(path, root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+                /* A cwd or fd outside the task's root (opened before a
+                 * chroot): it has no name in the task's view. */
+                return -EXDEV;
+        if (path[n] == '\0')
+                strcpy(path, "/");
+        else
+                memmove(path, path + n, strlen(path + n) + 1);
+        return 0;
+}
+
+/*
+ * The kernel appends " (deleted)" to the link target of an unlinked object,
+ * and a directory may also just be called that. The name is real only if it
+ * still leads to the object the link points at, looked up in the task's own
+ * root, not in ours: the task's names may mean something else here.
+ */
+static int check_deleted(pid_t pid, const char *link, const char *path) {
+        char p[PROC_PATH_MAX + PATH_MAX];
+        struct stat a, b;
+
+        if (stat(link, &a) < 0)
+                return negative_errno();
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/root%s", (int) pid, path);
+        if (stat(p, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                return -ENOENT;
+        return 0;
+}
+
+int procmem_task_dir(pid_t pid, int dirfd, char *ret, size_t size) {
+        char link[PROC_PATH_MAX], root_link[PROC_PATH_MAX], root[PATH_MAX];
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+        if (!ret || size == 0)
+                return -EINVAL;
+        ret[0] = '\0';
+
+        if (dirfd == AT_FDCWD)
+                (void) snprintf(link, sizeof(link), "/proc/%d/cwd", (int) pid);
+        else if (dirfd < 0)
+                return -EBADF;
+        else
+                (void) snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int) pid, dirfd);
+
+        r = read_link(link, ret, size);
+        if (r == -ENOENT)
+                /* No such fd, or no such task (the caller's ID_VALID check
+                 * tells those apart); a task without a cwd is exiting. */
+                r = dirfd == AT_FDCWD ? -ENOENT : -EBADF;
+        if (r < 0)
+                goto fail;
+        if (ret[0] != '/') {
+                /* "pipe:[42]", "socket:[42]", "anon_inode:[eventfd]": no
+                 * path can be resolved relative to those. */
+                r = -ENOTDIR;
+                goto fail;
+        }
+
+        (void) snprintf(root_link, sizeof(root_link), "/proc/%d/root", (int) pid);
+        r = read_link(root_link, root, sizeof(root));
+        if (r == -ENOENT)
+                r = -ESRCH;
+        if (r < 0)
+                goto fail;
+        if (root[0] != '/' || endswith(root, DELETED_SUFFIX)) {
+                r = -ENOENT;
+                goto fail;
+        }
+
+        r = strip_root(root, ret);
+        if (r < 0)
+                goto fail;
+
+        if (endswith(ret, DELETED_SUFFIX)) {
+                r = check_deleted(pid, link, ret);
+                if (r < 0)
+                        goto fail;
+        }
+        return 0;
+
+fail:
+        ret[0] = '\0';
+        return r;
+}
+
+int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], char *ret,
+                      size_t size) {
+        char raw[SRD_PATH_MAX + 1], base[SRD_PATH_MAX + 1];
+        int dirfd = AT_FDCWD, r;
+
+        if (!pa || !args || !ret || size == 0 || pa->arg < 0 || pa->arg >= SRD_ARGS)
+                return -EINVAL;
+        ret[0] = '\0';
+
+        r = procmem_read_string(pid, args[pa->arg], raw, sizeof(raw));
+        if (r < 0)
+                return r;
+
+        if (raw[0] == '/')
+                return srd_path_normalize(raw, ret, size);
+
+        if (raw[0] == '\0') {
+                bool empty_ok = pa->flags_arg >= 0 && pa->flags_arg < SRD_ARGS &&
+                                (args[pa->flags_arg] & AT_EMPTY_PATH);
+
+                /* Without AT_EMPTY_PATH the kernel fails "" with ENOENT. */
+                if (!empty_ok)
+                        return -ENOENT;
+        }
+
+        /* The kernel reads a dirfd as an int: only the low 32 bits count. */
+        if (pa->dirfd_arg >= 0 && pa->dirfd_arg < SRD_ARGS)
+                dirfd = (int) (uint32_t) args[pa->dirfd_arg];
+
+        r = procmem_task_dir(pid, dirfd, base, sizeof(base));
+        if (r < 0)
+                return r;
+
+        /* "" joins to base itself: AT_EMPTY_PATH names the dirfd. */
+        return srd_path_join(base, raw, ret, size);
+}

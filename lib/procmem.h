@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * Reading another task's memory and file system view, for the listener.
+ *
+ * Everything here reads state of a task that may be hostile or dying: every
+ * failure is an ordinary negative errno and never more than "this path is
+ * unavailable". The caller must check SECCOMP_IOCTL_NOTIF_ID_VALID after
+ * these reads and before acting on them: the pid may have been reused.
+ */
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "seccomp-redirect.h"
+
+/*
+ * Copy the NUL-terminated string at addr in task pid into ret (size bytes,
+ * the string included its NUL). Reads one page at a time, so a string ending
+ * just before an unmapped page is read fine. process_vm_readv() first, the
+ * task's /proc/PID/mem if that is unavailable (EPERM, ENOSYS).
+ *
+ * Returns 0; -EFAULT (NULL or unmapped pointer, or the string runs into
+ * unmapped memory before its NUL), -ENAMETOOLONG (no NUL in the first size
+ * bytes), -ESRCH (no such task), -EPERM (not allowed to read it), -EINVAL
+ * (size 0).
+ */
+int procmem_read_string(pid_t pid, uint64_t addr, char *ret, size_t size);
+
+/* The two backends of procmem_read_string(), exposed for the tests. */
+int procmem_read_string_vm(pid_t pid, uint64_t addr, char *ret, size_t size);
+int procmem_read_string_mem(pid_t pid, uint64_t addr, char *ret, size_t size);
+
+/*
+ * The directory a relative path of task pid starts from, as the task sees
+ * it: its cwd for AT_FDCWD, else what its descriptor dirfd names. When the
+ * task's root is not ours (chroot, container) the root is stripped, so the
+ * result is what the task itself would call it ("/etc", not
+ * "/var/lib/containers/x/rootfs/etc").
+ *
+ * Returns 0; -EBADF (dirfd negative or not open), -ENOTDIR (dirfd is not a
+ * file system object: "pipe:[..]", "socket:[..]", "anon_inode:.."), -ENOENT
+ * (it was deleted, or the task has no cwd anymore), -EXDEV (it lies outside
+ * the task's root), -ENAMETOOLONG, -ESRCH/-EACCES (task gone / not allowed).
+ */
+int procmem_task_dir(pid_t pid, int dirfd, char *ret, size_t size);
+
+/*
+ * Read path argument pa of a syscall with arguments args from task pid and
+ * make it absolute and normalized in the task's view: absolute paths as
+ * they are, relative ones joined to procmem_task_dir() of the dirfd (or the
+ * cwd), "" with AT_EMPTY_PATH is the dirfd itself.
+ *
+ * Returns 0 or the errors of procmem_read_string() and procmem_task_dir(),
+ * plus -ENOENT for "" without AT_EMPTY_PATH (the kernel says ENOENT too).
+ */
+int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], char *ret,
+                      size_t size);
