@@ -207,11 +207,27 @@ static void check_keys(Loader *L, const Val *obj, const char *const *allowed, si
         }
 }
 
-/* A key that must be present: reported at the object's opening brace. */
-static bool require(Loader *L, const Val *obj, const char *key, Val *ret) {
+/*
+ * A key that must be present: reported at the object's opening brace, unless
+ * a misspelling of it is there (its "did you mean" already says it all).
+ */
+static bool misspelt(const Val *obj, const char *key, const char *const *allowed, size_t n) {
+        json_object_object_foreach(obj->o, k, value) {
+                const char *s = srd_suggest(k, allowed, n);
+
+                (void) value;
+                if (s && streq(s, key) && !streq(k, key))
+                        return true;
+        }
+        return false;
+}
+
+static bool require(Loader *L, const Val *obj, const char *key, const char *const *allowed, size_t n,
+                    Val *ret) {
         if (member(L, obj, key, ret))
                 return true;
-        fail(L, obj, "missing required key \"%s\"", key);
+        if (!misspelt(obj, key, allowed, n))
+                fail(L, obj, "missing required key \"%s\"", key);
         return false;
 }
 
@@ -406,7 +422,7 @@ static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
         Val names = {};
         size_t n;
 
-        if (!require(L, rule, "names", &names))
+        if (!require(L, rule, "names", rule_keys, ELEMENTSOF(rule_keys), &names))
                 return;
         if (!expect_type(L, &names, json_type_array, "a non-empty array of syscall names"))
                 goto out;
@@ -495,7 +511,12 @@ static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
                 v = t;
         }
         if (!key) {
-                fail(L, &path, "expected exactly one of \"exact\", \"prefix\", \"glob\"");
+                bool typo = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(path_keys); i++)
+                        typo = typo || misspelt(&path, path_keys[i], path_keys, ELEMENTSOF(path_keys));
+                if (!typo)
+                        fail(L, &path, "expected exactly one of \"exact\", \"prefix\", \"glob\"");
                 goto out;
         }
         if (!get_string(L, &v, "a path", &s) || !path_absolute(L, &v, s, "path"))
@@ -589,24 +610,29 @@ static void parse_args(Loader *L, const Val *rule, SrdRule *r) {
                 if (!expect_type(L, &a, json_type_object, "an object with \"index\", \"op\", \"value\""))
                         continue;
                 check_keys(L, &a, arg_keys, ELEMENTSOF(arg_keys));
-                if (!require(L, &a, "index", &index) || !get_arg_index(L, &index, &c.index))
+                if (!require(L, &a, "index", arg_keys, ELEMENTSOF(arg_keys), &index) || !get_arg_index(L, &index, &c.index))
                         ok = false;
-                if (!require(L, &a, "op", &op))
+                if (!require(L, &a, "op", arg_keys, ELEMENTSOF(arg_keys), &op))
                         ok = false;
                 else if (get_string(L, &op, "a comparator such as \"SCMP_CMP_EQ\"", &s)) {
                         for (int j = SRD_CMP_NE; j < _SRD_CMP_MAX; j++)
                                 if (streq(cmp_names[j], s))
                                         c.op = (SrdCmp) j;
                         if (c.op < 0) {
-                                _cleanup_free_ char *q = quoted(L, s), *hint = did_you_mean(srd_suggest(
-                                                                               s, cmp_names + 1, _SRD_CMP_MAX - 1));
+                                _cleanup_free_ char *q = quoted(L, s), *hint = NULL, *full = NULL;
+                                const char *sug = srd_suggest(s, cmp_names + 1, _SRD_CMP_MAX - 1);
+
+                                /* "EQ" for "SCMP_CMP_EQ": try again with the prefix. */
+                                if (!sug && asprintf(&full, "SCMP_CMP_%s", s) >= 0)
+                                        sug = srd_suggest(full, cmp_names + 1, _SRD_CMP_MAX - 1);
+                                hint = did_you_mean(sug);
 
                                 fail(L, &op, "unknown comparator %s%s", q, hint ? hint : "");
                                 ok = false;
                         }
                 } else
                         ok = false;
-                if (!require(L, &a, "value", &value) || !get_u64(L, &value, &c.value))
+                if (!require(L, &a, "value", arg_keys, ELEMENTSOF(arg_keys), &value) || !get_u64(L, &value, &c.value))
                         ok = false;
                 have_two = member(L, &a, "valueTwo", &two);
                 if (have_two && !get_u64(L, &two, &c.value_two))
@@ -766,9 +792,9 @@ static void parse_set(Loader *L, const Val *set, SrdRule *r) {
                 if (!expect_type(L, &e, json_type_object, "an object with \"index\", \"value\" and \"mask\""))
                         continue;
                 check_keys(L, &e, set_keys, ELEMENTSOF(set_keys));
-                if (!require(L, &e, "index", &index) || !get_arg_index(L, &index, &a.index))
+                if (!require(L, &e, "index", set_keys, ELEMENTSOF(set_keys), &index) || !get_arg_index(L, &index, &a.index))
                         ok = false;
-                if (!require(L, &e, "value", &value) || !get_u64(L, &value, &a.value))
+                if (!require(L, &e, "value", set_keys, ELEMENTSOF(set_keys), &value) || !get_u64(L, &value, &a.value))
                         ok = false;
                 if (member(L, &e, "mask", &mask) && !get_u64(L, &mask, &a.mask))
                         ok = false;
@@ -825,7 +851,7 @@ static void parse_rule(Loader *L, const Val *rule, size_t i, SrdRule *r) {
         if (r->path_kind != SRD_PATH_NONE)
                 check_path_syscalls(L, rule, r, "so the path condition never matches it");
 
-        if (require(L, rule, "action", &action))
+        if (require(L, rule, "action", rule_keys, ELEMENTSOF(rule_keys), &action))
                 have_action = get_action(L, &action, &r->action);
         action_errno(L, rule, "errno", have_action, r->action, "action", 0, &r->error);
 
@@ -915,13 +941,13 @@ static void parse_root(Loader *L, const Val *root) {
         }
 
         /* Another version may mean other keys: report only the version then. */
-        if (require(L, root, "version", &version) && get_u64(L, &version, &v) && v != 1) {
+        if (require(L, root, "version", root_keys, ELEMENTSOF(root_keys), &version) && get_u64(L, &version, &v) && v != 1) {
                 fail(L, &version, "unsupported version %" PRIu64 " (this loader reads version 1)", v);
                 return;
         }
         check_keys(L, root, root_keys, ELEMENTSOF(root_keys));
 
-        if (require(L, root, "name", &name) && get_identifier(L, &name, "policy name", &s)) {
+        if (require(L, root, "name", root_keys, ELEMENTSOF(root_keys), &name) && get_identifier(L, &name, "policy name", &s)) {
                 p->name = strdup(s);
                 if (!p->name)
                         L->error = -ENOMEM;
@@ -929,7 +955,7 @@ static void parse_root(Loader *L, const Val *root) {
         if (member(L, root, "description", &desc))
                 (void) expect_type(L, &desc, json_type_string, "a string");
 
-        if (require(L, root, "defaultAction", &def))
+        if (require(L, root, "defaultAction", root_keys, ELEMENTSOF(root_keys), &def))
                 have_default = get_plain_action(L, &def, "the default action", &p->default_action);
         action_errno(L, root, "defaultErrno", have_default, p->default_action, "defaultAction", 0,
                      &p->default_error);
@@ -942,13 +968,13 @@ static void parse_root(Loader *L, const Val *root) {
                 bool have = false;
 
                 check_keys(L, &fallback, fallback_keys, ELEMENTSOF(fallback_keys));
-                if (require(L, &fallback, "action", &a))
+                if (require(L, &fallback, "action", fallback_keys, ELEMENTSOF(fallback_keys), &a))
                         have = get_plain_action(L, &a, "the fallback of a redirect", &p->fallback_action);
                 action_errno(L, &fallback, "errno", have, p->fallback_action, "action", EPERM,
                              &p->fallback_error);
         }
 
-        if (!require(L, root, "rules", &rules) || !expect_type(L, &rules, json_type_array, "an array of rules"))
+        if (!require(L, root, "rules", root_keys, ELEMENTSOF(root_keys), &rules) || !expect_type(L, &rules, json_type_array, "an array of rules"))
                 return;
         p->n_rules = json_object_array_length(rules.o);
         p->rules = calloc(MAX(p->n_rules, (size_t) 1), sizeof(SrdRule));
