@@ -73,7 +73,8 @@ static void json_tokener_freep(json_tokener **t) {
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SrdHandoff *, srd_handoff_free);
 
-/* Sets *ret_error (when asked for) and returns error, so callers can "return set_error(...)". */
+/* Sets *ret_error (when asked for; an out-parameter, its old value is not looked at) and
+ * returns error, so callers can "return set_error(...)". */
 _printf_(3, 4) static int set_error(char **ret_error, int error, const char *fmt, ...) {
         va_list ap;
         char *m;
@@ -86,7 +87,6 @@ _printf_(3, 4) static int set_error(char **ret_error, int error, const char *fmt
                 m = NULL; /* the errno still tells what happened */
         va_end(ap);
 
-        free(*ret_error);
         *ret_error = m;
         return error;
 }
@@ -98,7 +98,7 @@ _printf_(3, 4) static int set_error(char **ret_error, int error, const char *fmt
 static bool policy_name_is_valid(const char *s, size_t n) {
         if (n == 0 || n > POLICY_NAME_MAX)
                 return false;
-        if (strncmp(s, ".", n) == 0 || strncmp(s, "..", n) == 0)
+        if (s[0] == '.' && (n == 1 || (n == 2 && s[1] == '.')))
                 return false;
         for (size_t i = 0; i < n; i++) {
                 char c = s[i];
