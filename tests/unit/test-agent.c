@@ -220,6 +220,37 @@ TEST(parse_crun_pretty) {
         ASSERT_STREQ(srd_handoff_policy(h), "web");
 }
 
+TEST(parse_spec_example) {
+        /* The runtime-spec's own example (config-linux.md), with a policy added to its metadata:
+         * ';' and ',' both separate, so list-valued keys around it do not get in the way. */
+        static const char payload[] =
+                "{\n"
+                "    \"ociVersion\": \"1.0.2\",\n"
+                "    \"fds\": [\n"
+                "        \"seccompFd\"\n"
+                "    ],\n"
+                "    \"pid\": 4422,\n"
+                "    \"metadata\": \"MKNOD=/dev/null,/dev/net/tun;BPF_MAP_TYPES=hash,array;policy=redis\",\n"
+                "    \"state\": {\n"
+                "        \"ociVersion\": \"1.0.2\",\n"
+                "        \"id\": \"oci-container1\",\n"
+                "        \"status\": \"creating\",\n"
+                "        \"pid\": 4422,\n"
+                "        \"bundle\": \"/containers/redis\",\n"
+                "        \"annotations\": {\n"
+                "            \"myKey\": \"myValue\"\n"
+                "        }\n"
+                "    }\n"
+                "}\n";
+        _cleanup_(srd_handoff_freep) SrdHandoff *h = NULL;
+
+        ASSERT_OK(srd_handoff_parse(payload, strlen(payload), &h, NULL));
+        ASSERT_EQ(h->pid, 4422);
+        ASSERT_STREQ(h->container_id, "oci-container1");
+        ASSERT_STREQ(h->bundle, "/containers/redis");
+        ASSERT_STREQ(srd_handoff_policy(h), "redis");
+}
+
 TEST(parse_minimal_and_unknown_fields) {
         static const char *const ok[] = {
                 "{\"fds\":[\"seccompFd\"],\"pid\":1,\"state\":{\"id\":\"x\"}}",
