@@ -16,8 +16,7 @@
  *     prefix and glob rules whose key ends there. Walking the trie along the
  *     path visits exactly the keys that are prefixes of the path: prefix
  *     rules there match, glob rules there are candidates, exact rules match
- *     at the node where the path ends. A walk costs one memcmp per node and
- *     a memchr over the children's first bytes, i.e. O(path length) however
+ *     at the node where the path ends. A walk is O(path length) however
  *     many rules there are;
  *   - the rules without a path condition in one list.
  *
@@ -25,6 +24,13 @@
  * matches (its glob, its args conditions) wins: each list is scanned only
  * while its entries are smaller than the best match found so far, and stops
  * at its first full match. Nothing is allocated per decision.
+ *
+ * With 10,000 rules the index no longer fits in the CPU's caches, and cache
+ * misses, not instructions, make a large policy slower than a small one. So
+ * each trie node is one compact record in a single arena (header, label,
+ * the children's first bytes, their offsets, the rule lists inline): a walk
+ * touches about one cache line per node. What deciding needs of a rule is
+ * packed into MatchRule; SrdRule is only read for the winner of a redirect.
  */
 
 #include <stdint.h>
@@ -37,8 +43,9 @@
 
 #define new0(t) ((t *) calloc(1, sizeof(t)))
 #define new0_array(t, n) ((t *) calloc((n), sizeof(t)))
+#define ALIGN4(x) (((x) + 3) & ~(size_t) 3)
 
-#define NO_NODE UINT32_MAX
+#define NONE UINT32_MAX
 /* Numbers beyond this are not native syscalls (x32 ones have bit 30 set):
  * a native listener never sees them, so they are not indexed. */
 #define INDEX_NR_MAX 4095
@@ -50,45 +57,59 @@ enum {
         _LIST_MAX,
 };
 
-typedef struct IdList {
-        uint32_t offset; /* into SrdMatcher.ids */
-        uint32_t n;
-} IdList;
+/* In the id lists: the rule needs more than its key to match (a glob, or
+ * args conditions). Without it the first id below the best one wins without
+ * touching the rule at all. */
+#define ID_CHECK UINT32_C(0x80000000)
+#define ID_RULE(id) ((id) & ~ID_CHECK)
 
-typedef struct TrieNode {
-        const char *key; /* one key running through this node: the label is key[start, end) */
-        uint32_t start, end;
-        uint32_t first_child, n_children; /* children are nodes[first_child, +n_children) */
-        IdList lists[_LIST_MAX];          /* rules whose key ends exactly here */
-} TrieNode;
+/*
+ * A trie node in the arena, 4-byte aligned:
+ *   NodeHeader
+ *   char     label[label_len]        the bytes this node adds to its parent's
+ *   uint8_t  child_byte[n_children]  first label byte of each child
+ *   (padding to 4)
+ *   uint32_t child[n_children]       arena offsets of the children
+ *   per list i set in lists, in LIST_* order: uint32_t n, uint32_t ids[n]
+ * A list without a trie (rules without path condition) is uint32_t n, ids[n].
+ */
+typedef struct NodeHeader {
+        uint32_t label_len;
+        uint16_t n_children; /* at most 255: keys are C strings */
+        uint16_t lists;      /* bit i: list i follows */
+} NodeHeader;
+
+typedef struct MatchRule {
+        const char *glob_tail; /* the glob after its literal head */
+        const SrdArgCond *args;
+        uint32_t n_args;
+        uint32_t key_len; /* prefix: its length; glob: the literal head's */
+        SrdAction action;
+        int error;
+        bool log;
+} MatchRule;
 
 typedef struct SysIndex {
-        uint32_t root; /* NO_NODE: no rule for this syscall has a path condition */
-        IdList nopath;
+        uint32_t root;   /* NONE: no rule for this syscall has a path condition */
+        uint32_t nopath; /* NONE: no rule without path condition */
 } SysIndex;
 
 struct SrdMatcher {
         SysIndex *sys; /* by syscall number */
         size_t n_sys;
 
-        TrieNode *nodes;
-        uint8_t *child_byte; /* parallel to nodes: first byte of each node's label */
-        size_t n_nodes, allocated_nodes;
+        uint8_t *arena;
+        size_t n_arena, allocated_arena;
 
-        uint32_t *ids; /* all rule lists, back to back */
-        size_t n_ids, allocated_ids;
-
-        uint32_t *glob_head; /* per rule: length of the glob's literal head */
+        MatchRule *rules; /* per rule, what deciding reads */
 };
 
 _public_ SrdMatcher *srd_matcher_free(SrdMatcher *m) {
         if (!m)
                 return NULL;
         free(m->sys);
-        free(m->nodes);
-        free(m->child_byte);
-        free(m->ids);
-        free(m->glob_head);
+        free(m->arena);
+        free(m->rules);
         free(m);
         return NULL;
 }
@@ -144,80 +165,51 @@ static int entry_compare(const void *a, const void *b) {
         return x->rule < y->rule ? -1 : x->rule > y->rule ? 1 : 0;
 }
 
-static int ids_reserve(SrdMatcher *m, size_t more) {
-        size_t want = m->n_ids + more;
-        uint32_t *n;
+/* Zeroed room for size bytes; returns its offset (pointers into the arena
+ * do not survive this call). */
+static int arena_alloc(SrdMatcher *m, size_t size, uint32_t *ret_offset) {
+        size_t offset = m->n_arena, want = offset + ALIGN4(size);
 
-        if (want <= m->allocated_ids)
-                return 0;
-        want = MAX(want, m->allocated_ids * 2);
-        if (want > UINT32_MAX)
-                return -ENOMEM;
-        n = realloc(m->ids, want * sizeof(uint32_t));
-        if (!n)
-                return -ENOMEM;
-        m->ids = n;
-        m->allocated_ids = want;
-        return 0;
-}
+        if (want > m->allocated_arena) {
+                size_t n = MAX(want, m->allocated_arena * 2);
+                uint8_t *a;
 
-static int nodes_reserve(SrdMatcher *m, size_t more) {
-        size_t want = m->n_nodes + more;
-        TrieNode *n;
-        uint8_t *b;
-
-        if (want <= m->allocated_nodes)
-                return 0;
-        want = MAX(want, m->allocated_nodes * 2);
-        if (want >= NO_NODE)
-                return -ENOMEM;
-        n = realloc(m->nodes, want * sizeof(TrieNode));
-        if (!n)
-                return -ENOMEM;
-        m->nodes = n;
-        b = realloc(m->child_byte, want);
-        if (!b)
-                return -ENOMEM;
-        m->child_byte = b;
-        m->allocated_nodes = want;
-        return 0;
-}
-
-/* Appends a list; room was reserved by the caller. */
-static IdList list_append(SrdMatcher *m, const uint32_t *rules, size_t n) {
-        IdList l = { .offset = (uint32_t) m->n_ids, .n = (uint32_t) n };
-
-        memcpy(m->ids + m->n_ids, rules, n * sizeof(uint32_t));
-        m->n_ids += n;
-        return l;
-}
-
-static void node_attach(SrdMatcher *m, TrieNode *node, const Entry *entries, const Key *k) {
-        for (int list = 0; list < _LIST_MAX; list++) {
-                static const SrdPathKind kinds[_LIST_MAX] = {
-                        [LIST_EXACT] = SRD_PATH_EXACT,
-                        [LIST_PREFIX] = SRD_PATH_PREFIX,
-                        [LIST_GLOB] = SRD_PATH_GLOB,
-                };
-
-                node->lists[list] = (IdList) { .offset = (uint32_t) m->n_ids };
-                for (uint32_t e = k->lo; e < k->hi; e++)
-                        if (entries[e].kind == kinds[list]) {
-                                m->ids[m->n_ids++] = entries[e].rule;
-                                node->lists[list].n++;
-                        }
+                if (n >= NONE)
+                        return -ENOMEM;
+                a = realloc(m->arena, n);
+                if (!a)
+                        return -ENOMEM;
+                m->arena = a;
+                m->allocated_arena = n;
         }
+        memset(m->arena + offset, 0, want - offset);
+        m->n_arena = want;
+        *ret_offset = (uint32_t) offset;
+        return 0;
+}
+
+static uint32_t rule_id(const SrdPolicy *p, uint32_t rule) {
+        const SrdRule *r = &p->rules[rule];
+
+        return r->path_kind == SRD_PATH_GLOB || r->n_args > 0 ? rule | ID_CHECK : rule;
+}
+
+static SrdPathKind list_kind(int list) {
+        return list == LIST_EXACT ? SRD_PATH_EXACT : list == LIST_PREFIX ? SRD_PATH_PREFIX : SRD_PATH_GLOB;
 }
 
 /*
- * Fill node idx from keys[lo, hi), which all share their first depth bytes.
- * Node storage and id room are reserved up front (at most 2 * keys nodes:
- * every node ends a key or branches), so pointers stay valid throughout.
+ * Write the node for keys[lo, hi), which all share their first depth bytes,
+ * then its children, depth first. Every node ends a key or branches, so
+ * there are at most 2 * keys nodes.
  */
-static void trie_build(SrdMatcher *m, const Entry *entries, const Key *keys, uint32_t lo, uint32_t hi,
-                       uint32_t depth, uint32_t idx) {
-        TrieNode *node = &m->nodes[idx];
-        uint32_t lcp = keys[lo].len, i = lo, n_groups = 0, child;
+static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, const Key *keys, uint32_t lo,
+                      uint32_t hi, uint32_t depth, uint32_t *ret_offset) {
+        uint32_t lcp = keys[lo].len, i = lo, n_groups = 0, n_list[_LIST_MAX] = {}, offset;
+        size_t size, children_at;
+        uint16_t lists = 0;
+        uint8_t *rec;
+        int r;
 
         if (hi - lo > 1) {
                 /* sorted: the common prefix of all is that of the first and last */
@@ -228,71 +220,110 @@ static void trie_build(SrdMatcher *m, const Entry *entries, const Key *keys, uin
                         lcp++;
         }
 
-        *node = (TrieNode) { .key = keys[lo].s, .start = depth, .end = lcp };
-        m->child_byte[idx] = depth < lcp ? (uint8_t) keys[lo].s[depth] : 0;
-
         if (keys[lo].len == lcp) {
-                node_attach(m, node, entries, &keys[lo]);
+                for (uint32_t e = keys[lo].lo; e < keys[lo].hi; e++)
+                        for (int l = 0; l < _LIST_MAX; l++)
+                                if (entries[e].kind == list_kind(l))
+                                        n_list[l]++;
                 i++;
         }
-
         for (uint32_t j = i; j < hi; j++)
                 if (j == i || keys[j].s[lcp] != keys[j - 1].s[lcp])
                         n_groups++;
-        if (n_groups == 0)
-                return;
 
-        child = (uint32_t) m->n_nodes;
-        m->n_nodes += n_groups;
-        node->first_child = child;
-        node->n_children = n_groups;
+        children_at = ALIGN4(sizeof(NodeHeader) + (lcp - depth) + n_groups);
+        size = children_at + 4 * (size_t) n_groups;
+        for (int l = 0; l < _LIST_MAX; l++)
+                if (n_list[l] > 0) {
+                        size += 4 + 4 * (size_t) n_list[l];
+                        lists |= (uint16_t) (1U << l);
+                }
+        r = arena_alloc(m, size, &offset);
+        if (r < 0)
+                return r;
 
-        for (uint32_t j = i; j < hi;) {
-                uint32_t g = j + 1;
+        rec = m->arena + offset;
+        *(NodeHeader *) rec = (NodeHeader) {
+                .label_len = lcp - depth,
+                .n_children = (uint16_t) n_groups,
+                .lists = lists,
+        };
+        memcpy(rec + sizeof(NodeHeader), keys[lo].s + depth, lcp - depth);
+        {
+                uint8_t *child_byte = rec + sizeof(NodeHeader) + (lcp - depth);
+                uint32_t *list = (uint32_t *) (rec + children_at) + n_groups;
+
+                for (uint32_t j = i, k = 0; j < hi; j++)
+                        if (j == i || keys[j].s[lcp] != keys[j - 1].s[lcp])
+                                child_byte[k++] = (uint8_t) keys[j].s[lcp];
+
+                for (int l = 0; l < _LIST_MAX; l++) {
+                        if (n_list[l] == 0)
+                                continue;
+                        *list++ = n_list[l];
+                        for (uint32_t e = keys[lo].lo; e < keys[lo].hi; e++)
+                                if (entries[e].kind == list_kind(l))
+                                        *list++ = rule_id(p, entries[e].rule);
+                }
+        }
+
+        for (uint32_t j = i, k = 0; j < hi; k++) {
+                uint32_t g = j + 1, child;
 
                 while (g < hi && keys[g].s[lcp] == keys[j].s[lcp])
                         g++;
-                trie_build(m, entries, keys, j, g, lcp, child++);
+                r = trie_build(m, p, entries, keys, j, g, lcp, &child);
+                if (r < 0)
+                        return r;
+                /* the arena may have moved */
+                ((uint32_t *) (m->arena + offset + children_at))[k] = child;
                 j = g;
         }
-}
 
-static uint32_t glob_head_len(const char *glob) {
-        return (uint32_t) strcspn(glob, "*?[\\");
+        *ret_offset = offset;
+        return 0;
 }
 
 /* Index the rules of one syscall: pairs[0, n) all have the same nr. */
 static int sys_build(SrdMatcher *m, const SrdPolicy *p, const NrRule *pairs, size_t n, SysIndex *ret) {
         _cleanup_free_ Entry *entries = NULL;
         _cleanup_free_ Key *keys = NULL;
-        _cleanup_free_ uint32_t *nopath = NULL;
         size_t n_entries = 0, n_keys = 0, n_nopath = 0;
         int r;
 
-        entries = new0_array(Entry, n);
-        nopath = new0_array(uint32_t, n);
-        if (!entries || !nopath)
-                return -ENOMEM;
+        *ret = (SysIndex) { .root = NONE, .nopath = NONE };
 
+        entries = new0_array(Entry, n);
+        if (!entries)
+                return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
                 const SrdRule *rule = &p->rules[pairs[i].rule];
 
-                if (rule->path_kind == SRD_PATH_NONE)
-                        nopath[n_nopath++] = pairs[i].rule;
-                else
-                        entries[n_entries++] = (Entry) {
-                                .key = rule->path,
-                                .len = rule->path_kind == SRD_PATH_GLOB ? m->glob_head[pairs[i].rule]
-                                                                        : (uint32_t) strlen(rule->path),
-                                .kind = rule->path_kind,
-                                .rule = pairs[i].rule,
-                        };
+                if (rule->path_kind == SRD_PATH_NONE) {
+                        n_nopath++;
+                        continue;
+                }
+                entries[n_entries++] = (Entry) {
+                        .key = rule->path,
+                        .len = rule->path_kind == SRD_PATH_EXACT ? (uint32_t) strlen(rule->path)
+                                                                 : m->rules[pairs[i].rule].key_len,
+                        .kind = rule->path_kind,
+                        .rule = pairs[i].rule,
+                };
         }
 
-        r = ids_reserve(m, n);
-        if (r < 0)
-                return r;
-        *ret = (SysIndex) { .root = NO_NODE, .nopath = list_append(m, nopath, n_nopath) };
+        if (n_nopath > 0) {
+                uint32_t *list;
+
+                r = arena_alloc(m, 4 * (1 + n_nopath), &ret->nopath);
+                if (r < 0)
+                        return r;
+                list = (uint32_t *) (m->arena + ret->nopath);
+                *list++ = (uint32_t) n_nopath;
+                for (size_t i = 0; i < n; i++)
+                        if (p->rules[pairs[i].rule].path_kind == SRD_PATH_NONE)
+                                *list++ = rule_id(p, pairs[i].rule);
+        }
         if (n_entries == 0)
                 return 0;
 
@@ -314,12 +345,7 @@ static int sys_build(SrdMatcher *m, const SrdPolicy *p, const NrRule *pairs, siz
                 };
         }
 
-        r = nodes_reserve(m, 2 * n_keys + 1);
-        if (r < 0)
-                return r;
-        ret->root = (uint32_t) m->n_nodes++;
-        trie_build(m, entries, keys, 0, (uint32_t) n_keys, 0, ret->root);
-        return 0;
+        return trie_build(m, p, entries, keys, 0, (uint32_t) n_keys, 0, &ret->root);
 }
 
 _public_ int srd_matcher_build(SrdPolicy *p) {
@@ -328,27 +354,40 @@ _public_ int srd_matcher_build(SrdPolicy *p) {
         size_t n_pairs = 0, n_all = 0;
         int max_nr = -1, r;
 
-        if (!p || (p->n_rules > 0 && !p->rules) || p->n_rules >= UINT32_MAX)
+        if (!p || (p->n_rules > 0 && !p->rules) || p->n_rules >= ID_CHECK)
                 return -EINVAL;
 
         m = new0(SrdMatcher);
         if (!m)
                 return -ENOMEM;
-        m->glob_head = new0_array(uint32_t, MAX(p->n_rules, (size_t) 1));
-        if (!m->glob_head)
+        m->rules = new0_array(MatchRule, MAX(p->n_rules, (size_t) 1));
+        if (!m->rules)
                 return -ENOMEM;
 
         for (size_t i = 0; i < p->n_rules; i++) {
                 const SrdRule *rule = &p->rules[i];
+                MatchRule *mr = &m->rules[i];
 
                 if (rule->path_kind < SRD_PATH_NONE || rule->path_kind >= _SRD_PATH_KIND_MAX)
                         return -EINVAL;
-                if (rule->path_kind != SRD_PATH_NONE && !rule->path)
+                if (rule->path_kind != SRD_PATH_NONE && (!rule->path || strlen(rule->path) >= NONE))
                         return -EINVAL;
-                if (rule->n_syscalls > 0 && !rule->syscalls)
+                if ((rule->n_syscalls > 0 && !rule->syscalls) || (rule->n_args > 0 && !rule->args))
                         return -EINVAL;
-                if (rule->path_kind == SRD_PATH_GLOB)
-                        m->glob_head[i] = glob_head_len(rule->path);
+
+                *mr = (MatchRule) {
+                        .args = rule->args,
+                        .n_args = (uint32_t) rule->n_args,
+                        .action = rule->action,
+                        .error = rule->action == SRD_ACTION_ERRNO ? rule->error : 0,
+                        .log = rule->log,
+                };
+                if (rule->path_kind == SRD_PATH_PREFIX)
+                        mr->key_len = (uint32_t) strlen(rule->path);
+                else if (rule->path_kind == SRD_PATH_GLOB) {
+                        mr->key_len = (uint32_t) strcspn(rule->path, "*?[\\");
+                        mr->glob_tail = rule->path + mr->key_len;
+                }
                 n_all += rule->n_syscalls;
         }
 
@@ -371,7 +410,7 @@ _public_ int srd_matcher_build(SrdPolicy *p) {
         if (!m->sys)
                 return -ENOMEM;
         for (size_t i = 0; i < m->n_sys; i++)
-                m->sys[i] = (SysIndex) { .root = NO_NODE };
+                m->sys[i] = (SysIndex) { .root = NONE, .nopath = NONE };
 
         for (size_t i = 0, k = 0; i < n_pairs; i = k) {
                 size_t n_unique = 0;
@@ -394,7 +433,7 @@ _public_ int srd_matcher_build(SrdPolicy *p) {
 /* ------------------------------------------------------------------------ */
 /* Evaluating.                                                              */
 
-static bool args_hold(const SrdRule *r, const uint64_t *args) {
+static bool args_hold(const MatchRule *r, const uint64_t *args) {
         for (size_t i = 0; i < r->n_args; i++) {
                 const SrdArgCond *c = &r->args[i];
                 uint64_t a;
@@ -439,62 +478,75 @@ static bool args_hold(const SrdRule *r, const uint64_t *args) {
 }
 
 typedef struct Eval {
-        const SrdPolicy *p;
         const SrdMatcher *m;
         const SrdSyscall *sc;
-        uint32_t best; /* smallest fully matching rule so far, UINT32_MAX: none */
+        uint32_t best;  /* smallest fully matching rule so far, NONE: none */
+        int best_path;  /* the path argument it matched, -1: no path condition */
+        int path;       /* the path argument being walked */
 } Eval;
 
-/* glob_path: NULL for lists whose path condition already holds. */
-static void consider(Eval *e, IdList l, const char *glob_path) {
-        const uint32_t *ids = e->m->ids + l.offset;
+/* list: n, ids[n]. glob_path: NULL for lists whose path condition already holds. */
+static const uint32_t *consider(Eval *e, const uint32_t *list, const char *glob_path) {
+        uint32_t n = list[0];
+        const uint32_t *ids = list + 1;
 
-        for (uint32_t i = 0; i < l.n && ids[i] < e->best; i++) {
-                const SrdRule *r = &e->p->rules[ids[i]];
+        for (uint32_t i = 0; i < n; i++) {
+                uint32_t id = ID_RULE(ids[i]);
+                const MatchRule *r;
 
-                if (glob_path) {
+                if (id >= e->best)
+                        break;
+                if (ids[i] & ID_CHECK) {
+                        r = &e->m->rules[id];
                         /* the trie walk already matched the literal head */
-                        uint32_t h = e->m->glob_head[ids[i]];
-
-                        if (!srd_glob_match(r->path + h, glob_path + h))
+                        if (glob_path && !srd_glob_match(r->glob_tail, glob_path + r->key_len))
+                                continue;
+                        if (!args_hold(r, e->sc->args))
                                 continue;
                 }
-                if (!args_hold(r, e->sc->args))
-                        continue;
-                e->best = ids[i];
-                return;
+                e->best = id;
+                e->best_path = e->path;
+                break;
         }
+        return ids + n;
 }
 
-static void walk(Eval *e, uint32_t idx, const char *path) {
-        const SrdMatcher *m = e->m;
+static void walk(Eval *e, uint32_t offset, const char *path) {
+        const uint8_t *arena = e->m->arena;
         size_t len = strlen(path), pos = 0;
 
         for (;;) {
-                const TrieNode *n = &m->nodes[idx];
-                size_t l = n->end - n->start;
-                const uint8_t *c;
+                const uint8_t *rec = arena + offset;
+                const NodeHeader *h = (const NodeHeader *) rec;
+                const uint8_t *label = rec + sizeof(NodeHeader), *child_byte, *c;
+                const uint32_t *child, *list, *exact = NULL;
 
-                if (len - pos < l || memcmp(path + pos, n->key + n->start, l) != 0)
+                if (len - pos < h->label_len || memcmp(path + pos, label, h->label_len) != 0)
                         return;
-                pos += l;
+                pos += h->label_len;
 
-                if (n->lists[LIST_PREFIX].n > 0)
-                        consider(e, n->lists[LIST_PREFIX], NULL);
-                if (n->lists[LIST_GLOB].n > 0)
-                        consider(e, n->lists[LIST_GLOB], path);
-                if (pos == len) {
-                        if (n->lists[LIST_EXACT].n > 0)
-                                consider(e, n->lists[LIST_EXACT], NULL);
-                        return;
+                child_byte = label + h->label_len;
+                child = (const uint32_t *) (rec + ALIGN4(sizeof(NodeHeader) + h->label_len + h->n_children));
+                if (h->lists) {
+                        list = child + h->n_children;
+                        if (h->lists & (1U << LIST_EXACT)) {
+                                exact = list;
+                                list += 1 + list[0];
+                        }
+                        if (h->lists & (1U << LIST_PREFIX))
+                                list = consider(e, list, NULL);
+                        if (h->lists & (1U << LIST_GLOB))
+                                (void) consider(e, list, path);
+                        if (exact && pos == len)
+                                (void) consider(e, exact, NULL);
                 }
-
-                if (n->n_children == 0)
+                if (pos == len || h->n_children == 0)
                         return;
-                c = memchr(m->child_byte + n->first_child, (unsigned char) path[pos], n->n_children);
+
+                c = memchr(child_byte, (unsigned char) path[pos], h->n_children);
                 if (!c)
                         return;
-                idx = (uint32_t) (c - m->child_byte);
+                offset = child[c - child_byte];
         }
 }
 
@@ -513,8 +565,53 @@ static bool rule_path_matches(const SrdRule *r, const char *path) {
         }
 }
 
-static int verdict_redirect(const SrdRule *r, const SrdSyscall *sc, SrdVerdict *v) {
-        int r2;
+/* Render to for path; suffix_at: where {suffix} starts in path, SIZE_MAX when not allowed. */
+static int render(const char *to, const char *path, size_t suffix_at, char *ret, size_t size) {
+        char buf[SRD_PATH_MAX + 1];
+        size_t len = 0;
+        int r;
+
+        for (const char *t = to; *t;) {
+                const char *piece;
+                size_t l;
+
+                if (strncmp(t, "{path}", 6) == 0) {
+                        if (!path)
+                                return -EINVAL;
+                        piece = path;
+                        l = strlen(path);
+                        t += 6;
+                } else if (strncmp(t, "{suffix}", 8) == 0) {
+                        if (!path || suffix_at == SIZE_MAX)
+                                return -EINVAL;
+                        piece = path + suffix_at;
+                        l = strlen(piece);
+                        t += 8;
+                } else {
+                        /* copy up to the next placeholder candidate in one go */
+                        piece = t;
+                        l = 1 + strcspn(t + 1, "{");
+                        t += l;
+                }
+
+                if (l > SRD_PATH_MAX - len)
+                        return -ENAMETOOLONG;
+                memcpy(buf + len, piece, l);
+                len += l;
+        }
+        buf[len] = '\0';
+
+        r = srd_redirect_target_validate(buf);
+        if (r < 0)
+                return r;
+        /* collapse the "//" and "/./" that placeholders tend to produce */
+        return srd_path_normalize(buf, ret, size);
+}
+
+static int verdict_redirect(const SrdRule *r, const MatchRule *mr, const SrdSyscall *sc, int best_path,
+                            SrdVerdict *v) {
+        size_t suffix_at = r->path_kind == SRD_PATH_PREFIX ? mr->key_len : SIZE_MAX;
+        int k;
 
         for (size_t i = 0; i < r->n_set; i++) {
                 const SrdArgSet *s = &r->set[i];
@@ -534,27 +631,28 @@ static int verdict_redirect(const SrdRule *r, const SrdSyscall *sc, SrdVerdict *
                 /* nothing to rewrite on a syscall without a path argument */
                 if (!info || info->n_paths == 0)
                         return 0;
-                r2 = srd_template_render(r, sc->paths[0], v->to[0], sizeof(v->to[0]));
-                if (r2 < 0)
-                        return r2;
+                k = render(r->to, sc->paths[0], SIZE_MAX, v->to[0], sizeof(v->to[0]));
+                if (k < 0)
+                        return k;
                 v->path_mask |= 1U;
                 return 0;
         }
 
-        for (size_t i = 0; i < SRD_MAX_PATHS; i++) {
-                if (!rule_path_matches(r, sc->paths[i]))
+        for (int i = 0; i < SRD_MAX_PATHS; i++) {
+                /* the walk that found the rule matched that path; others are checked */
+                if (!sc->paths[i] || (i != best_path && !rule_path_matches(r, sc->paths[i])))
                         continue;
-                r2 = srd_template_render(r, sc->paths[i], v->to[i], sizeof(v->to[i]));
-                if (r2 < 0)
-                        return r2;
+                k = render(r->to, sc->paths[i], suffix_at, v->to[i], sizeof(v->to[i]));
+                if (k < 0)
+                        return k;
                 v->path_mask |= 1U << i;
         }
         return 0;
 }
 
 _public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVerdict *ret) {
-        Eval e = { .p = p, .m = p ? p->matcher : NULL, .sc = sc, .best = UINT32_MAX };
-        const SrdRule *r;
+        Eval e = { .m = p ? p->matcher : NULL, .sc = sc, .best = NONE, .best_path = -1 };
+        const MatchRule *mr;
 
         if (!p || !sc || !ret || !e.m)
                 return -EINVAL;
@@ -570,29 +668,31 @@ _public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVe
         if (sc->nr >= 0 && (size_t) sc->nr < e.m->n_sys) {
                 const SysIndex *s = &e.m->sys[sc->nr];
 
-                if (s->root != NO_NODE)
-                        for (size_t i = 0; i < SRD_MAX_PATHS; i++)
-                                if (sc->paths[i])
-                                        walk(&e, s->root, sc->paths[i]);
-                if (s->nopath.n > 0)
-                        consider(&e, s->nopath, NULL);
+                if (s->root != NONE)
+                        for (e.path = 0; e.path < SRD_MAX_PATHS; e.path++)
+                                if (sc->paths[e.path])
+                                        walk(&e, s->root, sc->paths[e.path]);
+                if (s->nopath != NONE) {
+                        e.path = -1;
+                        (void) consider(&e, (const uint32_t *) (e.m->arena + s->nopath), NULL);
+                }
         }
 
-        if (e.best == UINT32_MAX) {
+        if (e.best == NONE) {
                 ret->action = p->default_action;
                 ret->rule = -1;
                 ret->error = p->default_action == SRD_ACTION_ERRNO ? p->default_error : 0;
                 return 0;
         }
 
-        r = &p->rules[e.best];
-        ret->action = r->action;
+        mr = &e.m->rules[e.best];
+        ret->action = mr->action;
         ret->rule = (int) e.best;
-        ret->error = r->action == SRD_ACTION_ERRNO ? r->error : 0;
-        ret->log = r->log;
-        if (r->action != SRD_ACTION_REDIRECT)
+        ret->error = mr->error;
+        ret->log = mr->log;
+        if (mr->action != SRD_ACTION_REDIRECT)
                 return 0;
-        return verdict_redirect(r, sc, ret);
+        return verdict_redirect(&p->rules[e.best], mr, sc, e.best_path, ret);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -622,51 +722,17 @@ _public_ int srd_redirect_target_validate(const char *target) {
 }
 
 _public_ int srd_template_render(const SrdRule *r, const char *path, char *ret, size_t size) {
-        char buf[SRD_PATH_MAX + 1];
-        size_t len = 0;
-        int r2;
+        size_t suffix_at = SIZE_MAX;
 
         if (!r || !r->to || !ret || size == 0)
                 return -EINVAL;
 
-        for (const char *t = r->to; *t;) {
-                const char *piece;
-                size_t l;
+        if (path && r->path_kind == SRD_PATH_PREFIX && r->path) {
+                size_t l = strlen(r->path);
 
-                if (strncmp(t, "{path}", 6) == 0) {
-                        if (!path)
-                                return -EINVAL;
-                        piece = path;
-                        l = strlen(path);
-                        t += 6;
-                } else if (strncmp(t, "{suffix}", 8) == 0) {
-                        size_t pl;
-
-                        if (!path || r->path_kind != SRD_PATH_PREFIX || !r->path)
-                                return -EINVAL;
-                        pl = strlen(r->path);
-                        if (strncmp(path, r->path, pl) != 0)
-                                return -EINVAL;
-                        piece = path + pl;
-                        l = strlen(piece);
-                        t += 8;
-                } else {
-                        /* copy up to the next placeholder candidate in one go */
-                        piece = t;
-                        l = 1 + strcspn(t + 1, "{");
-                        t += l;
-                }
-
-                if (l > SRD_PATH_MAX - len)
-                        return -ENAMETOOLONG;
-                memcpy(buf + len, piece, l);
-                len += l;
+                /* {suffix} only means something for a path under the prefix */
+                if (strncmp(path, r->path, l) == 0)
+                        suffix_at = l;
         }
-        buf[len] = '\0';
-
-        r2 = srd_redirect_target_validate(buf);
-        if (r2 < 0)
-                return r2;
-        /* collapse the "//" and "/./" that placeholders tend to produce */
-        return srd_path_normalize(buf, ret, size);
+        return render(r->to, path, suffix_at, ret, size);
 }
