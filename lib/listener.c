@@ -1,0 +1,474 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * The seccomp listener: receive one notification, read its path arguments,
+ * decide with the policy, check the notification is still live, answer.
+ *
+ * Raw ioctls throughout: libseccomp's wrappers turn every failure into
+ * -ECANCELED, and here the errno is the whole story (ENOENT: the task is
+ * gone, which is not our failure; anything else on RECV: the fd is broken).
+ *
+ * The task is untrusted and may die at any moment. Nothing it does may make
+ * srd_listener_handle() fail: unreadable paths only make path rules not
+ * match, a vanished task is an outcome, not an error.
+ */
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <seccomp.h>
+
+#include "macro.h"
+#include "policy-internal.h"
+#include "procmem.h"
+#include "seccomp-redirect.h"
+#include "srd-uapi.h"
+
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
+
+/* x32 syscalls arrive with the native AUDIT_ARCH but this bit in nr. */
+#define X32_SYSCALL_BIT 0x40000000
+
+/* An id for probing: ids count up from a random start, so none is
+ * guaranteed absent, but a collision with a pending one is a 2^-64 event. */
+#define PROBE_ID UINT64_MAX
+
+struct SrdListener {
+        int fd;
+        uint32_t native_arch;
+        SrdRedirectSupport redirect;
+
+        /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more. */
+        struct seccomp_notif *req;
+        size_t req_size;
+        struct seccomp_notif_resp *resp;
+        size_t resp_size;
+};
+
+static const char *const redirect_support_table[_SRD_REDIRECT_SUPPORT_MAX] = {
+        [SRD_REDIRECT_UNSUPPORTED_KERNEL] = "unsupported-kernel",
+        [SRD_REDIRECT_UNSUPPORTED_FILTER] = "unsupported-filter",
+        [SRD_REDIRECT_SUPPORTED] = "supported",
+};
+
+_public_ const char *srd_redirect_support_to_string(SrdRedirectSupport s) {
+        if (s < 0 || s >= _SRD_REDIRECT_SUPPORT_MAX)
+                return NULL;
+        return redirect_support_table[s];
+}
+
+static int id_valid(int fd, uint64_t id) {
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
+                return -errno;
+        return 0;
+}
+
+/*
+ * Only a seccomp listener knows SECCOMP_IOCTL_NOTIF_ID_VALID: it answers 0
+ * or ENOENT for any id. Pipes and regular files say ENOTTY, O_PATH fds
+ * EBADF; any other answer is some other driver's ioctl, equally not ours.
+ */
+static int check_listener(int fd) {
+        int r;
+
+        r = id_valid(fd, PROBE_ID);
+        if (r == 0 || r == -ENOENT)
+                return 0;
+        if (r == -EBADF)
+                return -EBADF;
+        return -ENOTTY;
+}
+
+/*
+ * Probe per the kernel-uapi spec, section 3: the struct is validated before
+ * the id is looked up, so a well-formed SEND_REDIRECT for an id that is not
+ * pending tells the three cases apart without a live notification.
+ */
+static SrdRedirectSupport probe_redirect(int fd) {
+        struct seccomp_notif_resp_redirect req = {
+                .id = PROBE_ID,
+                .flags = SECCOMP_REDIRECT_FLAG_CONTINUE,
+        };
+
+        if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND_REDIRECT, &req) >= 0)
+                return SRD_REDIRECT_SUPPORTED;
+
+        switch (errno) {
+        case ENOENT:
+                return SRD_REDIRECT_SUPPORTED;
+        case EPERM:
+                return SRD_REDIRECT_UNSUPPORTED_FILTER;
+        default:
+                /* EINVAL (unknown ioctl on stock kernels), ENOTTY, and anything
+                 * unexpected: never promise what may not work. */
+                return SRD_REDIRECT_UNSUPPORTED_KERNEL;
+        }
+}
+
+_public_ SrdListener *srd_listener_free(SrdListener *l) {
+        if (!l)
+                return NULL;
+        safe_close(l->fd);
+        free(l->req);
+        free(l->resp);
+        free(l);
+        return NULL;
+}
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SrdListener *, srd_listener_free);
+
+_public_ int srd_listener_new(int fd, SrdListener **ret) {
+        _cleanup_close_ int owned_fd = fd;
+        _cleanup_(srd_listener_freep) SrdListener *l = NULL;
+        struct seccomp_notif_sizes sizes = {};
+        int flags, r;
+
+        if (fd < 0)
+                return -EBADF;
+        if (!ret)
+                return -EINVAL;
+
+        r = check_listener(fd);
+        if (r < 0)
+                return r;
+
+        /* Belt and braces: handle() polls before RECV anyway. */
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0)
+                return negative_errno();
+        if (!(flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                return negative_errno();
+
+        /* The flag goes by value: a pointer would be read as flags and give
+         * EINVAL. Kernels before 6.6 lack the ioctl: the answer is merely
+         * slower to wake the task there. */
+        r = ioctl(fd, SECCOMP_IOCTL_NOTIF_SET_FLAGS, (unsigned long) SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP);
+        if (r < 0 && errno != EINVAL && errno != ENOTTY)
+                return negative_errno();
+
+        if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
+                return negative_errno();
+
+        l = calloc(1, sizeof(SrdListener));
+        if (!l)
+                return -ENOMEM;
+        l->fd = -EBADF;
+
+        l->req_size = MAX((size_t) sizes.seccomp_notif, sizeof(struct seccomp_notif));
+        l->resp_size = MAX((size_t) sizes.seccomp_notif_resp, sizeof(struct seccomp_notif_resp));
+        l->req = calloc(1, l->req_size);
+        l->resp = calloc(1, l->resp_size);
+        if (!l->req || !l->resp)
+                return -ENOMEM;
+
+        l->native_arch = seccomp_arch_native();
+        l->redirect = probe_redirect(fd);
+        l->fd = TAKE_FD(owned_fd);
+
+        *ret = TAKE_PTR(l);
+        return 0;
+}
+
+_public_ int srd_listener_fd(const SrdListener *l) {
+        if (!l)
+                return -EINVAL;
+        return l->fd;
+}
+
+_public_ SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l) {
+        if (!l)
+                return _SRD_REDIRECT_SUPPORT_INVALID;
+        return l->redirect;
+}
+
+static void event_init(SrdEvent *e) {
+        /* Not a memset: the event holds four PATH_MAX buffers, and clearing
+         * 16 KiB per notification is a measurable part of its cost. */
+        e->outcome = SRD_OUTCOME_NONE;
+        e->pid = 0;
+        e->nr = -1;
+        for (size_t i = 0; i < SRD_MAX_PATHS; i++) {
+                e->path[i][0] = '\0';
+                e->path_error[i] = 0;
+                e->verdict.to[i][0] = '\0';
+        }
+        e->verdict.action = _SRD_ACTION_INVALID;
+        e->verdict.rule = -1;
+        e->verdict.error = 0;
+        e->verdict.log = false;
+        e->verdict.path_mask = 0;
+        e->verdict.args_mask = 0;
+        memset(e->verdict.args, 0, sizeof(e->verdict.args));
+        e->applied = _SRD_ACTION_INVALID;
+        e->applied_error = 0;
+        e->fallback_reason = NULL;
+}
+
+static bool notif_is_native(const SrdListener *l, const struct seccomp_notif *n) {
+        if (n->data.arch != l->native_arch)
+                return false;
+#if defined(__x86_64__) && !defined(__ILP32__)
+        if (n->data.nr & X32_SYSCALL_BIT)
+                return false;
+#endif
+        return true;
+}
+
+static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_target_invalid) {
+        const struct seccomp_notif *n = l->req;
+        const SrdSyscallInfo *info;
+        SrdSyscall sc = { .nr = n->data.nr };
+        int r;
+
+        *ret_target_invalid = false;
+
+        if (!notif_is_native(l, n)) {
+                /* The rules name native numbers; an i386 or x32 number means
+                 * another syscall. Only the default action is meaningful. */
+                e->verdict.action = policy->default_action;
+                e->verdict.rule = -1;
+                e->verdict.error = policy->default_action == SRD_ACTION_ERRNO ? policy->default_error : 0;
+                return;
+        }
+
+        memcpy(sc.args, n->data.args, sizeof(sc.args));
+
+        info = srd_syscall_info(sc.nr);
+        for (unsigned i = 0; info && i < info->n_paths && i < SRD_MAX_PATHS; i++) {
+                r = procmem_read_path(n->pid, &info->paths[i], sc.args, e->path[i], sizeof(e->path[i]));
+                if (r < 0) {
+                        /* NULL: no path rule can match what could not be read. */
+                        e->path_error[i] = r;
+                        e->path[i][0] = '\0';
+                        continue;
+                }
+                sc.paths[i] = e->path[i];
+        }
+
+        r = srd_policy_evaluate(policy, &sc, &e->verdict);
+        if (r < 0) {
+                /* Only a templated redirect target that renders invalid fails
+                 * evaluation; the verdict still names the rule. */
+                e->verdict.action = SRD_ACTION_REDIRECT;
+                *ret_target_invalid = true;
+        }
+}
+
+static int send_answer(SrdListener *l, uint64_t id, SrdAction action, int error) {
+        memset(l->resp, 0, l->resp_size);
+        l->resp->id = id;
+        if (action == SRD_ACTION_CONTINUE)
+                l->resp->flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+        else
+                /* error 0 would make the syscall "succeed" without running. */
+                l->resp->error = error > 0 && error <= 4095 ? -error : -EPERM;
+
+        if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, l->resp) < 0)
+                return -errno;
+        return 0;
+}
+
+static int pidfd_open_tgid(pid_t tid) {
+        char p[64], line[256];
+        _cleanup_(fclosep) FILE *f = NULL;
+        int pidfd;
+
+        pidfd = (int) syscall(SYS_pidfd_open, tid, 0);
+        if (pidfd >= 0)
+                return pidfd;
+        /* Not a thread group leader: EINVAL on older kernels, ENOENT on
+         * newer ones (which want PIDFD_THREAD for threads). SIGKILL to the
+         * group takes the thread with it, so open the leader instead. */
+        if (errno != EINVAL && errno != ENOENT)
+                return negative_errno();
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/status", (int) tid);
+        f = fopen(p, "re");
+        if (!f)
+                return errno == ENOENT ? -ESRCH : negative_errno();
+        while (fgets(line, sizeof(line), f)) {
+                int tgid;
+
+                if (sscanf(line, "Tgid: %d", &tgid) == 1) {
+                        pidfd = (int) syscall(SYS_pidfd_open, (pid_t) tgid, 0);
+                        return pidfd >= 0 ? pidfd : negative_errno();
+                }
+        }
+        return -ESRCH;
+}
+
+/*
+ * SIGKILL the notifying task. The pid may have been reused since the
+ * notification: after pidfd_open() the id still being valid proves the
+ * notifying task is alive, so the pidfd is for it and not a newcomer.
+ */
+static int kill_task(SrdListener *l, pid_t pid, uint64_t id) {
+        _cleanup_close_ int pidfd = -EBADF;
+        int r;
+
+        if (pid <= 0)
+                return -ESRCH;
+
+        pidfd = pidfd_open_tgid(pid);
+        if (pidfd < 0)
+                return pidfd;
+
+        r = id_valid(l->fd, id);
+        if (r < 0)
+                return r;
+
+        if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/*
+ * THE SEND_REDIRECT PATH IS NOT IMPLEMENTED YET.
+ *
+ * It will place the redirect targets (v->to[i] for every bit in
+ * v->path_mask) in the pinned arena, a write-sealed memfd mapped into the
+ * task with SECCOMP_IOCTL_NOTIF_PIN_INSTALL, and answer with
+ * SECCOMP_IOCTL_NOTIF_SEND_REDIRECT: args_mask = path args | v->args_mask,
+ * ptr_mask = path args, ptr_len = strlen + 1. That needs the patched kernel
+ * to test against and lands with the arena.
+ *
+ * Until then this always returns -EOPNOTSUPP, so a listener that reports
+ * SRD_REDIRECT_SUPPORTED still applies redirectFallback, and says why.
+ * Contract for the real thing: 0 answered; -ENOENT task gone; any other
+ * error leaves the notification pending for the fallback answer.
+ */
+static int send_redirect(SrdListener *l, uint64_t id, const SrdVerdict *v) {
+        return -EOPNOTSUPP;
+}
+
+static const char *redirect_unavailable_reason(SrdRedirectSupport s) {
+        switch (s) {
+        case SRD_REDIRECT_UNSUPPORTED_FILTER:
+                return "listener's filter was installed without SECCOMP_FILTER_FLAG_REDIRECT";
+        case SRD_REDIRECT_SUPPORTED:
+                return "redirect through the pinned arena is not implemented yet";
+        default:
+                return "kernel lacks SECCOMP_IOCTL_NOTIF_SEND_REDIRECT";
+        }
+}
+
+/* 0 answered (or tried to), -ENOENT task gone, other: failure of the listener. */
+static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_invalid) {
+        uint64_t id = l->req->id;
+        SrdAction action = e->verdict.action;
+        int error = e->verdict.error, r;
+
+        if (action == SRD_ACTION_REDIRECT) {
+                if (target_invalid)
+                        e->fallback_reason = "redirect target invalid (relative, \"..\" or too long)";
+                else if (l->redirect != SRD_REDIRECT_SUPPORTED)
+                        e->fallback_reason = redirect_unavailable_reason(l->redirect);
+                else {
+                        r = send_redirect(l, id, &e->verdict);
+                        if (r == 0) {
+                                e->applied = SRD_ACTION_REDIRECT;
+                                return 0;
+                        }
+                        if (r == -ENOENT)
+                                return r;
+                        e->fallback_reason = r == -EOPNOTSUPP ? redirect_unavailable_reason(l->redirect)
+                                                              : "kernel refused the redirect";
+                }
+
+                srd_policy_redirect_fallback(policy, &action, &error);
+                if (action == SRD_ACTION_REDIRECT) {
+                        action = SRD_ACTION_ERRNO;
+                        error = EPERM;
+                }
+        }
+
+        if (action == SRD_ACTION_KILL) {
+                r = kill_task(l, e->pid, id);
+                if (r == -ENOENT)
+                        return r;
+                if (r < 0) {
+                        /* Not allowed to (CAP_KILL?), or the pid is not
+                         * visible from here (0): deny. If the task is in
+                         * fact gone, the answer finds that out. */
+                        action = SRD_ACTION_ERRNO;
+                        e->fallback_reason = "could not send SIGKILL";
+                }
+                /* Answer too, so nothing waits on a task that is going away. */
+                error = EPERM;
+        }
+
+        e->applied = action;
+        e->applied_error = action == SRD_ACTION_CONTINUE ? 0 : (error > 0 && error <= 4095 ? error : EPERM);
+        return send_answer(l, id, action, e->applied_error);
+}
+
+_public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdEvent *ret) {
+        struct pollfd pfd;
+        bool target_invalid;
+        int r;
+
+        if (!l || !policy || !ret)
+                return -EINVAL;
+        event_init(ret);
+
+        /*
+         * RECV ignores O_NONBLOCK and would sleep until the next notification.
+         * A notification that is pending now keeps RECV from sleeping even if
+         * its task dies meanwhile (RECV then says ENOENT), so poll first.
+         */
+        pfd = (struct pollfd) { .fd = l->fd, .events = POLLIN };
+        r = poll(&pfd, 1, 0);
+        if (r < 0)
+                return errno == EINTR ? 0 : negative_errno();
+        if (pfd.revents & POLLNVAL)
+                return -EBADF;
+        if (!(pfd.revents & POLLIN))
+                /* Nothing pending; POLLHUP is for the caller's own poll. */
+                return 0;
+
+        /* The kernel refuses a buffer that is not zeroed. */
+        memset(l->req, 0, l->req_size);
+        if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, l->req) < 0) {
+                if (errno == EAGAIN || errno == EINTR)
+                        return 0;
+                if (errno == ENOENT) {
+                        /* Woken for a task that died before we got to it. */
+                        ret->outcome = SRD_OUTCOME_TASK_GONE;
+                        return 0;
+                }
+                return negative_errno();
+        }
+
+        ret->pid = (pid_t) l->req->pid;
+        ret->nr = l->req->data.nr;
+
+        decide(l, policy, ret, &target_invalid);
+        srd_policy_count_hit(policy, ret->verdict.rule);
+
+        /* Everything read from the task (memory, cwd, fds) is only known to
+         * belong to it if the notification is still live now. */
+        r = id_valid(l->fd, l->req->id);
+        if (r == -ENOENT) {
+                ret->outcome = SRD_OUTCOME_TASK_GONE;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+
+        r = act(l, policy, ret, target_invalid);
+        if (r == -ENOENT) {
+                ret->outcome = SRD_OUTCOME_TASK_GONE;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+
+        ret->outcome = SRD_OUTCOME_ANSWERED;
+        return 0;
+}

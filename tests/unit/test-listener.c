@@ -1,0 +1,1239 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+
+/*
+ * The listener against the real kernel: a forked target installs a notify
+ * filter (libseccomp, NEW_LISTENER), hands the listener fd to us over a
+ * socketpair and then runs the syscalls we send it, one command at a time,
+ * reporting what each returned. We answer with srd_listener_handle() and
+ * check both sides: the event and what the target's syscall returned.
+ */
+
+#include <fcntl.h>
+#include <ftw.h>
+#include <linux/filter.h>
+#include <linux/userfaultfd.h>
+#include <poll.h>
+#include <pthread.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "seccomp-redirect.h"
+#include "srd-uapi.h"
+#include "tests.h"
+
+#define TIMEOUT_MS 5000
+
+/* The syscalls the target's filter notifies on. */
+static const int notified[] = { SYS_mkdir, SYS_mkdirat, SYS_newfstatat, SYS_getppid };
+
+/* ------------------------------------------------------------------------ */
+/* The target process.                                                      */
+
+enum {
+        CMD_SYSCALL,            /* syscall(nr, args) in the main thread */
+        CMD_SYSCALL_IN_THREAD,  /* the same from a second thread */
+        CMD_UFFD_MKDIR,         /* mkdir() of a path in userfaultfd-guarded memory */
+        CMD_INT80,              /* an i386 syscall: nr, str[0], str[1] */
+};
+
+typedef struct Cmd {
+        int op;
+        long nr;
+        uint64_t args[6];
+        unsigned str_mask;      /* bit i: args[i] := pointer to the next str[] */
+        unsigned buf_mask;      /* bit i: args[i] := pointer to a scratch buffer */
+        char str[2][PATH_MAX + 16];
+} Cmd;
+
+typedef struct Target {
+        pid_t pid;
+        int sock;
+        SrdListener *listener;
+} Target;
+
+static long target_run_syscall(Cmd *c) {
+        static char scratch[2][4096];
+        uint64_t a[6];
+        unsigned s = 0, b = 0;
+        long r;
+
+        for (size_t i = 0; i < 6; i++) {
+                a[i] = c->args[i];
+                if (c->str_mask & (1u << i))
+                        a[i] = (uintptr_t) c->str[s++ % 2];
+                else if (c->buf_mask & (1u << i))
+                        a[i] = (uintptr_t) scratch[b++ % 2];
+        }
+        r = syscall(c->nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+        return r < 0 ? -errno : r;
+}
+
+#if defined(__x86_64__)
+/* The i386 ABI from a 64-bit process: pointers must fit in 32 bits. */
+static long target_int80(Cmd *c) {
+        static char *low;
+        long r;
+
+        if (!low) {
+                low = mmap(NULL, 2 * sizeof(c->str[0]), PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+                if (low == MAP_FAILED)
+                        return -errno;
+        }
+        memcpy(low, c->str[0], sizeof(c->str[0]));
+        memcpy(low + sizeof(c->str[0]), c->str[1], sizeof(c->str[1]));
+        __asm__ volatile("int $0x80"
+                         : "=a"(r)
+                         : "a"(c->nr), "b"((uintptr_t) low), "c"((uintptr_t) (low + sizeof(c->str[0])))
+                         : "memory");
+        return (int) r;
+}
+#endif
+
+static void *thread_run(void *userdata) {
+        return (void *) target_run_syscall(userdata);
+}
+
+/* A page guarded by userfaultfd: whoever reads it first waits for us. */
+static long target_uffd_mkdir(int sock) {
+        size_t page = (size_t) getpagesize();
+        struct uffdio_api api = { .api = UFFD_API };
+        struct uffdio_register reg = {};
+        struct msghdr mh = {};
+        struct cmsghdr *cm;
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char dummy = 'u';
+        struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+        void *m;
+        int uffd;
+
+        uffd = (int) syscall(SYS_userfaultfd, O_CLOEXEC);
+        if (uffd < 0)
+                return -errno;
+        if (ioctl(uffd, UFFDIO_API, &api) < 0)
+                return -errno;
+        m = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+                return -errno;
+        reg.range.start = (uintptr_t) m;
+        reg.range.len = page;
+        reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+        if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+                return -errno;
+
+        mh.msg_iov = &iov;
+        mh.msg_iovlen = 1;
+        mh.msg_control = &control;
+        mh.msg_controllen = sizeof(control.buf);
+        cm = CMSG_FIRSTHDR(&mh);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &uffd, sizeof(int));
+        if (sendmsg(sock, &mh, 0) < 0)
+                return -errno;
+        close(uffd);
+
+        return syscall(SYS_mkdir, m, 0700) < 0 ? -errno : 0;
+}
+
+static int send_fd(int sock, int fd) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char dummy = 'x';
+        struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control.buf),
+        };
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
+
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+        return sendmsg(sock, &mh, 0) < 0 ? -errno : 0;
+}
+
+static int recv_fd(int sock) {
+        union {
+                struct cmsghdr h;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char dummy;
+        struct iovec iov = { .iov_base = &dummy, .iov_len = 1 };
+        struct msghdr mh = {
+                .msg_iov = &iov,
+                .msg_iovlen = 1,
+                .msg_control = &control,
+                .msg_controllen = sizeof(control.buf),
+        };
+        struct cmsghdr *cm;
+        struct pollfd p = { .fd = sock, .events = POLLIN };
+        int fd;
+
+        if (poll(&p, 1, TIMEOUT_MS) <= 0)
+                return -ETIMEDOUT;
+        if (recvmsg(sock, &mh, MSG_CMSG_CLOEXEC) <= 0)
+                return -EIO;
+        cm = CMSG_FIRSTHDR(&mh);
+        if (!cm || cm->cmsg_type != SCM_RIGHTS)
+                return -EBADMSG;
+        memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        return fd;
+}
+
+/* Set before target_start(): the filter also covers i386 syscalls. */
+static bool target_x86;
+
+/* The target: setup (before the filter), then the filter, then commands. */
+static _Noreturn void target_main(int sock, void (*setup)(void)) {
+        scmp_filter_ctx ctx;
+        static Cmd c;
+        int fd;
+
+        (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (setup)
+                setup();
+
+        ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx)
+                _exit(2);
+        if (target_x86 && seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0)
+                _exit(3);
+        for (size_t i = 0; i < ELEMENTSOF(notified); i++)
+                if (seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, notified[i], 0) < 0)
+                        _exit(3);
+        /* libseccomp adds it for every arch of the filter, by name. */
+        if (target_x86 && seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(symlink), 0) < 0)
+                _exit(3);
+        if (seccomp_load(ctx) < 0)
+                _exit(4);
+        fd = seccomp_notify_fd(ctx);
+        if (fd < 0 || send_fd(sock, fd) < 0)
+                _exit(5);
+        close(fd);
+        seccomp_release(ctx);
+
+        for (;;) {
+                long r;
+
+                if (recv(sock, &c, sizeof(c), 0) != sizeof(c))
+                        _exit(0);
+                switch (c.op) {
+                case CMD_SYSCALL_IN_THREAD: {
+                        pthread_t t;
+                        void *v;
+
+                        if (pthread_create(&t, NULL, thread_run, &c) != 0)
+                                _exit(6);
+                        (void) pthread_join(t, &v);
+                        r = (long) v;
+                        break;
+                }
+                case CMD_UFFD_MKDIR:
+                        r = target_uffd_mkdir(sock);
+                        break;
+#if defined(__x86_64__)
+                case CMD_INT80:
+                        r = target_int80(&c);
+                        break;
+#endif
+                default:
+                        r = target_run_syscall(&c);
+                }
+                if (send(sock, &r, sizeof(r), 0) != sizeof(r))
+                        _exit(7);
+        }
+}
+
+static void target_stop(Target *t) {
+        t->listener = srd_listener_free(t->listener);
+        t->sock = safe_close(t->sock);
+        if (t->pid > 0) {
+                (void) kill(t->pid, SIGKILL);
+                (void) waitpid(t->pid, NULL, 0);
+                t->pid = 0;
+        }
+}
+
+static int target_start(Target *t, void (*setup)(void)) {
+        int sv[2], fd, r;
+
+        *t = (Target) { .sock = -EBADF };
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        t->pid = fork();
+        if (t->pid < 0) {
+                close(sv[0]);
+                close(sv[1]);
+                return -errno;
+        }
+        if (t->pid == 0) {
+                close(sv[0]);
+                target_main(sv[1], setup);
+        }
+        close(sv[1]);
+        t->sock = sv[0];
+
+        fd = recv_fd(t->sock);
+        if (fd < 0)
+                return fd;
+        r = srd_listener_new(fd, &t->listener);
+        if (r < 0)
+                return r;
+        return 0;
+}
+
+static int target_send(Target *t, const Cmd *c) {
+        return send(t->sock, c, sizeof(*c), 0) == sizeof(*c) ? 0 : -errno;
+}
+
+/* What the target's last command returned (a negative errno for failures). */
+static int target_result(Target *t, long *ret) {
+        struct pollfd p = { .fd = t->sock, .events = POLLIN };
+
+        if (poll(&p, 1, TIMEOUT_MS) <= 0)
+                return -ETIMEDOUT;
+        if (recv(t->sock, ret, sizeof(*ret), 0) != sizeof(*ret))
+                return -EIO;
+        return 0;
+}
+
+/* Wait for a notification, then handle exactly one. */
+static int serve(Target *t, SrdPolicy *p, SrdEvent *e) {
+        struct pollfd pf = { .fd = srd_listener_fd(t->listener), .events = POLLIN };
+
+        if (poll(&pf, 1, TIMEOUT_MS) <= 0)
+                return -ETIMEDOUT;
+        return srd_listener_handle(t->listener, p, e);
+}
+
+/* How the target ended: the signal that killed it, 0 for a normal exit, <0 on timeout. */
+static int target_wait_death(Target *t) {
+        int status;
+
+        for (int i = 0; i < TIMEOUT_MS / 10; i++) {
+                pid_t p = waitpid(t->pid, &status, WNOHANG);
+
+                if (p == t->pid) {
+                        t->pid = 0;
+                        return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+                }
+                usleep(10 * 1000);
+        }
+        return -ETIMEDOUT;
+}
+
+static Cmd *cmd_new(long nr) {
+        Cmd *c = calloc(1, sizeof(Cmd));
+
+        if (c)
+                c->nr = nr;
+        return c;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Policies and scratch directories.                                        */
+
+static char tmpdir[PATH_MAX];
+
+static int rm_one(const char *p, const struct stat *st, int type, struct FTW *f) {
+        (void) remove(p);
+        return 0;
+}
+
+static void cleanup_tmpdir(void) {
+        if (tmpdir[0])
+                (void) nftw(tmpdir, rm_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
+}
+
+static const char *tmp(const char *name) {
+        static char buf[4][PATH_MAX + 64];
+        static unsigned i;
+        char *b = buf[i++ % ELEMENTSOF(buf)];
+
+        snprintf(b, sizeof(buf[0]), "%s/%s", tmpdir, name);
+        return b;
+}
+
+static const char policy_fmt[] =
+        "{\n"
+        "  \"version\": 1,\n"
+        "  \"name\": \"listener-test\",\n"
+        "  \"defaultAction\": \"errno\", \"defaultErrno\": \"EROFS\",\n"
+        "  \"redirectFallback\": %s,\n"
+        "  \"rules\": [\n"
+        "    { \"name\": \"deny\", \"names\": [\"mkdir\", \"mkdirat\"],\n"
+        "      \"path\": { \"glob\": \"/tmp/srd-listener-*/deny*\" },\n"
+        "      \"action\": \"errno\", \"errno\": \"EACCES\", \"log\": true },\n"
+        "    { \"name\": \"kill\", \"names\": [\"mkdir\", \"mkdirat\"],\n"
+        "      \"path\": { \"glob\": \"/tmp/srd-listener-*/kill*\" }, \"action\": \"kill\" },\n"
+        "    { \"name\": \"redirect\", \"names\": [\"mkdir\", \"mkdirat\"],\n"
+        "      \"path\": { \"glob\": \"/tmp/srd-listener-*/redirect*\" },\n"
+        "      \"action\": \"redirect\", \"to\": \"/tmp/elsewhere\" },\n"
+        "    { \"name\": \"bad-template\", \"names\": [\"mkdir\"],\n"
+        "      \"path\": { \"prefix\": \"/tmp/srd-bad\" },\n"
+        "      \"action\": \"redirect\", \"to\": \"/sandbox/{suffix}\" },\n"
+        "    { \"name\": \"stat-dirs\", \"names\": [\"newfstatat\"],\n"
+        "      \"path\": { \"glob\": \"/tmp/srd-listener-*/statme\" },\n"
+        "      \"action\": \"errno\", \"errno\": \"ENOTSUP\" },\n"
+        "    { \"name\": \"allow\", \"names\": [\"mkdir\", \"mkdirat\", \"newfstatat\"],\n"
+        "      \"path\": { \"prefix\": \"/tmp/srd-listener-\" }, \"action\": \"continue\" },\n"
+        "    { \"name\": \"getppid\", \"names\": [\"getppid\"], \"action\": \"continue\" }\n"
+        "  ]\n"
+        "}\n";
+
+enum {
+        RULE_DENY,
+        RULE_KILL,
+        RULE_REDIRECT,
+        RULE_BAD_TEMPLATE,
+        RULE_STAT_DIRS,
+        RULE_ALLOW,
+        RULE_GETPPID,
+};
+
+static int policy_load(const char *fallback, SrdPolicy **ret) {
+        SrdDiagList diag = {};
+        char buf[sizeof(policy_fmt) + 256];
+        int r;
+
+        snprintf(buf, sizeof(buf), policy_fmt, fallback);
+        r = srd_policy_load_buffer(buf, strlen(buf), "listener-test.json", ret, &diag);
+        for (size_t i = 0; i < diag.n; i++) {
+                _cleanup_free_ char *s = srd_diag_format(&diag.items[i]);
+
+                printf("# %s\n", s ? s : "?");
+        }
+        srd_diag_list_clear(&diag);
+        return r;
+}
+
+static bool have_seccomp_notify(void) {
+        static int cached = -1;
+        Target t;
+
+        if (cached < 0) {
+                /* The whole round trip, once: filter, listener fd, handoff. */
+                cached = target_start(&t, NULL) >= 0;
+                target_stop(&t);
+        }
+        return cached;
+}
+
+#define REQUIRE_TARGET()                                                        \
+        do {                                                                    \
+                if (geteuid() != 0)                                             \
+                        SKIP("needs root");                                     \
+                if (!have_seccomp_notify())                                     \
+                        SKIP("seccomp user notification unavailable");          \
+        } while (0)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, srd_policy_unref);
+
+/* ------------------------------------------------------------------------ */
+/* srd_listener_new(): what it accepts.                                     */
+
+TEST(listener_new_rejects_a_pipe_a_regular_file_and_an_o_path_fd_and_closes_them) {
+        int p[2], fd;
+        SrdListener *l = NULL;
+
+        ASSERT_OK(pipe2(p, O_CLOEXEC));
+        ASSERT_ERROR(srd_listener_new(p[0], &l), ENOTTY);
+        ASSERT_NULL(l);
+        /* Ownership was taken: the fd is closed even on failure. */
+        ASSERT_TRUE(fcntl(p[0], F_GETFD) < 0 && errno == EBADF);
+        close(p[1]);
+
+        fd = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_ERROR(srd_listener_new(fd, &l), ENOTTY);
+        ASSERT_TRUE(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
+
+        fd = open("/", O_PATH | O_CLOEXEC);
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_ERROR(srd_listener_new(fd, &l), EBADF);
+        ASSERT_TRUE(fcntl(fd, F_GETFD) < 0 && errno == EBADF);
+
+        ASSERT_ERROR(srd_listener_new(-1, &l), EBADF);
+        ASSERT_NULL(l);
+}
+
+TEST(redirect_support_names_match_the_control_protocol) {
+        ASSERT_STREQ(srd_redirect_support_to_string(SRD_REDIRECT_UNSUPPORTED_KERNEL), "unsupported-kernel");
+        ASSERT_STREQ(srd_redirect_support_to_string(SRD_REDIRECT_UNSUPPORTED_FILTER), "unsupported-filter");
+        ASSERT_STREQ(srd_redirect_support_to_string(SRD_REDIRECT_SUPPORTED), "supported");
+        ASSERT_NULL(srd_redirect_support_to_string(_SRD_REDIRECT_SUPPORT_MAX));
+        ASSERT_NULL(srd_redirect_support_to_string(_SRD_REDIRECT_SUPPORT_INVALID));
+        ASSERT_EQ(srd_listener_redirect_support(NULL), _SRD_REDIRECT_SUPPORT_INVALID);
+        ASSERT_ERROR(srd_listener_fd(NULL), EINVAL);
+        ASSERT_NULL(srd_listener_free(NULL));
+}
+
+TEST(listener_new_makes_the_fd_nonblocking) {
+        _cleanup_(target_stop) Target t = {};
+
+        REQUIRE_TARGET();
+        ASSERT_OK(target_start(&t, NULL));
+        ASSERT_TRUE(fcntl(srd_listener_fd(t.listener), F_GETFL) & O_NONBLOCK);
+}
+
+/*
+ * Install a raw filter (notify on getppid) with the given flags in a child
+ * and report what seccomp() said, or take over its listener.
+ */
+static int raw_filter_listener(unsigned long flags, SrdListener **ret) {
+        struct sock_filter insns[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = ELEMENTSOF(insns), .filter = insns };
+        int sv[2], fd, status;
+        pid_t pid;
+
+        if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
+                return -errno;
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0) {
+                int r;
+
+                close(sv[0]);
+                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                        _exit(1);
+                r = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                                  SECCOMP_FILTER_FLAG_NEW_LISTENER | flags, &prog);
+                if (r < 0) {
+                        r = -errno;
+                        (void) send(sv[1], &r, sizeof(r), 0);
+                        _exit(0);
+                }
+                (void) send_fd(sv[1], r);
+                _exit(0);
+        }
+        close(sv[1]);
+
+        /* Either an errno (an int payload) or the fd. */
+        {
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(sizeof(int))];
+                } control = {};
+                int payload = 0;
+                struct iovec iov = { .iov_base = &payload, .iov_len = sizeof(payload) };
+                struct msghdr mh = {
+                        .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = &control,
+                        .msg_controllen = sizeof(control.buf),
+                };
+                struct cmsghdr *cm;
+                ssize_t n;
+
+                n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
+                close(sv[0]);
+                (void) waitpid(pid, &status, 0);
+                if (n <= 0)
+                        return -EIO;
+                cm = CMSG_FIRSTHDR(&mh);
+                if (!cm)
+                        return payload < 0 ? payload : -EIO;
+                memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+        }
+        /* The filter's only task is gone: still a listener, just POLLHUP. */
+        return srd_listener_new(fd, ret);
+}
+
+TEST(redirect_probe_tells_a_stock_kernel_from_a_filter_without_the_flag) {
+        SrdListener *plain = NULL, *redirecting = NULL;
+        int r;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(raw_filter_listener(0, &plain));
+
+        r = raw_filter_listener(SECCOMP_FILTER_FLAG_REDIRECT, &redirecting);
+        if (r == -EINVAL) {
+                /* A kernel without the series does not know the flag, and
+                 * does not know SEND_REDIRECT either. This host: stock. */
+                ASSERT_EQ(srd_listener_redirect_support(plain), SRD_REDIRECT_UNSUPPORTED_KERNEL);
+        } else {
+                /* The patched kernel (the VM): the flag decides. */
+                ASSERT_OK(r);
+                ASSERT_EQ(srd_listener_redirect_support(plain), SRD_REDIRECT_UNSUPPORTED_FILTER);
+                ASSERT_EQ(srd_listener_redirect_support(redirecting), SRD_REDIRECT_SUPPORTED);
+        }
+        srd_listener_free(plain);
+        srd_listener_free(redirecting);
+}
+
+TEST(handle_with_nothing_pending_returns_none_without_blocking) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        static SrdEvent e;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        /* RECV itself would sleep here despite O_NONBLOCK. */
+        alarm(10);
+        ASSERT_OK(srd_listener_handle(t.listener, p, &e));
+        alarm(0);
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_NONE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Answers.                                                                 */
+
+TEST(continue_rule_lets_the_syscall_run_for_real) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdirat);
+        static SrdEvent e;
+        struct stat st;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        c->args[0] = (uint32_t) AT_FDCWD;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], tmp("made"));
+        c->args[2] = 0700;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.pid, t.pid);
+        ASSERT_EQ(e.nr, SYS_mkdirat);
+        ASSERT_STREQ(e.path[0], tmp("made"));
+        ASSERT_EQ(e.path_error[0], 0);
+        ASSERT_EQ(e.verdict.rule, RULE_ALLOW);
+        ASSERT_EQ(e.applied, SRD_ACTION_CONTINUE);
+        ASSERT_NULL(e.fallback_reason);
+
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, 0);
+        ASSERT_OK(stat(tmp("made"), &st));
+        ASSERT_TRUE(S_ISDIR(st.st_mode));
+        ASSERT_EQ(srd_policy_hits(p, RULE_ALLOW), 1);
+}
+
+TEST(errno_rule_fails_the_syscall_with_the_rules_errno_and_nothing_happens) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        struct stat st;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], tmp("deny-me"));
+        c->args[1] = 0700;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.verdict.action, SRD_ACTION_ERRNO);
+        ASSERT_EQ(e.verdict.rule, RULE_DENY);
+        ASSERT_TRUE(e.verdict.log);
+        ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
+        ASSERT_EQ(e.applied_error, EACCES);
+
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EACCES);
+        ASSERT_TRUE(stat(tmp("deny-me"), &st) < 0 && errno == ENOENT);
+        ASSERT_EQ(srd_policy_hits(p, RULE_DENY), 1);
+}
+
+TEST(unmatched_syscall_takes_the_default_action_and_counts_a_default_hit) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], "/var/tmp/not-covered-by-any-rule");
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
+        ASSERT_EQ(e.applied_error, EROFS);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EROFS);
+        ASSERT_EQ(srd_policy_hits(p, -1), 1);
+}
+
+TEST(syscall_without_path_arguments_is_matched_by_name) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_getppid);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_EQ(e.verdict.rule, RULE_GETPPID);
+        ASSERT_STREQ(e.path[0], "");
+        ASSERT_EQ(e.path_error[0], 0);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, getpid());
+}
+
+TEST(kill_rule_sigkills_the_task) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], tmp("kill-me"));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        /* The answer (EPERM) may or may not beat the task's death. */
+        ASSERT_TRUE(e.outcome == SRD_OUTCOME_ANSWERED || e.outcome == SRD_OUTCOME_TASK_GONE);
+        ASSERT_EQ(e.verdict.rule, RULE_KILL);
+        ASSERT_EQ(e.applied, SRD_ACTION_KILL);
+        ASSERT_EQ(target_wait_death(&t), SIGKILL);
+}
+
+TEST(kill_rule_from_a_thread_kills_the_whole_process) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        /* The notification's pid is the thread's: not a pidfd-able leader. */
+        c->op = CMD_SYSCALL_IN_THREAD;
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], tmp("kill-thread"));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_NE(e.pid, t.pid);
+        ASSERT_EQ(e.applied, SRD_ACTION_KILL);
+        ASSERT_EQ(target_wait_death(&t), SIGKILL);
+}
+
+TEST(redirect_on_a_stock_kernel_applies_the_errno_fallback_and_says_why) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdirat);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\", \"errno\": \"ENOSPC\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+        if (srd_listener_redirect_support(t.listener) == SRD_REDIRECT_SUPPORTED)
+                SKIP("kernel can redirect");
+
+        c->args[0] = (uint32_t) AT_FDCWD;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], tmp("redirect-me"));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.verdict.action, SRD_ACTION_REDIRECT);
+        ASSERT_EQ(e.verdict.rule, RULE_REDIRECT);
+        ASSERT_STREQ(e.verdict.to[0], "/tmp/elsewhere");
+        ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
+        ASSERT_EQ(e.applied_error, ENOSPC);
+        ASSERT_NOT_NULL(e.fallback_reason);
+        ASSERT_TRUE(strstr(e.fallback_reason, "SEND_REDIRECT") != NULL);
+
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -ENOSPC);
+        ASSERT_EQ(srd_policy_hits(p, RULE_REDIRECT), 1);
+}
+
+TEST(redirect_fallback_continue_runs_the_original_syscall) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        struct stat st;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"continue\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+        if (srd_listener_redirect_support(t.listener) == SRD_REDIRECT_SUPPORTED)
+                SKIP("kernel can redirect");
+
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], tmp("redirect-continued"));
+        c->args[1] = 0700;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.applied, SRD_ACTION_CONTINUE);
+        ASSERT_NOT_NULL(e.fallback_reason);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, 0);
+        ASSERT_OK(stat(tmp("redirect-continued"), &st));
+}
+
+TEST(redirect_fallback_kill_kills_the_task) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"kill\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+        if (srd_listener_redirect_support(t.listener) == SRD_REDIRECT_SUPPORTED)
+                SKIP("kernel can redirect");
+
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], tmp("redirect-killed"));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.verdict.action, SRD_ACTION_REDIRECT);
+        ASSERT_EQ(e.applied, SRD_ACTION_KILL);
+        ASSERT_EQ(target_wait_death(&t), SIGKILL);
+}
+
+TEST(templated_redirect_target_that_renders_invalid_falls_back) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\", \"errno\": \"EXDEV\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        /* {suffix} = "..": "/sandbox/.." must not be produced. */
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], "/tmp/srd-bad..");
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.verdict.rule, RULE_BAD_TEMPLATE);
+        ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
+        ASSERT_EQ(e.applied_error, EXDEV);
+        ASSERT_NOT_NULL(e.fallback_reason);
+        ASSERT_TRUE(strstr(e.fallback_reason, "target") != NULL);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EXDEV);
+}
+
+#if defined(__x86_64__)
+TEST(i386_syscall_is_not_mistaken_for_the_native_one_with_its_number) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(83); /* i386 symlink; native 83 is mkdir */
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_EQ(SYS_mkdir, 83);
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        target_x86 = true;
+        ASSERT_OK(target_start(&t, NULL));
+        target_x86 = false;
+
+        /* Read as native mkdir, arg 0 would match the "deny" rule. */
+        c->op = CMD_INT80;
+        strcpy(c->str[0], tmp("deny-i386"));
+        strcpy(c->str[1], tmp("link-i386"));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.nr, 83);
+        ASSERT_STREQ(e.path[0], "");
+        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
+        ASSERT_EQ(e.applied_error, EROFS);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EROFS);
+}
+#endif
+
+/* ------------------------------------------------------------------------ */
+/* Paths as the task means them.                                            */
+
+static void setup_chdir_tmpdir(void) {
+        if (chdir(tmpdir) < 0)
+                _exit(10);
+}
+
+TEST(relative_path_is_resolved_against_the_tasks_cwd) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, setup_chdir_tmpdir));
+
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], "./x/../deny-relative");
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_STREQ(e.path[0], tmp("deny-relative"));
+        ASSERT_EQ(e.verdict.rule, RULE_DENY);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EACCES);
+}
+
+/* Opened as fd 100 in the target, above anything its command loop opens. */
+static const char *target_dir_path;
+
+static void setup_open_dir(void) {
+        int fd = open(target_dir_path, O_RDONLY | O_DIRECTORY);
+
+        if (fd < 0 || dup2(fd, 100) < 0)
+                _exit(11);
+}
+
+TEST(relative_path_is_resolved_against_the_tasks_dirfd) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdirat);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        target_dir_path = tmpdir;
+        ASSERT_OK(target_start(&t, setup_open_dir));
+
+        c->args[0] = 100;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], "sub/../deny-at");
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_STREQ(e.path[0], tmp("deny-at"));
+        ASSERT_EQ(e.verdict.rule, RULE_DENY);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EACCES);
+}
+
+TEST(empty_path_with_at_empty_path_names_the_dirfd) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_newfstatat);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(mkdir(tmp("statme"), 0700));
+        target_dir_path = tmp("statme");
+        ASSERT_OK(target_start(&t, setup_open_dir));
+
+        /* fstatat(100, "", &st, AT_EMPTY_PATH) is a stat of fd 100 itself. */
+        c->args[0] = 100;
+        c->str_mask = 1u << 1;
+        c->buf_mask = 1u << 2;
+        c->args[3] = AT_EMPTY_PATH;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.path_error[0], 0);
+        ASSERT_STREQ(e.path[0], tmp("statme"));
+        ASSERT_EQ(e.verdict.rule, RULE_STAT_DIRS);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -ENOTSUP);
+
+        /* Without AT_EMPTY_PATH "" names nothing: no path rule matches. */
+        c->args[3] = 0;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_EQ(e.path_error[0], -ENOENT);
+        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EROFS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Hostile and dying tasks.                                                 */
+
+static char *page_before_hole; /* set up before fork, so the target has it too */
+
+static int map_page_before_hole(void) {
+        size_t page = (size_t) getpagesize();
+        char *m;
+
+        if (page_before_hole)
+                return 0;
+        m = mmap(NULL, 2 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+                return -errno;
+        if (munmap(m + page, page) < 0)
+                return -errno;
+        memset(m, 'z', page);
+        page_before_hole = m;
+        return 0;
+}
+
+TEST(unmapped_path_pointer_is_a_path_error_and_no_path_rule_matches) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(map_page_before_hole());
+        ASSERT_OK(target_start(&t, NULL));
+
+        c->args[0] = (uintptr_t) (page_before_hole + getpagesize());
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.path_error[0], -EFAULT);
+        ASSERT_STREQ(e.path[0], "");
+        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EROFS);
+}
+
+TEST(unterminated_path_running_into_an_unmapped_page_is_efault) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(map_page_before_hole());
+        /* "/zzzz...z" up to the hole, no NUL anywhere. */
+        page_before_hole[getpagesize() - 200] = '/';
+        ASSERT_OK(target_start(&t, NULL));
+
+        c->args[0] = (uintptr_t) (page_before_hole + getpagesize() - 200);
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.path_error[0], -EFAULT);
+        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EROFS);
+}
+
+TEST(path_longer_than_path_max_is_enametoolong_and_no_path_rule_matches) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        size_t n;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        /* Starts like a path the "allow" prefix rule would take. */
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], tmp(""));
+        n = strlen(c->str[0]);
+        memset(c->str[0] + n, 'l', PATH_MAX + 8 - n);
+        c->str[0][PATH_MAX + 8] = '\0';
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.path_error[0], -ENAMETOOLONG);
+        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EROFS);
+}
+
+TEST(task_killed_before_we_receive_is_none_or_task_gone_not_an_error) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_getppid);
+        struct pollfd pf;
+        static SrdEvent e;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        ASSERT_OK(target_send(&t, c));
+        pf = (struct pollfd) { .fd = srd_listener_fd(t.listener), .events = POLLIN };
+        ASSERT_EQ(poll(&pf, 1, TIMEOUT_MS), 1);
+        ASSERT_OK(kill(t.pid, SIGKILL));
+        ASSERT_EQ(target_wait_death(&t), SIGKILL);
+
+        alarm(10);
+        ASSERT_OK(srd_listener_handle(t.listener, p, &e));
+        ASSERT_TRUE(e.outcome == SRD_OUTCOME_NONE || e.outcome == SRD_OUTCOME_TASK_GONE);
+        /* And again: the filter has no tasks left, POLLHUP, still no error. */
+        ASSERT_OK(srd_listener_handle(t.listener, p, &e));
+        alarm(0);
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_NONE);
+}
+
+typedef struct UffdKiller {
+        int uffd;
+        pid_t pid;
+        int result;
+} UffdKiller;
+
+/* Waits for our own read of the target's path to fault, then kills the
+ * target, waits until it is gone and lets the read fail. */
+static void *uffd_killer(void *userdata) {
+        UffdKiller *k = userdata;
+        struct pollfd pf = { .fd = k->uffd, .events = POLLIN };
+        struct uffd_msg msg;
+        siginfo_t si;
+
+        k->result = -ETIMEDOUT;
+        if (poll(&pf, 1, TIMEOUT_MS) <= 0)
+                return NULL;
+        if (read(k->uffd, &msg, sizeof(msg)) != sizeof(msg) || msg.event != UFFD_EVENT_PAGEFAULT) {
+                k->result = -EBADMSG;
+                return NULL;
+        }
+        if (kill(k->pid, SIGKILL) < 0 || waitid(P_PID, (id_t) k->pid, &si, WEXITED | WNOWAIT) < 0) {
+                k->result = -errno;
+                return NULL;
+        }
+        /* Closing the last reference wakes the fault, which then fails. */
+        k->uffd = safe_close(k->uffd);
+        k->result = 0;
+        return NULL;
+}
+
+TEST(task_killed_between_receive_and_answer_is_task_gone_not_an_error) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(0);
+        UffdKiller k = { .uffd = -EBADF };
+        static SrdEvent e;
+        pthread_t thread;
+        int r;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        /* The target sends a userfaultfd for the page its mkdir path is in:
+         * our read of it blocks until the helper has killed the target. */
+        c->op = CMD_UFFD_MKDIR;
+        ASSERT_OK(target_send(&t, c));
+        k.uffd = recv_fd(t.sock);
+        if (k.uffd < 0) {
+                long res = 0;
+
+                (void) target_result(&t, &res);
+                if (res == -ENOSYS || res == -EPERM)
+                        SKIP("userfaultfd unavailable");
+                ASSERT_OK(k.uffd);
+        }
+        k.pid = t.pid;
+        ASSERT_EQ(pthread_create(&thread, NULL, uffd_killer, &k), 0);
+
+        r = serve(&t, p, &e);
+        ASSERT_EQ(pthread_join(thread, NULL), 0);
+        safe_close(k.uffd);
+        ASSERT_OK(k.result);
+
+        ASSERT_OK(r);
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_TASK_GONE);
+        ASSERT_NE(e.path_error[0], 0);
+        ASSERT_EQ(target_wait_death(&t), SIGKILL);
+}
+
+TEST(hits_are_counted_per_rule_across_notifications) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+
+        c->str_mask = 1u << 0;
+        for (int i = 0; i < 3; i++) {
+                snprintf(c->str[0], sizeof(c->str[0]), "%s", tmp(i < 2 ? "deny-a" : "other"));
+                ASSERT_OK(target_send(&t, c));
+                ASSERT_OK(serve(&t, p, &e));
+                ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+                ASSERT_OK(target_result(&t, &res));
+        }
+        ASSERT_EQ(srd_policy_hits(p, RULE_DENY), 2);
+        ASSERT_EQ(srd_policy_hits(p, RULE_ALLOW), 1);
+        ASSERT_EQ(srd_policy_hits(p, -1), 0);
+}
+
+static int tests_setup(void) {
+        strcpy(tmpdir, "/tmp/srd-listener-XXXXXX");
+        if (!mkdtemp(tmpdir)) {
+                tmpdir[0] = '\0';
+                return -errno;
+        }
+        return 0;
+}
+
+__attribute__((constructor)) static void tests_init(void) {
+        if (tests_setup() < 0)
+                abort();
+        atexit(cleanup_tmpdir);
+}
+
+TESTS_MAIN
