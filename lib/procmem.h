@@ -17,7 +17,7 @@
 
 /*
  * Copy the NUL-terminated string at addr in task pid into ret (size bytes,
- * the string included its NUL). Reads one page at a time, so a string ending
+ * the string including its NUL). Reads one page at a time, so a string ending
  * just before an unmapped page is read fine. process_vm_readv() first, the
  * task's /proc/PID/mem if that is unavailable (EPERM, ENOSYS).
  *

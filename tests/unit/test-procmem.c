@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <sched.h>
+#include <seccomp.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
@@ -185,10 +186,12 @@ TEST(null_unmapped_and_kernel_pointers_are_efault) {
 
         ASSERT_OK(child_start(NULL, NULL, &c));
         for (size_t i = 0; i < ELEMENTSOF(backends); i++) {
+                /* Above the user address space. */
+                uint64_t kernel = UINT64_C(0xffffffffff601000);
+
                 ASSERT_ERROR(backends[i].read(c.pid, 0, out, sizeof(out)), EFAULT);
                 ASSERT_ERROR(backends[i].read(c.pid, (uintptr_t) (m + page), out, sizeof(out)), EFAULT);
-                ASSERT_ERROR(backends[i].read(c.pid, UINT64_C(0xffffffffff600000) + 0x1000, out, sizeof(out)),
-                             EFAULT);
+                ASSERT_ERROR(backends[i].read(c.pid, kernel, out, sizeof(out)), EFAULT);
                 ASSERT_ERROR(backends[i].read(c.pid, UINT64_MAX - 2, out, sizeof(out)), EFAULT);
         }
         child_stop(&c);
@@ -248,6 +251,48 @@ TEST(buffer_size_bounds_the_read) {
         ASSERT_ERROR(procmem_read_string(c.pid, (uintptr_t) buf, out, 0), EINVAL);
         ASSERT_OK(procmem_read_string(c.pid, (uintptr_t) buf, out, strlen(buf) + 1));
         ASSERT_STREQ(out, "/0123456789");
+}
+
+/*
+ * In a reader process whose seccomp filter fails process_vm_readv() with
+ * EPERM (as a sandboxed daemon's might), read a string of its own child.
+ * Exit code: 0 fallback worked, 1.. which step failed, 77 cannot test.
+ */
+static int reader_with_process_vm_readv_filtered(const char *s) {
+        scmp_filter_ctx ctx;
+        char out[64];
+        Child c = {};
+        int ok;
+
+        if (child_start(NULL, NULL, &c) < 0)
+                return 77;
+        ctx = seccomp_init(SCMP_ACT_ALLOW);
+        if (!ctx || seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(process_vm_readv), 0) < 0 ||
+            seccomp_load(ctx) < 0)
+                return 77;
+
+        ok = procmem_read_string_vm(c.pid, (uintptr_t) s, out, sizeof(out)) == -EPERM;
+        if (!ok)
+                return 1;
+        if (procmem_read_string(c.pid, (uintptr_t) s, out, sizeof(out)) < 0)
+                return 2;
+        return strcmp(out, s) == 0 ? 0 : 3;
+}
+
+TEST(filtered_process_vm_readv_falls_back_to_proc_pid_mem) {
+        static const char s[] = "/etc/fallback";
+        int status;
+        pid_t pid;
+
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0)
+                _exit(reader_with_process_vm_readv_filtered(s));
+        ASSERT_EQ(waitpid(pid, &status, 0), pid);
+        ASSERT_TRUE(WIFEXITED(status));
+        if (WEXITSTATUS(status) == 77)
+                SKIP("cannot install a seccomp filter here");
+        ASSERT_EQ(WEXITSTATUS(status), 0);
 }
 
 TEST(vanished_or_invisible_task_is_esrch) {
@@ -311,7 +356,11 @@ static int setup_pipe(void *userdata) {
 }
 
 static SrdPathArg path_arg(int arg, int dirfd_arg, int flags_arg) {
-        return (SrdPathArg) { .arg = (int8_t) arg, .dirfd_arg = (int8_t) dirfd_arg, .flags_arg = (int8_t) flags_arg };
+        return (SrdPathArg) {
+                .arg = (int8_t) arg,
+                .dirfd_arg = (int8_t) dirfd_arg,
+                .flags_arg = (int8_t) flags_arg,
+        };
 }
 
 TEST(relative_path_resolves_against_the_tasks_cwd) {
