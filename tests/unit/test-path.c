@@ -262,6 +262,31 @@ TEST(glob_random_against_reference) {
         }
 }
 
+/* Arbitrary bytes from the special characters: never crashes, never reads
+ * past either string (run under -fsanitize=address to see that). */
+TEST(glob_garbage) {
+        static const char alphabet[] = "[]!^-\\*?/ab";
+        unsigned seed = 777;
+        size_t matched = 0;
+
+        for (int round = 0; round < 50000; round++) {
+                char pattern[16], path[16];
+                size_t np = (size_t) (rand_r(&seed) % 15), ns = (size_t) (rand_r(&seed) % 15);
+
+                for (size_t i = 0; i < np; i++)
+                        pattern[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+                pattern[np] = '\0';
+                for (size_t i = 0; i < ns; i++)
+                        path[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
+                path[ns] = '\0';
+                matched += srd_glob_match(pattern, path);
+                /* a pattern without special characters is a plain comparison */
+                if (!strpbrk(pattern, "[\\*?"))
+                        ASSERT_EQ(srd_glob_match(pattern, path), strcmp(pattern, path) == 0);
+        }
+        ASSERT_TRUE(matched > 0);
+}
+
 static double now_sec(void) {
         struct timespec ts;
 
