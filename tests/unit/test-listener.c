@@ -515,7 +515,8 @@ static int raw_filter_listener(unsigned long flags, SrdListener **ret) {
                 BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         };
         struct sock_fprog prog = { .len = ELEMENTSOF(insns), .filter = insns };
-        int sv[2], fd, status;
+        long payload = 0;
+        int sv[2], fd;
         pid_t pid;
 
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
@@ -532,8 +533,9 @@ static int raw_filter_listener(unsigned long flags, SrdListener **ret) {
                 r = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
                                   SECCOMP_FILTER_FLAG_NEW_LISTENER | flags, &prog);
                 if (r < 0) {
-                        r = -errno;
-                        (void) send(sv[1], &r, sizeof(r), 0);
+                        long e = -errno;
+
+                        (void) send(sv[1], &e, sizeof(e), 0);
                         _exit(0);
                 }
                 (void) send_fd(sv[1], r);
@@ -541,33 +543,15 @@ static int raw_filter_listener(unsigned long flags, SrdListener **ret) {
         }
         close(sv[1]);
 
-        /* Either an errno (an int payload) or the fd. */
-        {
-                union {
-                        struct cmsghdr h;
-                        char buf[CMSG_SPACE(sizeof(int))];
-                } control = {};
-                int payload = 0;
-                struct iovec iov = { .iov_base = &payload, .iov_len = sizeof(payload) };
-                struct msghdr mh = {
-                        .msg_iov = &iov,
-                        .msg_iovlen = 1,
-                        .msg_control = &control,
-                        .msg_controllen = sizeof(control.buf),
-                };
-                struct cmsghdr *cm;
-                ssize_t n;
+        /* Either the fd, or seccomp()'s errno as the payload. */
+        fd = recv_fd_or_payload(sv[0], &payload);
+        close(sv[0]);
+        (void) waitpid(pid, NULL, 0);
+        if (fd == -EBADMSG && payload < 0)
+                return (int) payload;
+        if (fd < 0)
+                return fd;
 
-                n = recvmsg(sv[0], &mh, MSG_CMSG_CLOEXEC);
-                close(sv[0]);
-                (void) waitpid(pid, &status, 0);
-                if (n <= 0)
-                        return -EIO;
-                cm = CMSG_FIRSTHDR(&mh);
-                if (!cm)
-                        return payload < 0 ? payload : -EIO;
-                memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-        }
         /* The filter's only task is gone: still a listener, just POLLHUP. */
         return srd_listener_new(fd, ret);
 }
