@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "macro.h"
+#include "path-internal.h"
 #include "seccomp-redirect.h"
 
 typedef struct Norm {
@@ -138,16 +139,27 @@ _public_ int srd_path_join(const char *base, const char *rel, char *ret, size_t 
  *
  * The pattern must match the whole path.
  *
- * The usual two-pointer matcher (remember the last '*', retry from there on
- * a mismatch) is only correct when every star can absorb everything the
- * stars before it could; with a '*' that stops at '/' next to a '**' that
- * does not, it would have to go back to the '**' and rescan, quadratic in
- * the path for some patterns. Instead the pattern runs as a set of
- * positions (a Thompson NFA without compilation): every path byte advances
- * all live positions at once, so the cost is O(path * pattern) in the worst
- * case, never exponential, and about O(path) for ordinary patterns, which
- * keep only one or two positions alive. Patterns longer than SRD_PATH_MAX
- * never match (the loader rejects them).
+ * Two matchers share this syntax:
+ *
+ * glob_backtrack() is the usual two-pointer matcher, extended to two kinds
+ * of star: it remembers the last '**' and the last '*' after it; on a
+ * mismatch the '*' takes one more character unless that is a '/' (a '*'
+ * cannot cross it, and the pattern's segments after it are then pinned to
+ * the path's), else the '**' takes one more character and the pattern
+ * after it starts over. A '*' before the last '**' is never revisited: the
+ * '**' absorbs whatever a longer match of it would have taken. This is
+ * fast (a few steps per path byte for ordinary patterns) but quadratic for
+ * hostile ones such as a '**' followed by many '*' in one segment.
+ *
+ * glob_nfa() runs the pattern as a set of positions (a Thompson NFA without
+ * compilation): every path byte advances all live positions at once, so it
+ * costs O(path * pattern) at worst, never more, but has a larger constant.
+ *
+ * srd_glob_match() runs the backtracking matcher with a step budget linear
+ * in the input and falls back to the NFA when the budget runs out: the
+ * common case stays fast, and a hostile pattern costs at most the budget
+ * plus the NFA's bound. Patterns longer than SRD_PATH_MAX never match (the
+ * loader rejects them).
  */
 
 #define GLOB_WORDS ((SRD_PATH_MAX + 2 + 63) / 64)
@@ -156,45 +168,44 @@ static bool is_special(char c) {
         return c == '*' || c == '?' || c == '[' || c == '\\';
 }
 
-/* Offset just past the class starting at p (pattern[p] == '['), 0 when unterminated. */
-static size_t class_end(const char *pattern, size_t p) {
-        size_t q = p + 1;
+/* Length of the class starting at p[0] == '[' including the ']', 0 when unterminated. */
+static size_t class_len(const char *p) {
+        size_t q = 1;
 
-        if (pattern[q] == '!' || pattern[q] == '^')
+        if (p[q] == '!' || p[q] == '^')
                 q++;
-        if (pattern[q] == ']')
+        if (p[q] == ']')
                 q++;
-        for (; pattern[q]; q++) {
-                if (pattern[q] == '\\' && pattern[q + 1])
+        for (; p[q]; q++) {
+                if (p[q] == '\\' && p[q + 1])
                         q++;
-                else if (pattern[q] == ']')
+                else if (p[q] == ']')
                         return q + 1;
         }
         return 0;
 }
 
-static bool class_match(const char *pattern, size_t p, size_t end, unsigned char c) {
-        size_t q = p + 1, last = end - 1; /* pattern[last] == ']' */
+/* p[0] == '[', p[len - 1] == ']' */
+static bool class_match(const char *p, size_t len, unsigned char c) {
+        size_t q = 1, last = len - 1;
         bool negate = false, found = false;
 
-        if (pattern[q] == '!' || pattern[q] == '^') {
+        if (p[q] == '!' || p[q] == '^') {
                 negate = true;
                 q++;
         }
-        for (bool first = true; q < last; first = false) {
+        while (q < last) {
                 unsigned char lo, hi;
 
-                if (pattern[q] == '\\' && q + 1 < last)
+                if (p[q] == '\\' && q + 1 < last)
                         q++;
-                else if (pattern[q] == ']' && !first)
-                        break;
-                lo = (unsigned char) pattern[q++];
+                lo = (unsigned char) p[q++];
                 hi = lo;
-                if (pattern[q] == '-' && q + 1 < last) {
+                if (p[q] == '-' && q + 1 < last) {
                         q++;
-                        if (pattern[q] == '\\' && q + 1 < last)
+                        if (p[q] == '\\' && q + 1 < last)
                                 q++;
-                        hi = (unsigned char) pattern[q++];
+                        hi = (unsigned char) p[q++];
                 }
                 if (c >= lo && c <= hi)
                         found = true;
@@ -202,8 +213,80 @@ static bool class_match(const char *pattern, size_t p, size_t end, unsigned char
         return found != negate;
 }
 
+/* How many pattern bytes the token at p consumes matching c; 0: no match.
+ * Not for '*' and not for the end of the pattern. */
+static size_t token_match(const char *p, unsigned char c) {
+        size_t l;
+
+        switch (*p) {
+        case '\0':
+                return 0;
+        case '?':
+                return c != '/' ? 1 : 0;
+        case '[':
+                l = class_len(p);
+                if (l == 0)
+                        return c == '[' ? 1 : 0;
+                return c != '/' && class_match(p, l, c) ? l : 0;
+        case '\\':
+                if (p[1] == '\0')
+                        return c == '\\' ? 1 : 0;
+                return c == (unsigned char) p[1] ? 2 : 0;
+        default:
+                return c == (unsigned char) *p ? 1 : 0;
+        }
+}
+
+/* 1: match, 0: no match, -EAGAIN: more than budget steps. */
+int glob_backtrack(const char *p, const char *s, size_t budget) {
+        const char *star_p = NULL, *star_s = NULL;   /* after the last '*' since the last '**' */
+        const char *dstar_p = NULL, *dstar_s = NULL; /* after the last '**' */
+
+        for (;; budget--) {
+                size_t l;
+
+                if (budget == 0)
+                        return -EAGAIN;
+
+                if (*p == '*') {
+                        if (p[1] == '*') {
+                                /* "**" followed by more stars is still "**" */
+                                while (*p == '*')
+                                        p++;
+                                dstar_p = p;
+                                dstar_s = s;
+                                star_p = NULL;
+                        } else {
+                                star_p = ++p;
+                                star_s = s;
+                        }
+                        continue;
+                }
+
+                if (*s) {
+                        l = token_match(p, (unsigned char) *s);
+                        if (l > 0) {
+                                p += l;
+                                s++;
+                                continue;
+                        }
+                } else if (*p == '\0')
+                        return 1;
+
+                if (star_p && *star_s && *star_s != '/') {
+                        p = star_p;
+                        s = ++star_s;
+                } else if (dstar_p && *dstar_s) {
+                        p = dstar_p;
+                        s = ++dstar_s;
+                        star_p = NULL;
+                } else
+                        return 0;
+        }
+}
+
 /* Add position q and everything reachable from it without consuming input. */
-static void glob_add(uint64_t *set, const char *pattern, size_t q) {
+static void nfa_add(uint64_t *set, const char *pattern, size_t q) {
         for (;;) {
                 set[q / 64] |= UINT64_C(1) << (q % 64);
                 if (pattern[q] != '*')
@@ -212,34 +295,15 @@ static void glob_add(uint64_t *set, const char *pattern, size_t q) {
         }
 }
 
-_public_ bool srd_glob_match(const char *pattern, const char *path) {
+bool glob_nfa(const char *pattern, const char *path) {
         uint64_t a[GLOB_WORDS], b[GLOB_WORDS], *cur = a, *next = b;
-        size_t m, nw;
+        size_t m = strlen(pattern), nw;
 
-        if (!pattern || !path)
-                return false;
-
-        /* The literal head needs no state set. */
-        while (*pattern && !is_special(*pattern)) {
-                if (*pattern != *path)
-                        return false;
-                pattern++;
-                path++;
-        }
-        if (!*pattern)
-                return !*path;
-        /* Common tails: a lone "**" or "*" is left. */
-        if (pattern[0] == '*' && pattern[1] == '*' && !pattern[2])
-                return true;
-        if (pattern[0] == '*' && !pattern[1])
-                return !strchr(path, '/');
-
-        m = strlen(pattern);
         if (m > SRD_PATH_MAX)
                 return false;
         nw = (m + 1 + 63) / 64;
         memset(cur, 0, nw * sizeof(uint64_t));
-        glob_add(cur, pattern, 0);
+        nfa_add(cur, pattern, 0);
 
         for (; *path; path++) {
                 unsigned char c = (unsigned char) *path;
@@ -248,39 +312,16 @@ _public_ bool srd_glob_match(const char *pattern, const char *path) {
                 memset(next, 0, nw * sizeof(uint64_t));
                 for (size_t w = 0; w < nw; w++)
                         for (uint64_t bits = cur[w]; bits; bits &= bits - 1) {
-                                size_t s = w * 64 + (size_t) __builtin_ctzll(bits);
-                                size_t e;
+                                size_t st = w * 64 + (size_t) __builtin_ctzll(bits), l;
 
-                                switch (pattern[s]) {
-                                case '\0':
-                                        break;
-                                case '*':
-                                        if (pattern[s + 1] == '*' || c != '/')
-                                                glob_add(next, pattern, s);
-                                        break;
-                                case '?':
-                                        if (c != '/')
-                                                glob_add(next, pattern, s + 1);
-                                        break;
-                                case '[':
-                                        e = class_end(pattern, s);
-                                        if (e == 0) {
-                                                if (c == '[')
-                                                        glob_add(next, pattern, s + 1);
-                                        } else if (c != '/' && class_match(pattern, s, e, c))
-                                                glob_add(next, pattern, e);
-                                        break;
-                                case '\\':
-                                        if (pattern[s + 1] == '\0') {
-                                                if (c == '\\')
-                                                        glob_add(next, pattern, s + 1);
-                                        } else if (c == (unsigned char) pattern[s + 1])
-                                                glob_add(next, pattern, s + 2);
-                                        break;
-                                default:
-                                        if (c == (unsigned char) pattern[s])
-                                                glob_add(next, pattern, s + 1);
+                                if (pattern[st] == '*') {
+                                        if (pattern[st + 1] == '*' || c != '/')
+                                                nfa_add(next, pattern, st);
+                                        continue;
                                 }
+                                l = token_match(pattern + st, c);
+                                if (l > 0)
+                                        nfa_add(next, pattern, st + l);
                         }
 
                 for (size_t w = 0; w < nw; w++)
@@ -297,4 +338,39 @@ _public_ bool srd_glob_match(const char *pattern, const char *path) {
         }
 
         return cur[m / 64] & (UINT64_C(1) << (m % 64));
+}
+
+_public_ bool srd_glob_match(const char *pattern, const char *path) {
+        const char *start = pattern;
+        size_t m, budget;
+        int r;
+
+        if (!pattern || !path)
+                return false;
+
+        /* The literal head needs neither matcher. */
+        while (*pattern && !is_special(*pattern)) {
+                if (*pattern != *path)
+                        return false;
+                pattern++;
+                path++;
+        }
+        if (!*pattern)
+                return !*path;
+        m = strnlen(pattern, SRD_PATH_MAX + 1);
+        if ((size_t) (pattern - start) + m > SRD_PATH_MAX)
+                return false;
+        /* Common tails: a lone "**" or "*" is left. */
+        if (pattern[0] == '*' && pattern[1] == '*' && !pattern[2])
+                return true;
+        if (pattern[0] == '*' && !pattern[1])
+                return !strchr(path, '/');
+
+        /* Ordinary patterns need a few steps per byte; hostile ones get
+         * cut off here and go to the NFA. */
+        budget = 8 * (strnlen(path, SRD_PATH_MAX + 1) + m) + 64;
+        r = glob_backtrack(pattern, path, budget);
+        if (r >= 0)
+                return r;
+        return glob_nfa(pattern, path);
 }

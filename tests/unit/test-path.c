@@ -2,6 +2,7 @@
 
 #include <time.h>
 
+#include "path-internal.h"
 #include "seccomp-redirect.h"
 #include "tests.h"
 
@@ -246,7 +247,7 @@ TEST(glob_random_against_reference) {
         static const char alphabet[] = "ab/";
         unsigned seed = 12345;
 
-        for (int round = 0; round < 20000; round++) {
+        for (int round = 0; round < 200000; round++) {
                 char pattern[64] = "", path[16];
                 size_t np = (size_t) (rand_r(&seed) % 7), ns = (size_t) (rand_r(&seed) % 10);
 
@@ -256,9 +257,14 @@ TEST(glob_random_against_reference) {
                         path[i] = alphabet[rand_r(&seed) % 3];
                 path[ns] = '\0';
 
-                if (srd_glob_match(pattern, path) != glob_reference(pattern, path))
-                        TEST_FAIL_("glob \"%s\" vs \"%s\": got %d, reference %d", pattern, path,
-                                   srd_glob_match(pattern, path), glob_reference(pattern, path));
+                bool want = glob_reference(pattern, path);
+
+                /* both matchers on their own, and the combination */
+                if (srd_glob_match(pattern, path) != want || glob_nfa(pattern, path) != want ||
+                    glob_backtrack(pattern, path, SIZE_MAX) != want)
+                        TEST_FAIL_("glob \"%s\" vs \"%s\": got %d (nfa %d, backtrack %d), reference %d",
+                                   pattern, path, srd_glob_match(pattern, path), glob_nfa(pattern, path),
+                                   glob_backtrack(pattern, path, SIZE_MAX), want);
         }
 }
 
@@ -280,6 +286,7 @@ TEST(glob_garbage) {
                         path[i] = alphabet[rand_r(&seed) % (sizeof(alphabet) - 1)];
                 path[ns] = '\0';
                 matched += srd_glob_match(pattern, path);
+                ASSERT_EQ(glob_nfa(pattern, path), glob_backtrack(pattern, path, SIZE_MAX));
                 /* a pattern without special characters is a plain comparison */
                 if (!strpbrk(pattern, "[\\*?"))
                         ASSERT_EQ(srd_glob_match(pattern, path), strcmp(pattern, path) == 0);
@@ -330,6 +337,27 @@ TEST(glob_hostile) {
         ASSERT_TRUE(srd_glob_match(pattern, path));
 
         ASSERT_TRUE(now_sec() - t < 10.0);
+}
+
+/* The fast matcher gives up on hostile input, the NFA then decides. */
+TEST(glob_budget_fallback) {
+        char pattern[256] = "**", path[SRD_PATH_MAX + 1];
+
+        for (int i = 0; i < 20; i++)
+                strcat(pattern, "*a");
+        strcat(pattern, "*b");
+        memset(path, 'a', SRD_PATH_MAX);
+        path[SRD_PATH_MAX] = '\0';
+
+        ASSERT_EQ(glob_backtrack(pattern, path, 100000), -EAGAIN);
+        ASSERT_FALSE(srd_glob_match(pattern, path));
+        path[SRD_PATH_MAX - 1] = 'b';
+        ASSERT_TRUE(srd_glob_match(pattern, path));
+        ASSERT_TRUE(glob_nfa(pattern, path));
+
+        /* ordinary patterns stay well inside the budget */
+        ASSERT_EQ(glob_backtrack("/home/*/**/*.log", "/home/u/a/b/c/d/e/f/x.log", 8 * 40 + 64), 1);
+        ASSERT_EQ(glob_backtrack("/home/*/**/*.log", "/home/u/a/b/c/d/e/f/x.lo", 8 * 40 + 64), 0);
 }
 
 TEST(glob_too_long_pattern) {
