@@ -28,9 +28,11 @@
  * With 10,000 rules the index no longer fits in the CPU's caches, and cache
  * misses, not instructions, make a large policy slower than a small one. So
  * each trie node is one compact record in a single arena (header, label,
- * the children's first bytes, their offsets, the rule lists inline): a walk
- * touches about one cache line per node. What deciding needs of a rule is
- * packed into MatchRule; SrdRule is only read for the winner of a redirect.
+ * the children's first bytes, their offsets, then its rules), and each rule
+ * in a list is compiled into the record: its verdict, args conditions,
+ * glob tail, "to" and "set". A walk touches about one cache line per node,
+ * and deciding never reads the SrdRule array (except to re-check the other
+ * path of a two-path syscall).
  */
 
 #include <stdint.h>
@@ -57,11 +59,6 @@ enum {
         _LIST_MAX,
 };
 
-/* In the id lists: the rule needs more than its key to match (a glob, or
- * args conditions). Without it the first id below the best one wins without
- * touching the rule at all. */
-#define ID_CHECK UINT32_C(0x80000000)
-#define ID_RULE(id) ((id) & ~ID_CHECK)
 
 /*
  * A trie node in the arena, 4-byte aligned:
@@ -70,8 +67,9 @@ enum {
  *   uint8_t  child_byte[n_children]  first label byte of each child
  *   (padding to 4)
  *   uint32_t child[n_children]       arena offsets of the children
- *   per list i set in lists, in LIST_* order: uint32_t n, uint32_t ids[n]
- * A list without a trie (rules without path condition) is uint32_t n, ids[n].
+ *   per list i set in lists, in LIST_* order: ListHeader, then n compiled
+ *   rules in rule order
+ * A list without a trie (rules without path condition) has the same form.
  */
 typedef struct NodeHeader {
         uint32_t label_len;
@@ -79,15 +77,45 @@ typedef struct NodeHeader {
         uint16_t lists;      /* bit i: list i follows */
 } NodeHeader;
 
-typedef struct MatchRule {
-        const char *glob_tail; /* the glob after its literal head */
-        const SrdArgCond *args;
-        uint32_t n_args;
-        uint32_t key_len; /* prefix: its length; glob: the literal head's */
-        SrdAction action;
-        int error;
-        bool log;
-} MatchRule;
+/*
+ * A rule as the index stores it, 4-byte aligned, followed by
+ *   PackedCond args[n_args], PackedSet set[n_set],
+ *   the glob after its literal head (glob_len bytes and a NUL),
+ *   the "to" template (to_len bytes and a NUL, when there is one),
+ *   padding to 4.
+ * 64-bit values are kept as two halves: the arena only guarantees 4-byte
+ * alignment.
+ */
+typedef struct CompiledRule {
+        uint32_t rule;
+        uint32_t size; /* of the whole entry, a multiple of 4 */
+        uint8_t action;
+        uint8_t kind;
+        uint8_t log;
+        uint8_t check; /* something beyond the key must hold: a glob, args conditions */
+        uint16_t n_args, n_set;
+        int32_t error;
+        uint32_t key_len;  /* prefix: its length ({suffix} starts there); glob: its literal head's */
+        uint32_t glob_len; /* the glob tail's length */
+        uint32_t to_len;   /* NO_TO: no "to" */
+} CompiledRule;
+
+#define NO_TO UINT32_MAX
+
+typedef struct PackedCond {
+        uint32_t index, op;
+        uint32_t value[2], value_two[2];
+} PackedCond;
+
+typedef struct PackedSet {
+        uint32_t index, unused;
+        uint32_t value[2], mask[2];
+} PackedSet;
+
+typedef struct ListHeader {
+        uint32_t n;
+        uint32_t size; /* of the compiled rules that follow */
+} ListHeader;
 
 typedef struct SysIndex {
         uint32_t root;   /* NONE: no rule for this syscall has a path condition */
@@ -100,8 +128,6 @@ struct SrdMatcher {
 
         uint8_t *arena;
         size_t n_arena, allocated_arena;
-
-        MatchRule *rules; /* per rule, what deciding reads */
 };
 
 _public_ SrdMatcher *srd_matcher_free(SrdMatcher *m) {
@@ -109,7 +135,6 @@ _public_ SrdMatcher *srd_matcher_free(SrdMatcher *m) {
                 return NULL;
         free(m->sys);
         free(m->arena);
-        free(m->rules);
         free(m);
         return NULL;
 }
@@ -188,10 +213,87 @@ static int arena_alloc(SrdMatcher *m, size_t size, uint32_t *ret_offset) {
         return 0;
 }
 
-static uint32_t rule_id(const SrdPolicy *p, uint32_t rule) {
-        const SrdRule *r = &p->rules[rule];
+static uint32_t glob_head_len(const char *glob) {
+        return (uint32_t) strcspn(glob, "*?[\\");
+}
 
-        return r->path_kind == SRD_PATH_GLOB || r->n_args > 0 ? rule | ID_CHECK : rule;
+static void pack64(uint32_t dst[2], uint64_t v) {
+        dst[0] = (uint32_t) v;
+        dst[1] = (uint32_t) (v >> 32);
+}
+
+static uint64_t unpack64(const uint32_t v[2]) {
+        return (uint64_t) v[0] | (uint64_t) v[1] << 32;
+}
+
+static size_t compiled_size(const SrdRule *r) {
+        size_t size = sizeof(CompiledRule) + r->n_args * sizeof(PackedCond) + r->n_set * sizeof(PackedSet);
+
+        if (r->path_kind == SRD_PATH_GLOB)
+                size += strlen(r->path) - glob_head_len(r->path) + 1;
+        if (r->to)
+                size += strlen(r->to) + 1;
+        return ALIGN4(size);
+}
+
+/* Write rule at dst, which has compiled_size(r) zeroed bytes. */
+static void compile_rule(const SrdPolicy *p, uint32_t rule, uint8_t *dst) {
+        const SrdRule *r = &p->rules[rule];
+        CompiledRule *c = (CompiledRule *) dst;
+        PackedCond *conds = (PackedCond *) (c + 1);
+        PackedSet *sets = (PackedSet *) (conds + r->n_args);
+        char *str = (char *) (sets + r->n_set);
+
+        *c = (CompiledRule) {
+                .rule = rule,
+                .size = (uint32_t) compiled_size(r),
+                .action = (uint8_t) r->action,
+                .kind = (uint8_t) r->path_kind,
+                .log = r->log,
+                .check = r->path_kind == SRD_PATH_GLOB || r->n_args > 0,
+                .n_args = (uint16_t) r->n_args,
+                .n_set = (uint16_t) r->n_set,
+                .error = r->action == SRD_ACTION_ERRNO ? r->error : 0,
+                .to_len = r->to ? (uint32_t) strlen(r->to) : NO_TO,
+        };
+        for (size_t i = 0; i < r->n_args; i++) {
+                conds[i] = (PackedCond) { .index = r->args[i].index, .op = (uint32_t) r->args[i].op };
+                pack64(conds[i].value, r->args[i].value);
+                pack64(conds[i].value_two, r->args[i].value_two);
+        }
+        for (size_t i = 0; i < r->n_set; i++) {
+                sets[i] = (PackedSet) { .index = r->set[i].index };
+                pack64(sets[i].value, r->set[i].value);
+                pack64(sets[i].mask, r->set[i].mask);
+        }
+        if (r->path_kind == SRD_PATH_PREFIX)
+                c->key_len = (uint32_t) strlen(r->path);
+        else if (r->path_kind == SRD_PATH_GLOB) {
+                c->key_len = glob_head_len(r->path);
+                c->glob_len = (uint32_t) strlen(r->path + c->key_len);
+                memcpy(str, r->path + c->key_len, c->glob_len + 1);
+                str += c->glob_len + 1;
+        }
+        if (r->to)
+                memcpy(str, r->to, c->to_len + 1);
+}
+
+static const PackedCond *compiled_args(const CompiledRule *c) {
+        return (const PackedCond *) (c + 1);
+}
+
+static const PackedSet *compiled_set(const CompiledRule *c) {
+        return (const PackedSet *) (compiled_args(c) + c->n_args);
+}
+
+static const char *compiled_glob(const CompiledRule *c) {
+        return (const char *) (compiled_set(c) + c->n_set);
+}
+
+static const char *compiled_to(const CompiledRule *c) {
+        if (c->to_len == NO_TO)
+                return NULL;
+        return compiled_glob(c) + (c->kind == SRD_PATH_GLOB ? c->glob_len + 1 : 0);
 }
 
 static SrdPathKind list_kind(int list) {
@@ -206,7 +308,7 @@ static SrdPathKind list_kind(int list) {
 static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, const Key *keys, uint32_t lo,
                       uint32_t hi, uint32_t depth, uint32_t *ret_offset) {
         uint32_t lcp = keys[lo].len, i = lo, n_groups = 0, n_list[_LIST_MAX] = {}, offset;
-        size_t size, children_at;
+        size_t size, children_at, list_bytes[_LIST_MAX] = {};
         uint16_t lists = 0;
         uint8_t *rec;
         int r;
@@ -223,8 +325,10 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
         if (keys[lo].len == lcp) {
                 for (uint32_t e = keys[lo].lo; e < keys[lo].hi; e++)
                         for (int l = 0; l < _LIST_MAX; l++)
-                                if (entries[e].kind == list_kind(l))
+                                if (entries[e].kind == list_kind(l)) {
                                         n_list[l]++;
+                                        list_bytes[l] += compiled_size(&p->rules[entries[e].rule]);
+                                }
                 i++;
         }
         for (uint32_t j = i; j < hi; j++)
@@ -235,7 +339,7 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
         size = children_at + 4 * (size_t) n_groups;
         for (int l = 0; l < _LIST_MAX; l++)
                 if (n_list[l] > 0) {
-                        size += 4 + 4 * (size_t) n_list[l];
+                        size += sizeof(ListHeader) + list_bytes[l];
                         lists |= (uint16_t) (1U << l);
                 }
         r = arena_alloc(m, size, &offset);
@@ -251,7 +355,7 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
         memcpy(rec + sizeof(NodeHeader), keys[lo].s + depth, lcp - depth);
         {
                 uint8_t *child_byte = rec + sizeof(NodeHeader) + (lcp - depth);
-                uint32_t *list = (uint32_t *) (rec + children_at) + n_groups;
+                uint8_t *list = rec + children_at + 4 * (size_t) n_groups;
 
                 for (uint32_t j = i, k = 0; j < hi; j++)
                         if (j == i || keys[j].s[lcp] != keys[j - 1].s[lcp])
@@ -260,10 +364,13 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
                 for (int l = 0; l < _LIST_MAX; l++) {
                         if (n_list[l] == 0)
                                 continue;
-                        *list++ = n_list[l];
+                        *(ListHeader *) list = (ListHeader) { .n = n_list[l], .size = (uint32_t) list_bytes[l] };
+                        list += sizeof(ListHeader);
                         for (uint32_t e = keys[lo].lo; e < keys[lo].hi; e++)
-                                if (entries[e].kind == list_kind(l))
-                                        *list++ = rule_id(p, entries[e].rule);
+                                if (entries[e].kind == list_kind(l)) {
+                                        compile_rule(p, entries[e].rule, list);
+                                        list += ((CompiledRule *) list)->size;
+                                }
                 }
         }
 
@@ -288,7 +395,7 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
 static int sys_build(SrdMatcher *m, const SrdPolicy *p, const NrRule *pairs, size_t n, SysIndex *ret) {
         _cleanup_free_ Entry *entries = NULL;
         _cleanup_free_ Key *keys = NULL;
-        size_t n_entries = 0, n_keys = 0, n_nopath = 0;
+        size_t n_entries = 0, n_keys = 0, n_nopath = 0, nopath_bytes = 0;
         int r;
 
         *ret = (SysIndex) { .root = NONE, .nopath = NONE };
@@ -301,28 +408,32 @@ static int sys_build(SrdMatcher *m, const SrdPolicy *p, const NrRule *pairs, siz
 
                 if (rule->path_kind == SRD_PATH_NONE) {
                         n_nopath++;
+                        nopath_bytes += compiled_size(rule);
                         continue;
                 }
                 entries[n_entries++] = (Entry) {
                         .key = rule->path,
-                        .len = rule->path_kind == SRD_PATH_EXACT ? (uint32_t) strlen(rule->path)
-                                                                 : m->rules[pairs[i].rule].key_len,
+                        .len = rule->path_kind == SRD_PATH_GLOB ? glob_head_len(rule->path)
+                                                                : (uint32_t) strlen(rule->path),
                         .kind = rule->path_kind,
                         .rule = pairs[i].rule,
                 };
         }
 
         if (n_nopath > 0) {
-                uint32_t *list;
+                uint8_t *list;
 
-                r = arena_alloc(m, 4 * (1 + n_nopath), &ret->nopath);
+                r = arena_alloc(m, sizeof(ListHeader) + nopath_bytes, &ret->nopath);
                 if (r < 0)
                         return r;
-                list = (uint32_t *) (m->arena + ret->nopath);
-                *list++ = (uint32_t) n_nopath;
+                list = m->arena + ret->nopath;
+                *(ListHeader *) list = (ListHeader) { .n = (uint32_t) n_nopath, .size = (uint32_t) nopath_bytes };
+                list += sizeof(ListHeader);
                 for (size_t i = 0; i < n; i++)
-                        if (p->rules[pairs[i].rule].path_kind == SRD_PATH_NONE)
-                                *list++ = rule_id(p, pairs[i].rule);
+                        if (p->rules[pairs[i].rule].path_kind == SRD_PATH_NONE) {
+                                compile_rule(p, pairs[i].rule, list);
+                                list += ((CompiledRule *) list)->size;
+                        }
         }
         if (n_entries == 0)
                 return 0;
@@ -354,40 +465,25 @@ _public_ int srd_matcher_build(SrdPolicy *p) {
         size_t n_pairs = 0, n_all = 0;
         int max_nr = -1, r;
 
-        if (!p || (p->n_rules > 0 && !p->rules) || p->n_rules >= ID_CHECK)
+        if (!p || (p->n_rules > 0 && !p->rules) || p->n_rules >= NONE)
                 return -EINVAL;
 
         m = new0(SrdMatcher);
         if (!m)
                 return -ENOMEM;
-        m->rules = new0_array(MatchRule, MAX(p->n_rules, (size_t) 1));
-        if (!m->rules)
-                return -ENOMEM;
 
         for (size_t i = 0; i < p->n_rules; i++) {
                 const SrdRule *rule = &p->rules[i];
-                MatchRule *mr = &m->rules[i];
 
                 if (rule->path_kind < SRD_PATH_NONE || rule->path_kind >= _SRD_PATH_KIND_MAX)
                         return -EINVAL;
                 if (rule->path_kind != SRD_PATH_NONE && (!rule->path || strlen(rule->path) >= NONE))
                         return -EINVAL;
-                if ((rule->n_syscalls > 0 && !rule->syscalls) || (rule->n_args > 0 && !rule->args))
+                if ((rule->n_syscalls > 0 && !rule->syscalls) || (rule->n_args > 0 && !rule->args) ||
+                    (rule->n_set > 0 && !rule->set) || rule->n_args > UINT16_MAX || rule->n_set > UINT16_MAX)
                         return -EINVAL;
-
-                *mr = (MatchRule) {
-                        .args = rule->args,
-                        .n_args = (uint32_t) rule->n_args,
-                        .action = rule->action,
-                        .error = rule->action == SRD_ACTION_ERRNO ? rule->error : 0,
-                        .log = rule->log,
-                };
-                if (rule->path_kind == SRD_PATH_PREFIX)
-                        mr->key_len = (uint32_t) strlen(rule->path);
-                else if (rule->path_kind == SRD_PATH_GLOB) {
-                        mr->key_len = (uint32_t) strcspn(rule->path, "*?[\\");
-                        mr->glob_tail = rule->path + mr->key_len;
-                }
+                if (rule->action < 0 || rule->action >= _SRD_ACTION_MAX)
+                        return -EINVAL;
                 n_all += rule->n_syscalls;
         }
 
@@ -433,41 +529,44 @@ _public_ int srd_matcher_build(SrdPolicy *p) {
 /* ------------------------------------------------------------------------ */
 /* Evaluating.                                                              */
 
-static bool args_hold(const MatchRule *r, const uint64_t *args) {
+static bool args_hold(const CompiledRule *r, const uint64_t *args) {
+        const PackedCond *conds = compiled_args(r);
+
         for (size_t i = 0; i < r->n_args; i++) {
-                const SrdArgCond *c = &r->args[i];
-                uint64_t a;
+                const PackedCond *c = &conds[i];
+                uint64_t a, v;
 
                 if (c->index >= SRD_ARGS)
                         return false;
                 a = args[c->index];
+                v = unpack64(c->value);
                 switch (c->op) {
                 case SRD_CMP_NE:
-                        if (!(a != c->value))
+                        if (!(a != v))
                                 return false;
                         break;
                 case SRD_CMP_LT:
-                        if (!(a < c->value))
+                        if (!(a < v))
                                 return false;
                         break;
                 case SRD_CMP_LE:
-                        if (!(a <= c->value))
+                        if (!(a <= v))
                                 return false;
                         break;
                 case SRD_CMP_EQ:
-                        if (!(a == c->value))
+                        if (!(a == v))
                                 return false;
                         break;
                 case SRD_CMP_GE:
-                        if (!(a >= c->value))
+                        if (!(a >= v))
                                 return false;
                         break;
                 case SRD_CMP_GT:
-                        if (!(a > c->value))
+                        if (!(a > v))
                                 return false;
                         break;
                 case SRD_CMP_MASKED_EQ:
-                        if ((a & c->value) != c->value_two)
+                        if ((a & v) != unpack64(c->value_two))
                                 return false;
                         break;
                 default:
@@ -480,35 +579,42 @@ static bool args_hold(const MatchRule *r, const uint64_t *args) {
 typedef struct Eval {
         const SrdMatcher *m;
         const SrdSyscall *sc;
-        uint32_t best;  /* smallest fully matching rule so far, NONE: none */
-        int best_path;  /* the path argument it matched, -1: no path condition */
-        int path;       /* the path argument being walked */
+        const CompiledRule *best; /* smallest fully matching rule so far */
+        uint32_t best_rule;       /* its index, NONE: none yet */
+        int best_path;            /* the path argument it matched, -1: no path condition */
+        int path;                 /* the path argument being walked */
 } Eval;
 
-/* list: n, ids[n]. glob_path: NULL for lists whose path condition already holds. */
-static const uint32_t *consider(Eval *e, const uint32_t *list, const char *glob_path) {
-        uint32_t n = list[0];
-        const uint32_t *ids = list + 1;
+static const uint8_t *list_end(const uint8_t *list) {
+        return list + sizeof(ListHeader) + ((const ListHeader *) list)->size;
+}
 
-        for (uint32_t i = 0; i < n; i++) {
-                uint32_t id = ID_RULE(ids[i]);
-                const MatchRule *r;
+/* Scans the list at list; returns what follows it.
+ * glob_path: NULL for lists whose path condition already holds. */
+static const uint8_t *consider(Eval *e, const uint8_t *list, const char *glob_path) {
+        const ListHeader *h = (const ListHeader *) list;
+        const uint8_t *p = list + sizeof(ListHeader);
 
-                if (id >= e->best)
+        for (uint32_t i = 0; i < h->n; i++) {
+                const CompiledRule *c = (const CompiledRule *) p;
+
+                /* sorted: the rest is larger still */
+                if (c->rule >= e->best_rule)
                         break;
-                if (ids[i] & ID_CHECK) {
-                        r = &e->m->rules[id];
+                p += c->size;
+                if (c->check) {
                         /* the trie walk already matched the literal head */
-                        if (glob_path && !srd_glob_match(r->glob_tail, glob_path + r->key_len))
+                        if (glob_path && !srd_glob_match(compiled_glob(c), glob_path + c->key_len))
                                 continue;
-                        if (!args_hold(r, e->sc->args))
+                        if (!args_hold(c, e->sc->args))
                                 continue;
                 }
-                e->best = id;
+                e->best = c;
+                e->best_rule = c->rule;
                 e->best_path = e->path;
                 break;
         }
-        return ids + n;
+        return list_end(list);
 }
 
 static void walk(Eval *e, uint32_t offset, const char *path) {
@@ -519,7 +625,8 @@ static void walk(Eval *e, uint32_t offset, const char *path) {
                 const uint8_t *rec = arena + offset;
                 const NodeHeader *h = (const NodeHeader *) rec;
                 const uint8_t *label = rec + sizeof(NodeHeader), *child_byte, *c;
-                const uint32_t *child, *list, *exact = NULL;
+                const uint32_t *child;
+                const uint8_t *list, *exact = NULL;
 
                 if (len - pos < h->label_len || memcmp(path + pos, label, h->label_len) != 0)
                         return;
@@ -528,10 +635,10 @@ static void walk(Eval *e, uint32_t offset, const char *path) {
                 child_byte = label + h->label_len;
                 child = (const uint32_t *) (rec + ALIGN4(sizeof(NodeHeader) + h->label_len + h->n_children));
                 if (h->lists) {
-                        list = child + h->n_children;
+                        list = (const uint8_t *) (child + h->n_children);
                         if (h->lists & (1U << LIST_EXACT)) {
                                 exact = list;
-                                list += 1 + list[0];
+                                list = list_end(list);
                         }
                         if (h->lists & (1U << LIST_PREFIX))
                                 list = consider(e, list, NULL);
@@ -608,30 +715,33 @@ static int render(const char *to, const char *path, size_t suffix_at, char *ret,
         return srd_path_normalize(buf, ret, size);
 }
 
-static int verdict_redirect(const SrdRule *r, const MatchRule *mr, const SrdSyscall *sc, int best_path,
+static int verdict_redirect(const SrdPolicy *p, const CompiledRule *c, const SrdSyscall *sc, int best_path,
                             SrdVerdict *v) {
-        size_t suffix_at = r->path_kind == SRD_PATH_PREFIX ? mr->key_len : SIZE_MAX;
+        size_t suffix_at = c->kind == SRD_PATH_PREFIX ? c->key_len : SIZE_MAX;
+        const PackedSet *sets = compiled_set(c);
+        const char *to = compiled_to(c);
         int k;
 
-        for (size_t i = 0; i < r->n_set; i++) {
-                const SrdArgSet *s = &r->set[i];
+        for (size_t i = 0; i < c->n_set; i++) {
+                uint64_t value = unpack64(sets[i].value), mask = unpack64(sets[i].mask);
+                unsigned idx = sets[i].index;
 
-                if (s->index >= SRD_ARGS)
+                if (idx >= SRD_ARGS)
                         return -EINVAL;
-                v->args[s->index] = (v->args[s->index] & ~s->mask) | (s->value & s->mask);
-                v->args_mask |= UINT32_C(1) << s->index;
+                v->args[idx] = (v->args[idx] & ~mask) | (value & mask);
+                v->args_mask |= UINT32_C(1) << idx;
         }
 
-        if (!r->to)
+        if (!to)
                 return 0;
 
-        if (r->path_kind == SRD_PATH_NONE) {
+        if (c->kind == SRD_PATH_NONE) {
                 const SrdSyscallInfo *info = srd_syscall_info(sc->nr);
 
                 /* nothing to rewrite on a syscall without a path argument */
                 if (!info || info->n_paths == 0)
                         return 0;
-                k = render(r->to, sc->paths[0], SIZE_MAX, v->to[0], sizeof(v->to[0]));
+                k = render(to, sc->paths[0], SIZE_MAX, v->to[0], sizeof(v->to[0]));
                 if (k < 0)
                         return k;
                 v->path_mask |= 1U;
@@ -639,10 +749,11 @@ static int verdict_redirect(const SrdRule *r, const MatchRule *mr, const SrdSysc
         }
 
         for (int i = 0; i < SRD_MAX_PATHS; i++) {
-                /* the walk that found the rule matched that path; others are checked */
-                if (!sc->paths[i] || (i != best_path && !rule_path_matches(r, sc->paths[i])))
+                /* the walk that found the rule matched that path; the other
+                 * one (rename, link) is checked against the rule itself */
+                if (!sc->paths[i] || (i != best_path && !rule_path_matches(&p->rules[c->rule], sc->paths[i])))
                         continue;
-                k = render(r->to, sc->paths[i], suffix_at, v->to[i], sizeof(v->to[i]));
+                k = render(to, sc->paths[i], suffix_at, v->to[i], sizeof(v->to[i]));
                 if (k < 0)
                         return k;
                 v->path_mask |= 1U << i;
@@ -651,8 +762,7 @@ static int verdict_redirect(const SrdRule *r, const MatchRule *mr, const SrdSysc
 }
 
 _public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVerdict *ret) {
-        Eval e = { .m = p ? p->matcher : NULL, .sc = sc, .best = NONE, .best_path = -1 };
-        const MatchRule *mr;
+        Eval e = { .m = p ? p->matcher : NULL, .sc = sc, .best_rule = NONE, .best_path = -1 };
 
         if (!p || !sc || !ret || !e.m)
                 return -EINVAL;
@@ -674,25 +784,24 @@ _public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVe
                                         walk(&e, s->root, sc->paths[e.path]);
                 if (s->nopath != NONE) {
                         e.path = -1;
-                        (void) consider(&e, (const uint32_t *) (e.m->arena + s->nopath), NULL);
+                        (void) consider(&e, e.m->arena + s->nopath, NULL);
                 }
         }
 
-        if (e.best == NONE) {
+        if (!e.best) {
                 ret->action = p->default_action;
                 ret->rule = -1;
                 ret->error = p->default_action == SRD_ACTION_ERRNO ? p->default_error : 0;
                 return 0;
         }
 
-        mr = &e.m->rules[e.best];
-        ret->action = mr->action;
-        ret->rule = (int) e.best;
-        ret->error = mr->error;
-        ret->log = mr->log;
-        if (mr->action != SRD_ACTION_REDIRECT)
+        ret->action = (SrdAction) e.best->action;
+        ret->rule = (int) e.best->rule;
+        ret->error = e.best->error;
+        ret->log = e.best->log;
+        if (ret->action != SRD_ACTION_REDIRECT)
                 return 0;
-        return verdict_redirect(&p->rules[e.best], mr, sc, e.best_path, ret);
+        return verdict_redirect(p, e.best, sc, e.best_path, ret);
 }
 
 /* ------------------------------------------------------------------------ */
