@@ -9,15 +9,15 @@
  * index once and srd_policy_evaluate() only looks at rules that can match:
  *
  *   - per syscall number (a dense array) the rules naming it;
- *   - for those with a path condition, one radix trie (path-compressed byte
- *     trie) over their keys: the exact path, the prefix, or the literal head
- *     of a glob (the part before the first wildcard; a glob can only match
- *     paths starting with it). Each node lists, in rule order, the exact,
- *     prefix and glob rules whose key ends there. Walking the trie along the
- *     path visits exactly the keys that are prefixes of the path: prefix
- *     rules there match, glob rules there are candidates, exact rules match
- *     at the node where the path ends. A walk is O(path length) however
- *     many rules there are;
+ *   - exact paths in one hash table keyed by (syscall, path): one probe;
+ *   - prefixes and globs in one radix trie (path-compressed byte trie) per
+ *     syscall over their keys: the prefix, or the literal head of a glob
+ *     (the part before the first wildcard; a glob can only match paths
+ *     starting with it). Each node lists, in rule order, the prefix and
+ *     glob rules whose key ends there. Walking the trie along the path
+ *     visits exactly the keys that are prefixes of the path: prefix rules
+ *     there match, glob rules there are candidates. A walk is O(path
+ *     length) however many rules there are;
  *   - the rules without a path condition in one list.
  *
  * Every list is sorted by rule index, so the smallest index that fully
@@ -31,8 +31,8 @@
  * the children's first bytes, their offsets, then its rules), and each rule
  * in a list is compiled into the record: its verdict, args conditions,
  * glob tail, "to" and "set". A walk touches about one cache line per node,
- * and deciding never reads the SrdRule array (except to re-check the other
- * path of a two-path syscall).
+ * an exact lookup one slot and one record, and deciding never reads the
+ * SrdRule array (except to re-check the other path of a two-path syscall).
  */
 
 #include <stdint.h>
@@ -47,13 +47,17 @@
 #define new0_array(t, n) ((t *) calloc((n), sizeof(t)))
 #define ALIGN4(x) (((x) + 3) & ~(size_t) 3)
 
+static inline void *mfree(void *p) {
+        free(p);
+        return NULL;
+}
+
 #define NONE UINT32_MAX
 /* Numbers beyond this are not native syscalls (x32 ones have bit 30 set):
  * a native listener never sees them, so they are not indexed. */
 #define INDEX_NR_MAX 4095
 
 enum {
-        LIST_EXACT,
         LIST_PREFIX,
         LIST_GLOB,
         _LIST_MAX,
@@ -118,9 +122,21 @@ typedef struct ListHeader {
 } ListHeader;
 
 typedef struct SysIndex {
-        uint32_t root;   /* NONE: no rule for this syscall has a path condition */
+        uint32_t root;   /* NONE: no prefix or glob rule for this syscall */
         uint32_t nopath; /* NONE: no rule without path condition */
+        bool exact;      /* some exact rule names this syscall */
 } SysIndex;
+
+/*
+ * The exact paths: open addressing, linear probing, at most half full.
+ * record: arena offset of uint32_t len, the path (len bytes and a NUL),
+ * padding to 4, then the list of exact rules for this (syscall, path).
+ */
+typedef struct ExactSlot {
+        uint64_t hash;
+        uint32_t nr;
+        uint32_t record; /* NONE: empty slot */
+} ExactSlot;
 
 struct SrdMatcher {
         SysIndex *sys; /* by syscall number */
@@ -128,6 +144,11 @@ struct SrdMatcher {
 
         uint8_t *arena;
         size_t n_arena, allocated_arena;
+
+        ExactSlot *exact; /* NULL when there are no exact rules */
+        size_t exact_mask;
+        ExactSlot *pending; /* while building: the slots to insert */
+        size_t n_pending, allocated_pending;
 };
 
 _public_ SrdMatcher *srd_matcher_free(SrdMatcher *m) {
@@ -135,6 +156,8 @@ _public_ SrdMatcher *srd_matcher_free(SrdMatcher *m) {
                 return NULL;
         free(m->sys);
         free(m->arena);
+        free(m->exact);
+        free(m->pending);
         free(m);
         return NULL;
 }
@@ -297,7 +320,98 @@ static const char *compiled_to(const CompiledRule *c) {
 }
 
 static SrdPathKind list_kind(int list) {
-        return list == LIST_EXACT ? SRD_PATH_EXACT : list == LIST_PREFIX ? SRD_PATH_PREFIX : SRD_PATH_GLOB;
+        return list == LIST_PREFIX ? SRD_PATH_PREFIX : SRD_PATH_GLOB;
+}
+
+static uint64_t rotl64(uint64_t x, unsigned r) {
+        return (x << r) | (x >> (64 - r));
+}
+
+/* Eight bytes at a time: paths are hashed on every decision. */
+static uint64_t path_hash(const char *s, size_t len, int nr) {
+        const uint64_t k = UINT64_C(0x517cc1b727220a95);
+        uint64_t h = UINT64_C(0x9e3779b97f4a7c15) ^ ((uint64_t) (uint32_t) nr << 32) ^ len;
+
+        for (; len >= 8; s += 8, len -= 8) {
+                uint64_t w;
+
+                memcpy(&w, s, 8);
+                h = (rotl64(h, 5) ^ w) * k;
+        }
+        if (len > 0) {
+                uint64_t w = 0;
+
+                memcpy(&w, s, len);
+                h = (rotl64(h, 5) ^ w) * k;
+        }
+        h ^= h >> 29;
+        h *= UINT64_C(0xbf58476d1ce4e5b9);
+        return h ^ (h >> 32);
+}
+
+/* Write the record for one (syscall, exact path) with its rules entries[lo, hi). */
+static int exact_add(SrdMatcher *m, const SrdPolicy *p, int nr, const Entry *entries, size_t lo, size_t hi) {
+        size_t bytes = 0, list_at = ALIGN4(4 + (size_t) entries[lo].len + 1);
+        uint32_t record;
+        uint8_t *rec, *list;
+        int r;
+
+        for (size_t e = lo; e < hi; e++)
+                bytes += compiled_size(&p->rules[entries[e].rule]);
+        r = arena_alloc(m, list_at + sizeof(ListHeader) + bytes, &record);
+        if (r < 0)
+                return r;
+        rec = m->arena + record;
+        *(uint32_t *) rec = entries[lo].len;
+        memcpy(rec + 4, entries[lo].key, entries[lo].len);
+        list = rec + list_at;
+        *(ListHeader *) list = (ListHeader) { .n = (uint32_t) (hi - lo), .size = (uint32_t) bytes };
+        list += sizeof(ListHeader);
+        for (size_t e = lo; e < hi; e++) {
+                compile_rule(p, entries[e].rule, list);
+                list += ((CompiledRule *) list)->size;
+        }
+
+        if (m->n_pending == m->allocated_pending) {
+                size_t n = MAX((size_t) 64, m->allocated_pending * 2);
+                ExactSlot *a = realloc(m->pending, n * sizeof(ExactSlot));
+
+                if (!a)
+                        return -ENOMEM;
+                m->pending = a;
+                m->allocated_pending = n;
+        }
+        m->pending[m->n_pending++] = (ExactSlot) {
+                .hash = path_hash(entries[lo].key, entries[lo].len, nr),
+                .nr = (uint32_t) nr,
+                .record = record,
+        };
+        return 0;
+}
+
+static int exact_table_build(SrdMatcher *m) {
+        size_t size = 16;
+
+        if (m->n_pending == 0)
+                return 0;
+        while (size < 2 * m->n_pending)
+                size *= 2;
+        m->exact = new0_array(ExactSlot, size);
+        if (!m->exact)
+                return -ENOMEM;
+        m->exact_mask = size - 1;
+        for (size_t i = 0; i < size; i++)
+                m->exact[i].record = NONE;
+        for (size_t i = 0; i < m->n_pending; i++) {
+                size_t j = m->pending[i].hash & m->exact_mask;
+
+                while (m->exact[j].record != NONE)
+                        j = (j + 1) & m->exact_mask;
+                m->exact[j] = m->pending[i];
+        }
+        m->pending = mfree(m->pending);
+        m->n_pending = m->allocated_pending = 0;
+        return 0;
 }
 
 /*
@@ -392,10 +506,10 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
 }
 
 /* Index the rules of one syscall: pairs[0, n) all have the same nr. */
-static int sys_build(SrdMatcher *m, const SrdPolicy *p, const NrRule *pairs, size_t n, SysIndex *ret) {
-        _cleanup_free_ Entry *entries = NULL;
+static int sys_build(SrdMatcher *m, const SrdPolicy *p, int nr, const NrRule *pairs, size_t n, SysIndex *ret) {
+        _cleanup_free_ Entry *entries = NULL, *exact = NULL;
         _cleanup_free_ Key *keys = NULL;
-        size_t n_entries = 0, n_keys = 0, n_nopath = 0, nopath_bytes = 0;
+        size_t n_entries = 0, n_exact = 0, n_keys = 0, n_nopath = 0, nopath_bytes = 0, total;
         int r;
 
         *ret = (SysIndex) { .root = NONE, .nopath = NONE };
@@ -439,6 +553,33 @@ static int sys_build(SrdMatcher *m, const SrdPolicy *p, const NrRule *pairs, siz
                 return 0;
 
         qsort(entries, n_entries, sizeof(Entry), entry_compare);
+
+        /* Exact paths go to the hash table, the trie keeps the rest; both
+         * subsequences stay sorted by key, then rule. */
+        exact = new0_array(Entry, n_entries);
+        if (!exact)
+                return -ENOMEM;
+        total = n_entries;
+        n_entries = 0;
+        for (size_t i = 0; i < total; i++) {
+                if (entries[i].kind == SRD_PATH_EXACT)
+                        exact[n_exact++] = entries[i];
+                else
+                        entries[n_entries++] = entries[i];
+        }
+        for (size_t i = 0, j; i < n_exact; i = j) {
+                for (j = i + 1; j < n_exact && key_compare(exact[j].key, exact[j].len, exact[i].key,
+                                                           exact[i].len) == 0;
+                     j++)
+                        ;
+                r = exact_add(m, p, nr, exact, i, j);
+                if (r < 0)
+                        return r;
+                ret->exact = true;
+        }
+        if (n_entries == 0)
+                return 0;
+
         keys = new0_array(Key, n_entries);
         if (!keys)
                 return -ENOMEM;
@@ -516,10 +657,13 @@ _public_ int srd_matcher_build(SrdPolicy *p) {
                         if (n_unique == 0 || pairs[i + n_unique - 1].rule != pairs[k].rule)
                                 pairs[i + n_unique++] = pairs[k];
 
-                r = sys_build(m, p, pairs + i, n_unique, &m->sys[pairs[i].nr]);
+                r = sys_build(m, p, pairs[i].nr, pairs + i, n_unique, &m->sys[pairs[i].nr]);
                 if (r < 0)
                         return r;
         }
+        r = exact_table_build(m);
+        if (r < 0)
+                return r;
 
         srd_matcher_free(p->matcher);
         p->matcher = TAKE_PTR(m);
@@ -529,50 +673,36 @@ _public_ int srd_matcher_build(SrdPolicy *p) {
 /* ------------------------------------------------------------------------ */
 /* Evaluating.                                                              */
 
+/* The OCI / libseccomp comparators, unsigned 64-bit like the kernel's. */
+static bool cmp_holds(uint32_t op, uint64_t a, uint64_t value, uint64_t value_two) {
+        switch (op) {
+        case SRD_CMP_NE:
+                return a != value;
+        case SRD_CMP_LT:
+                return a < value;
+        case SRD_CMP_LE:
+                return a <= value;
+        case SRD_CMP_EQ:
+                return a == value;
+        case SRD_CMP_GE:
+                return a >= value;
+        case SRD_CMP_GT:
+                return a > value;
+        case SRD_CMP_MASKED_EQ:
+                return (a & value) == value_two;
+        default:
+                return false;
+        }
+}
+
 static bool args_hold(const CompiledRule *r, const uint64_t *args) {
         const PackedCond *conds = compiled_args(r);
 
-        for (size_t i = 0; i < r->n_args; i++) {
-                const PackedCond *c = &conds[i];
-                uint64_t a, v;
-
-                if (c->index >= SRD_ARGS)
+        for (size_t i = 0; i < r->n_args; i++)
+                if (conds[i].index >= SRD_ARGS ||
+                    !cmp_holds(conds[i].op, args[conds[i].index], unpack64(conds[i].value),
+                               unpack64(conds[i].value_two)))
                         return false;
-                a = args[c->index];
-                v = unpack64(c->value);
-                switch (c->op) {
-                case SRD_CMP_NE:
-                        if (!(a != v))
-                                return false;
-                        break;
-                case SRD_CMP_LT:
-                        if (!(a < v))
-                                return false;
-                        break;
-                case SRD_CMP_LE:
-                        if (!(a <= v))
-                                return false;
-                        break;
-                case SRD_CMP_EQ:
-                        if (!(a == v))
-                                return false;
-                        break;
-                case SRD_CMP_GE:
-                        if (!(a >= v))
-                                return false;
-                        break;
-                case SRD_CMP_GT:
-                        if (!(a > v))
-                                return false;
-                        break;
-                case SRD_CMP_MASKED_EQ:
-                        if ((a & v) != unpack64(c->value_two))
-                                return false;
-                        break;
-                default:
-                        return false;
-                }
-        }
         return true;
 }
 
@@ -617,16 +747,15 @@ static const uint8_t *consider(Eval *e, const uint8_t *list, const char *glob_pa
         return list_end(list);
 }
 
-static void walk(Eval *e, uint32_t offset, const char *path) {
+static void walk(Eval *e, uint32_t offset, const char *path, size_t len) {
         const uint8_t *arena = e->m->arena;
-        size_t len = strlen(path), pos = 0;
+        size_t pos = 0;
 
         for (;;) {
                 const uint8_t *rec = arena + offset;
                 const NodeHeader *h = (const NodeHeader *) rec;
                 const uint8_t *label = rec + sizeof(NodeHeader), *child_byte, *c;
                 const uint32_t *child;
-                const uint8_t *list, *exact = NULL;
 
                 if (len - pos < h->label_len || memcmp(path + pos, label, h->label_len) != 0)
                         return;
@@ -635,17 +764,12 @@ static void walk(Eval *e, uint32_t offset, const char *path) {
                 child_byte = label + h->label_len;
                 child = (const uint32_t *) (rec + ALIGN4(sizeof(NodeHeader) + h->label_len + h->n_children));
                 if (h->lists) {
-                        list = (const uint8_t *) (child + h->n_children);
-                        if (h->lists & (1U << LIST_EXACT)) {
-                                exact = list;
-                                list = list_end(list);
-                        }
+                        const uint8_t *list = (const uint8_t *) (child + h->n_children);
+
                         if (h->lists & (1U << LIST_PREFIX))
                                 list = consider(e, list, NULL);
                         if (h->lists & (1U << LIST_GLOB))
                                 (void) consider(e, list, path);
-                        if (exact && pos == len)
-                                (void) consider(e, exact, NULL);
                 }
                 if (pos == len || h->n_children == 0)
                         return;
@@ -654,6 +778,25 @@ static void walk(Eval *e, uint32_t offset, const char *path) {
                 if (!c)
                         return;
                 offset = child[c - child_byte];
+        }
+}
+
+/* The list of exact rules for (nr, path), NULL when there is none. */
+static const uint8_t *exact_lookup(const SrdMatcher *m, int nr, const char *path, size_t len) {
+        uint64_t h = path_hash(path, len, nr);
+
+        for (size_t i = h & m->exact_mask;; i = (i + 1) & m->exact_mask) {
+                const ExactSlot *s = &m->exact[i];
+                const uint8_t *rec;
+
+                /* at most half full: an empty slot ends every probe */
+                if (s->record == NONE)
+                        return NULL;
+                if (s->hash != h || s->nr != (uint32_t) nr)
+                        continue;
+                rec = m->arena + s->record;
+                if (*(const uint32_t *) rec == len && memcmp(rec + 4, path, len) == 0)
+                        return rec + ALIGN4(4 + len + 1);
         }
 }
 
@@ -778,10 +921,22 @@ _public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVe
         if (sc->nr >= 0 && (size_t) sc->nr < e.m->n_sys) {
                 const SysIndex *s = &e.m->sys[sc->nr];
 
-                if (s->root != NONE)
-                        for (e.path = 0; e.path < SRD_MAX_PATHS; e.path++)
-                                if (sc->paths[e.path])
-                                        walk(&e, s->root, sc->paths[e.path]);
+                for (e.path = 0; e.path < SRD_MAX_PATHS; e.path++) {
+                        const char *path = sc->paths[e.path];
+                        size_t len;
+
+                        if (!path || (s->root == NONE && !s->exact))
+                                continue;
+                        len = strlen(path);
+                        if (s->exact) {
+                                const uint8_t *list = exact_lookup(e.m, sc->nr, path, len);
+
+                                if (list)
+                                        (void) consider(&e, list, NULL);
+                        }
+                        if (s->root != NONE)
+                                walk(&e, s->root, path, len);
+                }
                 if (s->nopath != NONE) {
                         e.path = -1;
                         (void) consider(&e, e.m->arena + s->nopath, NULL);
