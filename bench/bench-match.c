@@ -16,6 +16,7 @@
 
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -272,6 +273,7 @@ int main(void) {
         const size_t small = 10, large = 10000;
         SrdPolicy *p_small, *p_large;
         double t0, load_ms, worst_ns = 0, worst_ratio = 0;
+        size_t heap0, heap1;
         bool ok = true;
 
         nr_openat = srd_syscall_resolve("openat");
@@ -281,10 +283,13 @@ int main(void) {
         }
 
         p_small = policy_generate(small);
+        heap0 = mallinfo2().uordblks;
         t0 = now_ns();
         p_large = policy_generate(large);
         load_ms = (now_ns() - t0) / 1e6;
-        printf("match: loaded %zu rules (JSON, validation, index) in %.1f ms\n", large, load_ms);
+        heap1 = mallinfo2().uordblks;
+        printf("match: loaded %zu rules (JSON, validation, index) in %.1f ms, %zu KiB in memory\n", large,
+               load_ms, heap1 > heap0 ? (heap1 - heap0) / 1024 : 0);
 
         for (Workload w = 0; w < _WORKLOAD_MAX; w++) {
                 double ns_small, ns_large, ratio;
