@@ -93,7 +93,8 @@ static SrdPolicy *policy_generate(size_t n_rules) {
         f = open_memstream(&buf, &len);
         if (!f)
                 abort();
-        fprintf(f, "{\"version\":1,\"name\":\"bench-%zu\",\"defaultAction\":\"continue\",\"rules\":[", n_rules);
+        fprintf(f, "{\"version\":1,\"name\":\"bench-%zu\",\"defaultAction\":\"continue\",\"rules\":[",
+                n_rules);
         for (size_t i = 0; i < n_rules; i++) {
                 if (i > 0)
                         fputc(',', f);
@@ -131,7 +132,11 @@ static int nr_openat;
 static void query_hit(Query *q, size_t j) {
         unsigned id = (unsigned) j;
 
-        *q = (Query) { .sc.nr = nr_openat, .sc.args = { (uint64_t) AT_FDCWD, 0, O_RDONLY }, .want = (int) j };
+        *q = (Query) {
+                .sc.nr = nr_openat,
+                .sc.args = { (uint64_t) AT_FDCWD, 0, O_RDONLY },
+                .want = (int) j,
+        };
         switch (j % _KIND_MAX) {
         case KIND_EXACT:
                 snprintf(q->path, sizeof(q->path), "/srv/tenant%05u/etc/app.conf", id);
@@ -228,8 +233,8 @@ static void check(const SrdPolicy *p, const Query *qs) {
                 int r = srd_policy_evaluate(p, &qs[i].sc, &verdict);
 
                 if (r < 0 || verdict.rule != qs[i].want) {
-                        fprintf(stderr, "bench-match: %s: %s -> rule %d (r=%d), expected %d\n", srd_policy_name(p),
-                                qs[i].path, verdict.rule, r, qs[i].want);
+                        fprintf(stderr, "bench-match: %s: %s -> rule %d (r=%d), expected %d\n",
+                                srd_policy_name(p), qs[i].path, verdict.rule, r, qs[i].want);
                         exit(EXIT_FAILURE);
                 }
         }
@@ -311,8 +316,8 @@ int main(void) {
         }
 
         if (worst_ns >= TARGET_NS) {
-                printf("match: FAIL: %.0f ns per decision with %zu rules (target < %.0f ns)\n", worst_ns, large,
-                       TARGET_NS);
+                printf("match: FAIL: %.0f ns per decision with %zu rules (target < %.0f ns)\n", worst_ns,
+                       large, TARGET_NS);
                 ok = false;
         }
         if (worst_ratio > TARGET_RATIO) {

@@ -63,7 +63,6 @@ enum {
         _LIST_MAX,
 };
 
-
 /*
  * A trie node in the arena, 4-byte aligned:
  *   NodeHeader
@@ -478,7 +477,8 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
                 for (int l = 0; l < _LIST_MAX; l++) {
                         if (n_list[l] == 0)
                                 continue;
-                        *(ListHeader *) list = (ListHeader) { .n = n_list[l], .size = (uint32_t) list_bytes[l] };
+                        *(ListHeader *) list =
+                                (ListHeader) { .n = n_list[l], .size = (uint32_t) list_bytes[l] };
                         list += sizeof(ListHeader);
                         for (uint32_t e = keys[lo].lo; e < keys[lo].hi; e++)
                                 if (entries[e].kind == list_kind(l)) {
@@ -506,7 +506,8 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
 }
 
 /* Index the rules of one syscall: pairs[0, n) all have the same nr. */
-static int sys_build(SrdMatcher *m, const SrdPolicy *p, int nr, const NrRule *pairs, size_t n, SysIndex *ret) {
+static int sys_build(SrdMatcher *m, const SrdPolicy *p, int nr, const NrRule *pairs, size_t n,
+                     SysIndex *ret) {
         _cleanup_free_ Entry *entries = NULL, *exact = NULL;
         _cleanup_free_ Key *keys = NULL;
         size_t n_entries = 0, n_exact = 0, n_keys = 0, n_nopath = 0, nopath_bytes = 0, total;
@@ -541,7 +542,8 @@ static int sys_build(SrdMatcher *m, const SrdPolicy *p, int nr, const NrRule *pa
                 if (r < 0)
                         return r;
                 list = m->arena + ret->nopath;
-                *(ListHeader *) list = (ListHeader) { .n = (uint32_t) n_nopath, .size = (uint32_t) nopath_bytes };
+                *(ListHeader *) list =
+                        (ListHeader) { .n = (uint32_t) n_nopath, .size = (uint32_t) nopath_bytes };
                 list += sizeof(ListHeader);
                 for (size_t i = 0; i < n; i++)
                         if (p->rules[pairs[i].rule].path_kind == SRD_PATH_NONE) {
@@ -894,7 +896,8 @@ static int verdict_redirect(const SrdPolicy *p, const CompiledRule *c, const Srd
         for (int i = 0; i < SRD_MAX_PATHS; i++) {
                 /* the walk that found the rule matched that path; the other
                  * one (rename, link) is checked against the rule itself */
-                if (!sc->paths[i] || (i != best_path && !rule_path_matches(&p->rules[c->rule], sc->paths[i])))
+                if (!sc->paths[i] ||
+                    (i != best_path && !rule_path_matches(&p->rules[c->rule], sc->paths[i])))
                         continue;
                 k = render(to, sc->paths[i], suffix_at, v->to[i], sizeof(v->to[i]));
                 if (k < 0)

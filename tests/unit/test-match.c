@@ -482,7 +482,11 @@ TEST(templates) {
 }
 
 TEST(template_render_and_validate) {
-        SrdRule prefix = { .path_kind = SRD_PATH_PREFIX, .path = (char *) "/p/", .to = (char *) "/t/{suffix}" };
+        SrdRule prefix = {
+                .path_kind = SRD_PATH_PREFIX,
+                .path = (char *) "/p/",
+                .to = (char *) "/t/{suffix}",
+        };
         SrdRule exact = { .path_kind = SRD_PATH_EXACT, .path = (char *) "/p", .to = (char *) "/t/{suffix}" };
         SrdRule plain = { .path_kind = SRD_PATH_EXACT, .path = (char *) "/p", .to = (char *) "/t//./x/{y}" };
         char buf[32];
@@ -663,7 +667,8 @@ static SrdPolicy *random_policy(unsigned *seed, size_t n_rules, const int *nrs, 
         for (size_t i = 0; i < n_rules; i++) {
                 /* few rules without a path condition, and those with an args
                  * condition: otherwise they decide every query early */
-                SrdPathKind kind = rand_r(seed) % 20 == 0 ? SRD_PATH_NONE : (SrdPathKind) (1 + rand_r(seed) % 3);
+                SrdPathKind kind =
+                        rand_r(seed) % 20 == 0 ? SRD_PATH_NONE : (SrdPathKind) (1 + rand_r(seed) % 3);
                 SrdAction action = (SrdAction) (rand_r(seed) % 4);
                 char path[128];
                 SrdRule *r;
@@ -674,7 +679,8 @@ static SrdPolicy *random_policy(unsigned *seed, size_t n_rules, const int *nrs, 
                         random_path(seed, 3, path, sizeof(path));
                 if (kind == SRD_PATH_PREFIX)
                         /* prefixes end anywhere, also inside a component */
-                        path[strlen(path) / 2 + 1 + (size_t) rand_r(seed) % (strlen(path) - strlen(path) / 2)] = '\0';
+                        path[strlen(path) / 2 + 1 +
+                             (size_t) rand_r(seed) % (strlen(path) - strlen(path) / 2)] = '\0';
 
                 r = rule_add(p, kind, kind == SRD_PATH_NONE ? NULL : path, action, -1);
                 for (size_t k = 1 + (size_t) rand_r(seed) % 2; k > 0; k--) {

@@ -255,13 +255,15 @@ static int parse_case(char *line, Case *c, const char **ret_why) {
                         c->eval_error = -e;
                 } else if (strncmp(tok[t], "arg", 3) == 0 && c->action == SRD_ACTION_REDIRECT) {
                         idx = (unsigned) strtoul(tok[t] + 3, &end, 10);
-                        if (end == tok[t] + 3 || *end != '=' || idx >= SRD_ARGS || parse_scalar(end + 1, &v) < 0) {
+                        if (end == tok[t] + 3 || *end != '=' || idx >= SRD_ARGS ||
+                            parse_scalar(end + 1, &v) < 0) {
                                 *ret_why = "expected argN=VALUE";
                                 return -EINVAL;
                         }
                         c->args_mask |= 1U << idx;
                         c->args[idx] = v;
-                } else if ((tok[t][0] == '/' || strcmp(tok[t], "-") == 0) && c->action == SRD_ACTION_REDIRECT) {
+                } else if ((tok[t][0] == '/' || strcmp(tok[t], "-") == 0) &&
+                           c->action == SRD_ACTION_REDIRECT) {
                         if (target >= SRD_MAX_PATHS) {
                                 *ret_why = "more redirect targets than path arguments";
                                 return -EINVAL;
@@ -320,11 +322,13 @@ static bool check_case(const SrdPolicy *p, const Case *c, const char *where) {
         }
         for (unsigned i = 0; i < SRD_MAX_PATHS; i++)
                 if ((c->to_mask & (1U << i)) && strcmp(verdict.to[i], c->to[i]) != 0) {
-                        printf("# %s: path %u redirected to %s, expected %s\n", where, i, verdict.to[i], c->to[i]);
+                        printf("# %s: path %u redirected to %s, expected %s\n", where, i, verdict.to[i],
+                               c->to[i]);
                         return false;
                 }
         if (verdict.args_mask != c->args_mask) {
-                printf("# %s: arguments rewritten 0x%x, expected 0x%x\n", where, verdict.args_mask, c->args_mask);
+                printf("# %s: arguments rewritten 0x%x, expected 0x%x\n", where, verdict.args_mask,
+                       c->args_mask);
                 return false;
         }
         for (unsigned i = 0; i < SRD_ARGS; i++)
