@@ -55,9 +55,13 @@ static uint64_t hash_bytes(uint64_t h, const void *data, size_t n) {
 static uint64_t hash_child(uint32_t parent, bool member, const char *key, size_t key_len, uint32_t index) {
         uint64_t h = hash_bytes(UINT64_C(0xcbf29ce484222325), &parent, sizeof parent);
 
-        if (member)
-                return hash_bytes(h ^ 0x6b, key, key_len);
-        return hash_bytes(h ^ 0x69, &index, sizeof index);
+        h = member ? hash_bytes(h ^ 0x6b, key, key_len) : hash_bytes(h ^ 0x69, &index, sizeof index);
+
+        /* FNV's low bits are weak for short inputs, and the table uses exactly those: mix them. */
+        h ^= h >> 33;
+        h *= UINT64_C(0xff51afd7ed558ccd);
+        h ^= h >> 33;
+        return h;
 }
 
 static uint64_t hash_node(const SrdJsonPos *p, const SrdJsonNode *n) {
@@ -854,6 +858,11 @@ int srd_json_pos_scan(const char *buf, size_t len, const char *file, SrdJsonPos 
 
         p = calloc(1, sizeof(SrdJsonPos));
         if (!p)
+                return -ENOMEM;
+        /* Never NULL, so "keys + offset" is valid even for a document without member names. */
+        p->cap_keys = 64;
+        p->keys = malloc(p->cap_keys);
+        if (!p->keys)
                 return -ENOMEM;
         s.out = p;
 

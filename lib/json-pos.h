@@ -53,7 +53,7 @@ typedef struct SrdJsonPos SrdJsonPos;
 
 /*
  * Scan buf. On a syntax error one diagnostic (file:line:col) is appended to
- * diag and -EINVAL returned. Otherwise *ret is set and the number of
+ * diag (after those for duplicate keys met before it) and -EINVAL returned. Otherwise *ret is set and the number of
  * duplicate keys found (each reported in diag) is returned: the positions
  * then describe the last of the duplicates, as json-c keeps that one.
  * -ENOMEM on allocation failure.

@@ -935,11 +935,6 @@ static void parse_root(Loader *L, const Val *root) {
         const char *s;
         uint64_t v;
 
-        if (!json_object_is_type(root->o, json_type_object)) {
-                fail(L, root, "expected a JSON object (one policy per file), got %s", type_name(root->o));
-                return;
-        }
-
         /* Another version may mean other keys: report only the version then. */
         if (require(L, root, "version", root_keys, ELEMENTSOF(root_keys), &version) && get_u64(L, &version, &v) && v != 1) {
                 fail(L, &version, "unsupported version %" PRIu64 " (this loader reads version 1)", v);
@@ -1050,6 +1045,20 @@ static int load(Loader *L, SrdPolicy **ret) {
                 return r;
         L->n_errors += (unsigned) r;
         L->pos = pos;
+
+        /* json-c cannot even finish a bare top-level number without a terminator: check the type here. */
+        const SrdJsonNode *top = srd_json_pos_node(pos, 0);
+        if (top && top->type != SRD_JSON_OBJECT) {
+                static const char *const names[_SRD_JSON_TYPE_MAX] = {
+                        [SRD_JSON_NULL] = "null",        [SRD_JSON_BOOLEAN] = "a boolean",
+                        [SRD_JSON_NUMBER] = "a number",  [SRD_JSON_STRING] = "a string",
+                        [SRD_JSON_ARRAY] = "an array",   [SRD_JSON_OBJECT] = "an object",
+                };
+
+                fail_at(L, top->line, top->column, NULL, "expected a JSON object (one policy per file), got %s",
+                        top->type < _SRD_JSON_TYPE_MAX ? names[top->type] : "something else");
+                return L->error < 0 ? L->error : -EINVAL;
+        }
 
         /* The scanner is the stricter of the two; json-c failing after it is a json-c quirk, still reported. */
         tok = json_tokener_new_ex(SRD_JSON_MAX_DEPTH + 1);

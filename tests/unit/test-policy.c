@@ -205,6 +205,10 @@ static const Case rule_errors[] = {
 };
 
 static const Case policy_errors[] = {
+        { "1",
+          "t.json:1:1: expected a JSON object (one policy per file), got a number" },
+        { "  null ",
+          "t.json:1:3: expected a JSON object (one policy per file), got null" },
         { "[]",
           "t.json:1:1: expected a JSON object (one policy per file), got an array" },
         { "{}",
