@@ -210,9 +210,48 @@ static const SrdSyscallInfo syscall_table[] = {
 #ifdef SYS_lremovexattr
         ONE(lremovexattr, P(0, -1, -1)),
 #endif
-        /* file handles */
+        /* file handles, notification */
 #ifdef SYS_name_to_handle_at
         ONE(name_to_handle_at, P(1, 0, 4)),
+#endif
+#ifdef SYS_inotify_add_watch
+        ONE(inotify_add_watch, P(1, -1, -1)),
+#endif
+#ifdef SYS_fanotify_mark
+        ONE(fanotify_mark, P(4, 3, -1)), /* the path may be NULL: then dirfd itself */
+#endif
+        /* mounts; mount's source is only sometimes a path ("proc", "none"), the target always */
+#ifdef SYS_mount
+        ONE(mount, P(1, -1, -1)),
+#endif
+#ifdef SYS_umount2
+        ONE(umount2, P(0, -1, -1)),
+#endif
+#ifdef SYS_pivot_root
+        TWO(pivot_root, P(0, -1, -1), P(1, -1, -1)),
+#endif
+#ifdef SYS_open_tree
+        ONE(open_tree, P(1, 0, 2)),
+#endif
+#ifdef SYS_mount_setattr
+        ONE(mount_setattr, P(1, 0, 2)),
+#endif
+        /* MOVE_MOUNT_*_EMPTY_PATH and FSPICK_EMPTY_PATH are not AT_EMPTY_PATH */
+#ifdef SYS_move_mount
+        TWO(move_mount, P(1, 0, -1), P(3, 2, -1)),
+#endif
+#ifdef SYS_fspick
+        ONE(fspick, P(1, 0, -1)),
+#endif
+        /* files the kernel opens on the caller's behalf */
+#ifdef SYS_swapon
+        ONE(swapon, P(0, -1, -1)),
+#endif
+#ifdef SYS_swapoff
+        ONE(swapoff, P(0, -1, -1)),
+#endif
+#ifdef SYS_acct
+        ONE(acct, P(0, -1, -1)),
 #endif
 };
 

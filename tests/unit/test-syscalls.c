@@ -62,6 +62,18 @@ static const Expect expected[] = {
         { "lsetxattr", 1, { P(0, -1, -1) } },
         { "listxattr", 1, { P(0, -1, -1) } },
         { "removexattr", 1, { P(0, -1, -1) } },
+        { "name_to_handle_at", 1, { P(1, 0, 4) } },
+        { "inotify_add_watch", 1, { P(1, -1, -1) } },
+        { "fanotify_mark", 1, { P(4, 3, -1) } },
+        { "mount", 1, { P(1, -1, -1) } },
+        { "umount2", 1, { P(0, -1, -1) } },
+        { "pivot_root", 2, { P(0, -1, -1), P(1, -1, -1) } },
+        { "open_tree", 1, { P(1, 0, 2) } },
+        { "mount_setattr", 1, { P(1, 0, 2) } },
+        { "move_mount", 2, { P(1, 0, -1), P(3, 2, -1) } },
+        { "fspick", 1, { P(1, 0, -1) } },
+        { "swapon", 1, { P(0, -1, -1) } },
+        { "acct", 1, { P(0, -1, -1) } },
 };
 
 TEST(every_family_present) {
