@@ -71,7 +71,7 @@ static int diag_push(SrdDiagList *l, const char *file, unsigned line, unsigned c
         if (!items)
                 return -ENOMEM;
         l->items = items;
-        l->items[l->n++] = (SrdDiag) {
+        l->items[l->n++] = (SrdDiag){
                 .file = TAKE_PTR(f),
                 .line = line,
                 .column = column,

@@ -154,9 +154,9 @@ static const struct {
         const char *name;
         int error;
 } errno_aliases[] = {
-        { "EWOULDBLOCK", EWOULDBLOCK },
-        { "EDEADLOCK", EDEADLOCK },
-        { "ENOTSUP", ENOTSUP },
+        {"EWOULDBLOCK", EWOULDBLOCK},
+        {"EDEADLOCK", EDEADLOCK},
+        {"ENOTSUP", ENOTSUP},
 };
 
 _public_ int srd_errno_from_string(const char *s) {

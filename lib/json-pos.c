@@ -88,8 +88,8 @@ static uint32_t slots_put(SrdJsonPos *p, uint32_t id) {
                 o = &p->nodes[other];
                 if (o->parent != n->parent)
                         continue;
-                if (member ? o->key_len == n->key_len && memcmp(p->keys + o->key, p->keys + n->key,
-                                                                 n->key_len) == 0
+                if (member ? o->key_len == n->key_len &&
+                                     memcmp(p->keys + o->key, p->keys + n->key, n->key_len) == 0
                            : o->index == n->index) {
                         p->slots[i] = id + 1;
                         return other;
@@ -189,8 +189,8 @@ static bool key_is_simple(const char *key, size_t len) {
         for (size_t i = 0; i < len; i++) {
                 char c = key[i];
 
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                      c == '-'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-'))
                         return false;
         }
         return true;
@@ -399,7 +399,7 @@ static int node_add(Scanner *s, uint32_t parent, SrdJsonType type, uint32_t *ret
                 p->cap_nodes = cap;
         }
         n = &p->nodes[p->n_nodes];
-        *n = (SrdJsonNode) {
+        *n = (SrdJsonNode){
                 .parent = parent,
                 .type = (uint8_t) type,
                 .line = s->line,
@@ -577,7 +577,8 @@ static int scan_string(Scanner *s, bool key) {
                         if (cp >= 0xd800 && cp <= 0xdbff) {
                                 uint32_t lo;
 
-                                if (s->pos + 1 >= s->len || s->buf[s->pos] != '\\' || s->buf[s->pos + 1] != 'u')
+                                if (s->pos + 1 >= s->len || s->buf[s->pos] != '\\' ||
+                                    s->buf[s->pos + 1] != 'u')
                                         return fail_at(s, esc, "unpaired UTF-16 surrogate \\u%04x",
                                                        (unsigned) cp);
                                 r = read_hex4(s, s->pos + 2, &lo);

@@ -38,25 +38,24 @@ typedef enum SrdJsonType {
 } SrdJsonType;
 
 typedef struct SrdJsonNode {
-        uint32_t parent;        /* SRD_JSON_NONE for the root */
-        uint32_t index;         /* position among the parent's members or elements */
-        uint32_t key;           /* object members: offset of the decoded name in the key arena */
+        uint32_t parent; /* SRD_JSON_NONE for the root */
+        uint32_t index; /* position among the parent's members or elements */
+        uint32_t key; /* object members: offset of the decoded name in the key arena */
         uint32_t key_len;
         uint32_t n_children;
-        uint32_t line, column;  /* first byte of the value, 1-based */
+        uint32_t line, column; /* first byte of the value, 1-based */
         uint32_t key_line, key_column; /* opening quote of the member name; 0 when not a member */
-        uint32_t start, end;    /* the value's bytes: buf[start, end) */
-        uint8_t type;           /* SrdJsonType */
+        uint32_t start, end; /* the value's bytes: buf[start, end) */
+        uint8_t type; /* SrdJsonType */
 } SrdJsonNode;
 
 typedef struct SrdJsonPos SrdJsonPos;
 
 /*
  * Scan buf. On a syntax error one diagnostic (file:line:col) is appended to
- * diag (after those for duplicate keys met before it) and -EINVAL returned. Otherwise *ret is set and the number of
- * duplicate keys found (each reported in diag) is returned: the positions
- * then describe the last of the duplicates, as json-c keeps that one.
- * -ENOMEM on allocation failure.
+ * diag (after those for duplicate keys met before it) and -EINVAL returned. Otherwise *ret is set and the
+ * number of duplicate keys found (each reported in diag) is returned: the positions then describe the last
+ * of the duplicates, as json-c keeps that one. -ENOMEM on allocation failure.
  */
 int srd_json_pos_scan(const char *buf, size_t len, const char *file, SrdJsonPos **ret, SrdDiagList *diag);
 SrdJsonPos *srd_json_pos_free(SrdJsonPos *p);

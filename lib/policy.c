@@ -48,18 +48,22 @@ static void val_done(Val *v) {
         v->where = NULL;
 }
 
-static const char *const root_keys[] = { "version",         "name",          "description", "defaultAction",
-                                         "defaultErrno",    "redirectFallback", "rules" };
-static const char *const rule_keys[] = { "name", "description", "names", "path", "args",
-                                         "action", "errno",     "to",    "set",  "log" };
-static const char *const path_keys[] = { "exact", "prefix", "glob" };
-static const char *const arg_keys[] = { "index", "op", "value", "valueTwo" };
-static const char *const set_keys[] = { "index", "value", "mask" };
-static const char *const fallback_keys[] = { "action", "errno" };
+static const char *const root_keys[] = {
+        "version", "name", "description", "defaultAction", "defaultErrno", "redirectFallback", "rules"};
+static const char *const rule_keys[] = {"name",   "description", "names", "path", "args",
+                                        "action", "errno",       "to",    "set",  "log"};
+static const char *const path_keys[] = {"exact", "prefix", "glob"};
+static const char *const arg_keys[] = {"index", "op", "value", "valueTwo"};
+static const char *const set_keys[] = {"index", "value", "mask"};
+static const char *const fallback_keys[] = {"action", "errno"};
 
 static const char *const cmp_names[_SRD_CMP_MAX] = {
-        [SRD_CMP_NE] = "SCMP_CMP_NE",       [SRD_CMP_LT] = "SCMP_CMP_LT", [SRD_CMP_LE] = "SCMP_CMP_LE",
-        [SRD_CMP_EQ] = "SCMP_CMP_EQ",       [SRD_CMP_GE] = "SCMP_CMP_GE", [SRD_CMP_GT] = "SCMP_CMP_GT",
+        [SRD_CMP_NE] = "SCMP_CMP_NE",
+        [SRD_CMP_LT] = "SCMP_CMP_LT",
+        [SRD_CMP_LE] = "SCMP_CMP_LE",
+        [SRD_CMP_EQ] = "SCMP_CMP_EQ",
+        [SRD_CMP_GE] = "SCMP_CMP_GE",
+        [SRD_CMP_GT] = "SCMP_CMP_GT",
         [SRD_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
 
@@ -78,16 +82,16 @@ static void fail_at(Loader *L, unsigned line, unsigned column, const char *where
 }
 
 /* An error about a value: points at the value itself. */
-#define fail(L, v, ...)                                                                               \
-        do {                                                                                          \
-                const SrdJsonNode *n_ = srd_json_pos_node((L)->pos, (v)->node);                       \
-                fail_at((L), n_ ? n_->line : 0, n_ ? n_->column : 0, (v)->where, __VA_ARGS__);        \
+#define fail(L, v, ...) \
+        do { \
+                const SrdJsonNode *n_ = srd_json_pos_node((L)->pos, (v)->node); \
+                fail_at((L), n_ ? n_->line : 0, n_ ? n_->column : 0, (v)->where, __VA_ARGS__); \
         } while (0)
 
 /* An error about a key (unknown, misplaced): points at the key. */
-#define fail_key(L, v, ...)                                                                           \
-        do {                                                                                          \
-                const SrdJsonNode *n_ = srd_json_pos_node((L)->pos, (v)->node);                       \
+#define fail_key(L, v, ...) \
+        do { \
+                const SrdJsonNode *n_ = srd_json_pos_node((L)->pos, (v)->node); \
                 fail_at((L), n_ ? n_->key_line : 0, n_ ? n_->key_column : 0, (v)->where, __VA_ARGS__); \
         } while (0)
 
@@ -137,7 +141,7 @@ static bool member(Loader *L, const Val *obj, const char *key, Val *ret) {
 
         if (!json_object_object_get_ex(obj->o, key, &o))
                 return false;
-        *ret = (Val) {
+        *ret = (Val){
                 .o = o,
                 .node = srd_json_pos_member(L->pos, obj->node, key),
                 .where = srd_json_path_member(obj->where, key, strlen(key)),
@@ -148,7 +152,7 @@ static bool member(Loader *L, const Val *obj, const char *key, Val *ret) {
 }
 
 static void element(Loader *L, const Val *arr, size_t i, Val *ret) {
-        *ret = (Val) {
+        *ret = (Val){
                 .o = json_object_array_get_idx(arr->o, i),
                 .node = srd_json_pos_element(L->pos, arr->node, i),
                 .where = srd_json_path_element(arr->where, i),
@@ -484,7 +488,7 @@ static bool path_absolute(Loader *L, const Val *v, const char *s, const char *wh
 }
 
 static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
-        static const SrdPathKind kinds[] = { SRD_PATH_EXACT, SRD_PATH_PREFIX, SRD_PATH_GLOB };
+        static const SrdPathKind kinds[] = {SRD_PATH_EXACT, SRD_PATH_PREFIX, SRD_PATH_GLOB};
         char buf[SRD_PATH_MAX + 1];
         Val path = {}, v = {};
         const char *s, *key = NULL;
@@ -492,7 +496,8 @@ static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
 
         if (!member(L, rule, "path", &path))
                 return;
-        if (!expect_type(L, &path, json_type_object, "an object with one of \"exact\", \"prefix\", \"glob\""))
+        if (!expect_type(L, &path, json_type_object,
+                         "an object with one of \"exact\", \"prefix\", \"glob\""))
                 goto out;
         check_keys(L, &path, path_keys, ELEMENTSOF(path_keys));
         for (size_t i = 0; i < ELEMENTSOF(path_keys); i++) {
@@ -501,8 +506,10 @@ static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
                 if (!member(L, &path, path_keys[i], &t))
                         continue;
                 if (key) {
-                        fail_key(L, &t, "\"%s\" and \"%s\" both given: use exactly one of \"exact\", "
-                                        "\"prefix\", \"glob\"", key, path_keys[i]);
+                        fail_key(L, &t,
+                                 "\"%s\" and \"%s\" both given: use exactly one of \"exact\", "
+                                 "\"prefix\", \"glob\"",
+                                 key, path_keys[i]);
                         val_done(&t);
                         continue;
                 }
@@ -552,7 +559,8 @@ static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
                 if (!streq(buf, s)) {
                         _cleanup_free_ char *q = quoted(L, s), *q2 = quoted(L, buf);
 
-                        fail(L, &v, "prefix %s is not normalized and would never match (did you mean %s?)", q, q2);
+                        fail(L, &v, "prefix %s is not normalized and would never match (did you mean %s?)",
+                             q, q2);
                         goto out;
                 }
                 break;
@@ -602,7 +610,7 @@ static void parse_args(Loader *L, const Val *rule, SrdRule *r) {
         }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(val_done) Val a = {}, index = {}, op = {}, value = {}, two = {};
-                SrdArgCond c = { .op = _SRD_CMP_INVALID };
+                SrdArgCond c = {.op = _SRD_CMP_INVALID};
                 bool ok = true, have_two;
                 const char *s;
 
@@ -610,7 +618,8 @@ static void parse_args(Loader *L, const Val *rule, SrdRule *r) {
                 if (!expect_type(L, &a, json_type_object, "an object with \"index\", \"op\", \"value\""))
                         continue;
                 check_keys(L, &a, arg_keys, ELEMENTSOF(arg_keys));
-                if (!require(L, &a, "index", arg_keys, ELEMENTSOF(arg_keys), &index) || !get_arg_index(L, &index, &c.index))
+                if (!require(L, &a, "index", arg_keys, ELEMENTSOF(arg_keys), &index) ||
+                    !get_arg_index(L, &index, &c.index))
                         ok = false;
                 if (!require(L, &a, "op", arg_keys, ELEMENTSOF(arg_keys), &op))
                         ok = false;
@@ -632,7 +641,8 @@ static void parse_args(Loader *L, const Val *rule, SrdRule *r) {
                         }
                 } else
                         ok = false;
-                if (!require(L, &a, "value", arg_keys, ELEMENTSOF(arg_keys), &value) || !get_u64(L, &value, &c.value))
+                if (!require(L, &a, "value", arg_keys, ELEMENTSOF(arg_keys), &value) ||
+                    !get_u64(L, &value, &c.value))
                         ok = false;
                 have_two = member(L, &a, "valueTwo", &two);
                 if (have_two && !get_u64(L, &two, &c.value_two))
@@ -707,14 +717,16 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
                                 stand_in = "/p";
                         } else if (end && len == 6 && strncmp(p + 1, "suffix", 6) == 0) {
                                 if (r->path_kind != SRD_PATH_PREFIX) {
-                                        fail(L, to, "{suffix} needs a \"prefix\" path condition on the rule");
+                                        fail(L, to,
+                                             "{suffix} needs a \"prefix\" path condition on the rule");
                                         return;
                                 }
                                 stand_in = "s";
                         } else if (end) {
                                 _cleanup_free_ char *q = srd_quote(p, len + 2, 32);
 
-                                fail(L, to, "unknown placeholder %s in redirect target (use {path} or {suffix})",
+                                fail(L, to,
+                                     "unknown placeholder %s in redirect target (use {path} or {suffix})",
                                      q ? q : "");
                                 return;
                         } else {
@@ -785,16 +797,19 @@ static void parse_set(Loader *L, const Val *set, SrdRule *r) {
         }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(val_done) Val e = {}, index = {}, value = {}, mask = {};
-                SrdArgSet a = { .mask = UINT64_MAX };
+                SrdArgSet a = {.mask = UINT64_MAX};
                 bool ok = true;
 
                 element(L, set, i, &e);
-                if (!expect_type(L, &e, json_type_object, "an object with \"index\", \"value\" and \"mask\""))
+                if (!expect_type(L, &e, json_type_object,
+                                 "an object with \"index\", \"value\" and \"mask\""))
                         continue;
                 check_keys(L, &e, set_keys, ELEMENTSOF(set_keys));
-                if (!require(L, &e, "index", set_keys, ELEMENTSOF(set_keys), &index) || !get_arg_index(L, &index, &a.index))
+                if (!require(L, &e, "index", set_keys, ELEMENTSOF(set_keys), &index) ||
+                    !get_arg_index(L, &index, &a.index))
                         ok = false;
-                if (!require(L, &e, "value", set_keys, ELEMENTSOF(set_keys), &value) || !get_u64(L, &value, &a.value))
+                if (!require(L, &e, "value", set_keys, ELEMENTSOF(set_keys), &value) ||
+                    !get_u64(L, &value, &a.value))
                         ok = false;
                 if (member(L, &e, "mask", &mask) && !get_u64(L, &mask, &a.mask))
                         ok = false;
@@ -812,7 +827,8 @@ static void parse_set(Loader *L, const Val *set, SrdRule *r) {
 
                         for (unsigned k = 0; ok && info && k < info->n_paths && k < SRD_MAX_PATHS; k++)
                                 if (info->paths[k].arg >= 0 && (unsigned) info->paths[k].arg == a.index) {
-                                        fail(L, &index, "argument %u of \"%s\" is a path: rewrite paths with \"to\"",
+                                        fail(L, &index,
+                                             "argument %u of \"%s\" is a path: rewrite paths with \"to\"",
                                              a.index, info->name ? info->name : "?");
                                         ok = false;
                                 }
@@ -907,7 +923,7 @@ static void check_rule_names(Loader *L, const Val *rules) {
                 return;
         }
         for (size_t i = 0; i < p->n_rules; i++)
-                refs[i] = (NameRef) { p->rules[i].name ? p->rules[i].name : "", i };
+                refs[i] = (NameRef){p->rules[i].name ? p->rules[i].name : "", i};
         qsort(refs, p->n_rules, sizeof(NameRef), name_ref_cmp);
         for (size_t i = 1; i < p->n_rules; i++) {
                 _cleanup_(val_done) Val rule = {}, name = {};
@@ -923,8 +939,8 @@ static void check_rule_names(Loader *L, const Val *rules) {
                 element(L, rules, refs[i].rule, &rule);
                 if (!member(L, &rule, "name", &name))
                         continue;
-                fail(L, &name, "duplicate rule name \"%s\" (already used by rules[%zu] at %u:%u)", refs[i].name,
-                     refs[j].rule, first->line, first->column);
+                fail(L, &name, "duplicate rule name \"%s\" (already used by rules[%zu] at %u:%u)",
+                     refs[i].name, refs[j].rule, first->line, first->column);
         }
 }
 
@@ -936,13 +952,15 @@ static void parse_root(Loader *L, const Val *root) {
         uint64_t v;
 
         /* Another version may mean other keys: report only the version then. */
-        if (require(L, root, "version", root_keys, ELEMENTSOF(root_keys), &version) && get_u64(L, &version, &v) && v != 1) {
+        if (require(L, root, "version", root_keys, ELEMENTSOF(root_keys), &version) &&
+            get_u64(L, &version, &v) && v != 1) {
                 fail(L, &version, "unsupported version %" PRIu64 " (this loader reads version 1)", v);
                 return;
         }
         check_keys(L, root, root_keys, ELEMENTSOF(root_keys));
 
-        if (require(L, root, "name", root_keys, ELEMENTSOF(root_keys), &name) && get_identifier(L, &name, "policy name", &s)) {
+        if (require(L, root, "name", root_keys, ELEMENTSOF(root_keys), &name) &&
+            get_identifier(L, &name, "policy name", &s)) {
                 p->name = strdup(s);
                 if (!p->name)
                         L->error = -ENOMEM;
@@ -969,7 +987,8 @@ static void parse_root(Loader *L, const Val *root) {
                              &p->fallback_error);
         }
 
-        if (!require(L, root, "rules", root_keys, ELEMENTSOF(root_keys), &rules) || !expect_type(L, &rules, json_type_array, "an array of rules"))
+        if (!require(L, root, "rules", root_keys, ELEMENTSOF(root_keys), &rules) ||
+            !expect_type(L, &rules, json_type_array, "an array of rules"))
                 return;
         p->n_rules = json_object_array_length(rules.o);
         p->rules = calloc(MAX(p->n_rules, (size_t) 1), sizeof(SrdRule));
@@ -1050,17 +1069,19 @@ static int load(Loader *L, SrdPolicy **ret) {
         const SrdJsonNode *top = srd_json_pos_node(pos, 0);
         if (top && top->type != SRD_JSON_OBJECT) {
                 static const char *const names[_SRD_JSON_TYPE_MAX] = {
-                        [SRD_JSON_NULL] = "null",        [SRD_JSON_BOOLEAN] = "a boolean",
-                        [SRD_JSON_NUMBER] = "a number",  [SRD_JSON_STRING] = "a string",
-                        [SRD_JSON_ARRAY] = "an array",   [SRD_JSON_OBJECT] = "an object",
+                        [SRD_JSON_NULL] = "null",       [SRD_JSON_BOOLEAN] = "a boolean",
+                        [SRD_JSON_NUMBER] = "a number", [SRD_JSON_STRING] = "a string",
+                        [SRD_JSON_ARRAY] = "an array",  [SRD_JSON_OBJECT] = "an object",
                 };
 
-                fail_at(L, top->line, top->column, NULL, "expected a JSON object (one policy per file), got %s",
+                fail_at(L, top->line, top->column, NULL,
+                        "expected a JSON object (one policy per file), got %s",
                         top->type < _SRD_JSON_TYPE_MAX ? names[top->type] : "something else");
                 return L->error < 0 ? L->error : -EINVAL;
         }
 
-        /* The scanner is the stricter of the two; json-c failing after it is a json-c quirk, still reported. */
+        /* The scanner is the stricter of the two; json-c failing after it is a json-c quirk, still reported.
+         */
         tok = json_tokener_new_ex(SRD_JSON_MAX_DEPTH + 1);
         if (!tok)
                 return -ENOMEM;
@@ -1090,7 +1111,7 @@ static int load(Loader *L, SrdPolicy **ret) {
                         L->error = -ENOMEM;
         }
 
-        Val v = { .o = root, .node = 0 };
+        Val v = {.o = root, .node = 0};
         parse_root(L, &v);
         json_object_put(root);
 
@@ -1111,7 +1132,7 @@ static int load(Loader *L, SrdPolicy **ret) {
 }
 
 _public_ int srd_policy_load_buffer(const char *buf, size_t len, const char *filename, SrdPolicy **ret,
-                                   SrdDiagList *diag) {
+                                    SrdDiagList *diag) {
         Loader L = {
                 .file = filename,
                 .buf = buf,
@@ -1124,8 +1145,8 @@ _public_ int srd_policy_load_buffer(const char *buf, size_t len, const char *fil
         if (!ret || (!buf && len > 0))
                 return -EINVAL;
         if (len > SRD_JSON_MAX_SIZE || len > INT_MAX) {
-                r = srd_diag_append(diag, filename, 0, 0, NULL, "file too large (%zu bytes, at most %u)", len,
-                                    SRD_JSON_MAX_SIZE);
+                r = srd_diag_append(diag, filename, 0, 0, NULL, "file too large (%zu bytes, at most %u)",
+                                    len, SRD_JSON_MAX_SIZE);
                 return r < 0 ? r : -EFBIG;
         }
         if (!buf)
@@ -1184,8 +1205,8 @@ _public_ int srd_policy_load_file(const char *path, SrdPolicy **ret, SrdDiagList
                         char *b;
 
                         if (cap > SRD_JSON_MAX_SIZE) {
-                                r = srd_diag_append(diag, path, 0, 0, NULL, "file too large (at most %u bytes)",
-                                                    SRD_JSON_MAX_SIZE);
+                                r = srd_diag_append(diag, path, 0, 0, NULL,
+                                                    "file too large (at most %u bytes)", SRD_JSON_MAX_SIZE);
                                 return r < 0 ? r : -EFBIG;
                         }
                         cap = MIN(cap * 2, (size_t) SRD_JSON_MAX_SIZE + 1);
@@ -1250,9 +1271,7 @@ _public_ void srd_policy_redirect_fallback(const SrdPolicy *p, SrdAction *ret_ac
         if (ret_action)
                 *ret_action = p ? p->fallback_action : SRD_ACTION_ERRNO;
         if (ret_error)
-                *ret_error = p && p->fallback_action == SRD_ACTION_ERRNO ? p->fallback_error
-                             : p                                     ? 0
-                                                                     : EPERM;
+                *ret_error = p && p->fallback_action == SRD_ACTION_ERRNO ? p->fallback_error : p ? 0 : EPERM;
 }
 
 static uint64_t *hit_slot(const SrdPolicy *p, int rule) {

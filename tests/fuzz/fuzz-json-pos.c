@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 const SrdJsonNode *n = srd_json_pos_node(p, id);
                 char *path;
 
-                if (n->start >= size || n->end > size || n->end <= n->start || n->line == 0 || n->column == 0)
+                if (n->start >= size || n->end > size || n->end <= n->start || n->line == 0 ||
+                    n->column == 0)
                         abort();
                 path = srd_json_pos_path(p, id);
                 if (!path)
@@ -58,7 +59,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         }
 
         if (r == 0 && srd_json_pos_n_nodes(p) > 0 &&
-            (srd_json_pos_node(p, 0)->type == SRD_JSON_OBJECT || srd_json_pos_node(p, 0)->type == SRD_JSON_ARRAY)) {
+            (srd_json_pos_node(p, 0)->type == SRD_JSON_OBJECT ||
+             srd_json_pos_node(p, 0)->type == SRD_JSON_ARRAY)) {
                 json_tokener *tok = json_tokener_new_ex(SRD_JSON_MAX_DEPTH + 1);
                 json_object *o;
 

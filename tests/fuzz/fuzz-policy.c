@@ -26,7 +26,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 free(s);
                 /* Every complaint about a value has its position: the scanner and json-c saw the same
                  * document. And json-c never fails where the (stricter) scanner passed. */
-                if ((g->where && (g->line == 0 || g->column == 0)) || strncmp(g->message, "invalid JSON", 12) == 0)
+                if ((g->where && (g->line == 0 || g->column == 0)) ||
+                    strncmp(g->message, "invalid JSON", 12) == 0)
                         abort();
         }
         srd_diag_list_clear(&d);

@@ -4,32 +4,37 @@
 #include "tests.h"
 
 TEST(format_full) {
-        SrdDiag d = { .file = (char *) "web.json", .line = 12, .column = 9, .where = (char *) "rules[2].action",
-                      .message = (char *) "unknown action \"redirct\" (did you mean \"redirect\"?)" };
+        SrdDiag d = {.file = (char *) "web.json",
+                     .line = 12,
+                     .column = 9,
+                     .where = (char *) "rules[2].action",
+                     .message = (char *) "unknown action \"redirct\" (did you mean \"redirect\"?)"};
         char *s = srd_diag_format(&d);
 
-        ASSERT_STREQ(s, "web.json:12:9: rules[2].action: unknown action \"redirct\" (did you mean \"redirect\"?)");
+        ASSERT_STREQ(
+                s,
+                "web.json:12:9: rules[2].action: unknown action \"redirct\" (did you mean \"redirect\"?)");
         free(s);
 }
 
 TEST(format_partial) {
-        SrdDiag d = { .file = (char *) "a.json", .message = (char *) "not a regular file" };
+        SrdDiag d = {.file = (char *) "a.json", .message = (char *) "not a regular file"};
         char *s = srd_diag_format(&d);
 
         ASSERT_STREQ(s, "a.json: not a regular file");
         free(s);
 
-        d = (SrdDiag) { .line = 3, .column = 4, .message = (char *) "m" };
+        d = (SrdDiag){.line = 3, .column = 4, .message = (char *) "m"};
         s = srd_diag_format(&d);
         ASSERT_STREQ(s, "3:4: m");
         free(s);
 
-        d = (SrdDiag) { .file = (char *) "f", .line = 3, .where = (char *) "name", .message = (char *) "m" };
+        d = (SrdDiag){.file = (char *) "f", .line = 3, .where = (char *) "name", .message = (char *) "m"};
         s = srd_diag_format(&d);
         ASSERT_STREQ(s, "f:3: name: m");
         free(s);
 
-        d = (SrdDiag) { .where = (char *) "name", .message = (char *) "m" };
+        d = (SrdDiag){.where = (char *) "name", .message = (char *) "m"};
         s = srd_diag_format(&d);
         ASSERT_STREQ(s, "name: m");
         free(s);
@@ -100,7 +105,7 @@ TEST(edit_distance) {
 }
 
 TEST(suggest) {
-        static const char *const keys[] = { "name", "names", "action", "errno", "to", "set" };
+        static const char *const keys[] = {"name", "names", "action", "errno", "to", "set"};
 
         ASSERT_STREQ(srd_suggest("nme", keys, ELEMENTSOF(keys)), "name");
         ASSERT_STREQ(srd_suggest("Action", keys, ELEMENTSOF(keys)), "action");

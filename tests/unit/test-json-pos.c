@@ -70,7 +70,8 @@ TEST(positions) {
         ASSERT_EQ(n->key_line, 0);
         ASSERT_EQ(n->index, 2);
 
-        ASSERT_EQ(srd_json_pos_element(p, srd_json_pos_member(p, 0, "rules"), 1), srd_json_pos_find(p, "rules[1]"));
+        ASSERT_EQ(srd_json_pos_element(p, srd_json_pos_member(p, 0, "rules"), 1),
+                  srd_json_pos_find(p, "rules[1]"));
         ASSERT_EQ(srd_json_pos_find(p, ""), 0);
         ASSERT_EQ(srd_json_pos_find(p, "rules[2]"), SRD_JSON_NONE);
         ASSERT_EQ(srd_json_pos_find(p, "rules.x"), SRD_JSON_NONE);
@@ -85,10 +86,12 @@ TEST(positions) {
 }
 
 TEST(paths_roundtrip) {
-        const char *text = "{\"a\":[1,{\"b\":2},[3]],\"x y\":{\"c\":1},\"q\\\"\\\\\\u00e9\":1,\"\":2,\"k.l\":[[]]}";
+        const char *text =
+                "{\"a\":[1,{\"b\":2},[3]],\"x y\":{\"c\":1},\"q\\\"\\\\\\u00e9\":1,\"\":2,\"k.l\":[[]]}";
         static const char *const expected[] = {
-                "", "a", "a[0]", "a[1]", "a[1].b", "a[2]", "a[2][0]", "[\"x y\"]", "[\"x y\"].c",
-                "[\"q\\\"\\\\\\xc3\\xa9\"]", "[\"\"]", "[\"k.l\"]", "[\"k.l\"][0]",
+                "",       "a",         "a[0]",         "a[1]",        "a[1].b",
+                "a[2]",   "a[2][0]",   "[\"x y\"]",    "[\"x y\"].c", "[\"q\\\"\\\\\\xc3\\xa9\"]",
+                "[\"\"]", "[\"k.l\"]", "[\"k.l\"][0]",
         };
         SrdJsonPos *p = NULL;
 
@@ -169,51 +172,53 @@ static const struct {
         const char *text;
         const char *diag;
 } syntax_errors[] = {
-        { "", "t.json:1:1: empty document, expected a JSON value" },
-        { "  \n ", "t.json:2:2: empty document, expected a JSON value" },
-        { "{", "t.json:1:2: unexpected end of input, expected a member name in double quotes" },
-        { "{\"a\"", "t.json:1:5: unexpected end of input, expected ':' after the member name" },
-        { "{\"a\" 1}", "t.json:1:6: unexpected '1', expected ':' after the member name" },
-        { "{\"a\":}", "t.json:1:6: unexpected '}', expected a value" },
-        { "{\"a\":1,}", "t.json:1:7: trailing comma before '}'" },
-        { "[1,\n 2,\n]", "t.json:2:3: trailing comma before ']'" },
-        { "{\"a\":1 \"b\":2}", "t.json:1:8: unexpected '\"', expected ',' or '}'" },
-        { "[1 2]", "t.json:1:4: unexpected '2', expected ',' or ']'" },
-        { "{a:1}", "t.json:1:2: unexpected 'a', expected a member name in double quotes" },
-        { "{\n  // note\n}", "t.json:2:3: comments are not allowed in JSON (expected a member name in double quotes)" },
-        { "['a']", "t.json:1:2: strings take double quotes in JSON, not single quotes" },
-        { "[tru]", "t.json:1:2: unexpected 't', expected a value" },
-        { "[nul", "t.json:1:2: unexpected 'n', expected a value" },
-        { "[True]", "t.json:1:2: unexpected 'T', expected a value" },
-        { "\"abc", "t.json:1:1: unterminated string" },
-        { "[\"a\\", "t.json:1:2: unterminated string" },
-        { "[\"a\nb\"]", "t.json:1:4: control character 0x0a in string (escape it, e.g. \\n)" },
-        { "[\"\\q\"]", "t.json:1:3: invalid escape '\\q' in string" },
-        { "[\"\\u12G4\"]", "t.json:1:3: invalid \\u escape: expected four hex digits" },
-        { "[\"\\u00\"]", "t.json:1:3: invalid \\u escape: expected four hex digits" },
-        { "[\"a\\u0000\"]", "t.json:1:4: \\u0000 is not allowed in strings" },
-        { "[\"\\ud800\"]", "t.json:1:3: unpaired UTF-16 surrogate \\ud800" },
-        { "[\"\\ud800\\u0041\"]", "t.json:1:3: unpaired UTF-16 surrogate \\ud800" },
-        { "[\"\\udc00\"]", "t.json:1:3: unpaired UTF-16 surrogate \\udc00" },
-        { "[\"\xff\"]", "t.json:1:3: invalid UTF-8 in string" },
-        { "[\"\xc0\xaf\"]", "t.json:1:3: invalid UTF-8 in string" },
-        { "[\"\xed\xa0\x80\"]", "t.json:1:3: invalid UTF-8 in string" },
-        { "[\"\xe2\x82\"]", "t.json:1:3: invalid UTF-8 in string" },
-        { "[01]", "t.json:1:2: numbers may not have leading zeros" },
-        { "[-]", "t.json:1:2: invalid number" },
-        { "[1.]", "t.json:1:2: invalid number: expected digits after '.'" },
-        { "[1e]", "t.json:1:2: invalid number: expected digits in the exponent" },
-        { "[+1]", "t.json:1:2: unexpected '+', expected a value" },
-        { "[.5]", "t.json:1:2: unexpected '.', expected a value" },
-        { "[NaN]", "t.json:1:2: unexpected 'N', expected a value" },
-        { "{} {}", "t.json:1:4: unexpected content after the end of the document" },
-        { "{}\n\x01", "t.json:2:1: unexpected content after the end of the document" },
-        { "\xef\xbb\xbf{}", "t.json:1:1: the file starts with a UTF-8 byte order mark; save it without one" },
-        { "[\x01]", "t.json:1:2: unexpected byte 0x01, expected a value" },
-        { "{\"a\":1,\"a\":2,\"a\":3}",
-          "t.json:1:8: a: duplicate key \"a\" (first at 1:2); keys must be unique\n"
-          "t.json:1:14: a: duplicate key \"a\" (first at 1:8); keys must be unique" },
-        { "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]", "t.json:1:33: nesting deeper than 32 levels" },
+        {"", "t.json:1:1: empty document, expected a JSON value"},
+        {"  \n ", "t.json:2:2: empty document, expected a JSON value"},
+        {"{", "t.json:1:2: unexpected end of input, expected a member name in double quotes"},
+        {"{\"a\"", "t.json:1:5: unexpected end of input, expected ':' after the member name"},
+        {"{\"a\" 1}", "t.json:1:6: unexpected '1', expected ':' after the member name"},
+        {"{\"a\":}", "t.json:1:6: unexpected '}', expected a value"},
+        {"{\"a\":1,}", "t.json:1:7: trailing comma before '}'"},
+        {"[1,\n 2,\n]", "t.json:2:3: trailing comma before ']'"},
+        {"{\"a\":1 \"b\":2}", "t.json:1:8: unexpected '\"', expected ',' or '}'"},
+        {"[1 2]", "t.json:1:4: unexpected '2', expected ',' or ']'"},
+        {"{a:1}", "t.json:1:2: unexpected 'a', expected a member name in double quotes"},
+        {"{\n  // note\n}",
+         "t.json:2:3: comments are not allowed in JSON (expected a member name in double quotes)"},
+        {"['a']", "t.json:1:2: strings take double quotes in JSON, not single quotes"},
+        {"[tru]", "t.json:1:2: unexpected 't', expected a value"},
+        {"[nul", "t.json:1:2: unexpected 'n', expected a value"},
+        {"[True]", "t.json:1:2: unexpected 'T', expected a value"},
+        {"\"abc", "t.json:1:1: unterminated string"},
+        {"[\"a\\", "t.json:1:2: unterminated string"},
+        {"[\"a\nb\"]", "t.json:1:4: control character 0x0a in string (escape it, e.g. \\n)"},
+        {"[\"\\q\"]", "t.json:1:3: invalid escape '\\q' in string"},
+        {"[\"\\u12G4\"]", "t.json:1:3: invalid \\u escape: expected four hex digits"},
+        {"[\"\\u00\"]", "t.json:1:3: invalid \\u escape: expected four hex digits"},
+        {"[\"a\\u0000\"]", "t.json:1:4: \\u0000 is not allowed in strings"},
+        {"[\"\\ud800\"]", "t.json:1:3: unpaired UTF-16 surrogate \\ud800"},
+        {"[\"\\ud800\\u0041\"]", "t.json:1:3: unpaired UTF-16 surrogate \\ud800"},
+        {"[\"\\udc00\"]", "t.json:1:3: unpaired UTF-16 surrogate \\udc00"},
+        {"[\"\xff\"]", "t.json:1:3: invalid UTF-8 in string"},
+        {"[\"\xc0\xaf\"]", "t.json:1:3: invalid UTF-8 in string"},
+        {"[\"\xed\xa0\x80\"]", "t.json:1:3: invalid UTF-8 in string"},
+        {"[\"\xe2\x82\"]", "t.json:1:3: invalid UTF-8 in string"},
+        {"[01]", "t.json:1:2: numbers may not have leading zeros"},
+        {"[-]", "t.json:1:2: invalid number"},
+        {"[1.]", "t.json:1:2: invalid number: expected digits after '.'"},
+        {"[1e]", "t.json:1:2: invalid number: expected digits in the exponent"},
+        {"[+1]", "t.json:1:2: unexpected '+', expected a value"},
+        {"[.5]", "t.json:1:2: unexpected '.', expected a value"},
+        {"[NaN]", "t.json:1:2: unexpected 'N', expected a value"},
+        {"{} {}", "t.json:1:4: unexpected content after the end of the document"},
+        {"{}\n\x01", "t.json:2:1: unexpected content after the end of the document"},
+        {"\xef\xbb\xbf{}", "t.json:1:1: the file starts with a UTF-8 byte order mark; save it without one"},
+        {"[\x01]", "t.json:1:2: unexpected byte 0x01, expected a value"},
+        {"{\"a\":1,\"a\":2,\"a\":3}",
+         "t.json:1:8: a: duplicate key \"a\" (first at 1:2); keys must be unique\n"
+         "t.json:1:14: a: duplicate key \"a\" (first at 1:8); keys must be unique"},
+        {"[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
+         "t.json:1:33: nesting deeper than 32 levels"},
 };
 
 TEST(syntax_errors) {
@@ -232,8 +237,17 @@ TEST(syntax_errors) {
 
 TEST(valid_documents) {
         static const char *const ok[] = {
-                "{}", "[]", "0", "-0", "1.5e-3", "\"\"", "true", "null", " \t\r\n{ \"a\" : [ ] } \n",
-                "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"]", "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"]",
+                "{}",
+                "[]",
+                "0",
+                "-0",
+                "1.5e-3",
+                "\"\"",
+                "true",
+                "null",
+                " \t\r\n{ \"a\" : [ ] } \n",
+                "[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"]",
+                "[\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"]",
                 "[18446744073709551616, -1E+2, 0.0]",
                 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]",
         };

@@ -83,8 +83,10 @@ TEST(every_policy_loads_clean) {
                                 print_diags(&d);
                                 test_failed_ = 1;
                         } else {
-                                /* The policy's name is the file's, as the daemon will require for clarity. */
-                                if (strncmp(srd_policy_name(p), name, l - 5) != 0 || strlen(srd_policy_name(p)) != l - 5) {
+                                /* The policy's name is the file's, as the daemon will require for clarity.
+                                 */
+                                if (strncmp(srd_policy_name(p), name, l - 5) != 0 ||
+                                    strlen(srd_policy_name(p)) != l - 5) {
                                         printf("# %s: policy name \"%s\" differs from the file name\n", name,
                                                srd_policy_name(p));
                                         test_failed_ = 1;
@@ -145,8 +147,11 @@ TEST(demo_is_the_issue_policy) {
                 TEST_FAIL_("cannot read %s", path);
         buf[len - 1] = '\0';
         ASSERT_NOT_NULL(strstr(buf, "\"to\": \"/sandbox/secrets/{suffix}\""));
-        ASSERT_NOT_NULL(strstr(buf, "\"args\": [ { \"index\": 2, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 3, \"valueTwo\": 0 } ]"));
-        ASSERT_NOT_NULL(strstr(buf, "\"action\": \"redirect\", \"set\": [ { \"index\": 2, \"value\": 0, \"mask\": 3 } ] }"));
+        ASSERT_NOT_NULL(strstr(buf, "\"args\": [ { \"index\": 2, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": "
+                                    "3, \"valueTwo\": 0 } ]"));
+        ASSERT_NOT_NULL(strstr(
+                buf,
+                "\"action\": \"redirect\", \"set\": [ { \"index\": 2, \"value\": 0, \"mask\": 3 } ] }"));
         free(buf);
 }
 

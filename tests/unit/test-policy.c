@@ -42,7 +42,8 @@ static const char demo_policy[] =
         "      \"action\": \"errno\", \"errno\": \"EACCES\", \"log\": true },\n"
         "    { \"name\": \"usr-read-only-ok\", \"names\": [\"openat\"],\n"
         "      \"path\": { \"prefix\": \"/usr/\" },\n"
-        "      \"args\": [ { \"index\": 2, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 3, \"valueTwo\": 0 } ],\n"
+        "      \"args\": [ { \"index\": 2, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 3, \"valueTwo\": 0 } "
+        "],\n"
         "      \"action\": \"continue\" },\n"
         "    { \"name\": \"usr-no-writes\", \"names\": [\"openat\"],\n"
         "      \"path\": { \"prefix\": \"/usr/\" },\n"
@@ -57,245 +58,290 @@ static const char demo_policy[] =
         "}\n";
 
 static const Case rule_errors[] = {
-        { "{\"names\": [\"openat\"], \"action\": \"redirct\", \"to\": \"/x\"}",
-          "t.json:3:33: rules[0].action: unknown action \"redirct\" (did you mean \"redirect\"?)" },
-        { "{\"names\": [\"openat\"], \"action\": \"allow\"}",
-          "t.json:3:33: rules[0].action: unknown action \"allow\" (expected continue, errno, kill or redirect)" },
-        { "{\"names\": [\"openat\"], \"action\": 1}",
-          "t.json:3:33: rules[0].action: expected an action (continue, errno, kill or redirect), got a number" },
-        { "{\"names\": [\"openat\"]}",
-          "t.json:3:1: rules[0]: missing required key \"action\"" },
-        { "{\"names\": [\"openat\"], \"action\": \"continue\", \"acton\": \"x\"}",
-          "t.json:3:45: rules[0].acton: unknown key \"acton\" (did you mean \"action\"?)" },
-        { "{\"names\": [\"openat\"], \"action\": \"continue\", \"whatever\": 1}",
-          "t.json:3:45: rules[0].whatever: unknown key \"whatever\" (allowed here: name, description, names, path, args, action, errno, to, set, log)" },
-        { "{\"names\": [\"openat\"], \"action\": \"continue\", \"Log\": true}",
-          "t.json:3:45: rules[0].Log: unknown key \"Log\" (did you mean \"log\"?)" },
-        { "{\"names\": [\"openat\"], \"action\": \"continue\", \"log\": \"yes\"}",
-          "t.json:3:52: rules[0].log: expected true or false, got a string" },
-        { "\"openat\"",
-          "t.json:3:1: rules[0]: expected a rule object, got a string" },
-        { "{\"action\": \"continue\"}",
-          "t.json:3:1: rules[0]: missing required key \"names\"" },
-        { "{\"names\": \"openat\", \"action\": \"continue\"}",
-          "t.json:3:11: rules[0].names: expected a non-empty array of syscall names, got a string" },
-        { "{\"names\": [], \"action\": \"continue\"}",
-          "t.json:3:11: rules[0].names: expected a non-empty array of syscall names" },
-        { "{\"names\": [1], \"action\": \"continue\"}",
-          "t.json:3:12: rules[0].names[0]: expected a syscall name, got a number" },
-        { "{\"names\": [\"opnat\"], \"action\": \"continue\"}",
-          "t.json:3:12: rules[0].names[0]: unknown syscall \"opnat\" (did you mean \"openat\"?)" },
-        { "{\"names\": [\"no_such_syscall_at_all\"], \"action\": \"continue\"}",
-          "t.json:3:12: rules[0].names[0]: unknown syscall \"no_such_syscall_at_all\"" },
-        { "{\"names\": [\"openat\", \"openat\"], \"action\": \"continue\"}",
-          "t.json:3:22: rules[0].names[1]: syscall \"openat\" is listed twice" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\"}",
-          "t.json:3:1: rules[0]: missing required key \"errno\" (\"action\" is \"errno\")" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": \"EPRM\"}",
-          "t.json:3:51: rules[0].errno: unknown errno \"EPRM\" (did you mean \"EPERM\"?)" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": \"EBOGUS\"}",
-          "t.json:3:51: rules[0].errno: unknown errno \"EBOGUS\"" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": 0}",
-          "t.json:3:51: rules[0].errno: errno 0 out of range (1..4095)" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": 4096}",
-          "t.json:3:51: rules[0].errno: errno 4096 out of range (1..4095)" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": -1}",
-          "t.json:3:51: rules[0].errno: expected a non-negative integer, got -1" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": true}",
-          "t.json:3:51: rules[0].errno: expected an errno name such as \"EPERM\" or a number, got a boolean" },
-        { "{\"names\": [\"openat\"], \"action\": \"continue\", \"errno\": \"EPERM\"}",
-          "t.json:3:45: rules[0].errno: \"errno\" only applies when \"action\" is \"errno\"" },
-        { "{\"names\": [\"openat\"], \"name\": \"a b\", \"action\": \"continue\"}",
-          "t.json:3:31: rules[0].name: invalid rule name \"a b\": use 1 to 64 characters out of A-Z a-z 0-9 . _ -" },
-        { "{\"names\": [\"openat\"], \"name\": \"\", \"action\": \"continue\"}",
-          "t.json:3:31: rules[0].name: invalid rule name \"\": use 1 to 64 characters out of A-Z a-z 0-9 . _ -" },
-        { "{\"names\": [\"openat\"], \"name\": 5, \"action\": \"continue\"}",
-          "t.json:3:31: rules[0].name: expected a string, got a number" },
-        { "{\"names\": [\"openat\"], \"description\": 5, \"action\": \"continue\"}",
-          "t.json:3:38: rules[0].description: expected a string, got a number" },
-        { "{\"names\": [\"openat\"], \"path\": \"/etc\", \"action\": \"continue\"}",
-          "t.json:3:31: rules[0].path: expected an object with one of \"exact\", \"prefix\", \"glob\", got a string" },
-        { "{\"names\": [\"openat\"], \"path\": {}, \"action\": \"continue\"}",
-          "t.json:3:31: rules[0].path: expected exactly one of \"exact\", \"prefix\", \"glob\"" },
-        { "{\"names\": [\"openat\"], \"path\": {\"exact\": \"/a\", \"glob\": \"/b\"}, \"action\": \"continue\"}",
-          "t.json:3:47: rules[0].path.glob: \"exact\" and \"glob\" both given: use exactly one of \"exact\", \"prefix\", \"glob\"" },
-        { "{\"names\": [\"openat\"], \"path\": {\"exakt\": \"/a\"}, \"action\": \"continue\"}",
-          "t.json:3:32: rules[0].path.exakt: unknown key \"exakt\" (did you mean \"exact\"?)" },
-        { "{\"names\": [\"openat\"], \"path\": {\"exact\": \"etc/hosts\"}, \"action\": \"continue\"}",
-          "t.json:3:41: rules[0].path.exact: path \"etc/hosts\" is not an absolute path" },
-        { "{\"names\": [\"openat\"], \"path\": {\"exact\": 1}, \"action\": \"continue\"}",
-          "t.json:3:41: rules[0].path.exact: expected a path, got a number" },
-        { "{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/etc/./x/\"}, \"action\": \"continue\"}",
-          "t.json:3:42: rules[0].path.prefix: prefix \"/etc/./x/\" is not normalized and would never match (did you mean \"/etc/x/\"?)" },
-        { "{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/../b\"}, \"action\": \"continue\"}",
-          "t.json:3:42: rules[0].path.prefix: prefix \"/a/../b\" is not normalized and would never match (did you mean \"/b\"?)" },
-        { "{\"names\": [\"openat\"], \"path\": {\"glob\": \"/tmp/[ab\"}, \"action\": \"continue\"}",
-          "t.json:3:40: rules[0].path.glob: unterminated '[' in glob at offset 5" },
-        { "{\"names\": [\"openat\"], \"path\": {\"glob\": \"tmp/*\"}, \"action\": \"continue\"}",
-          "t.json:3:40: rules[0].path.glob: path \"tmp/*\" is not an absolute path" },
-        { "{\"names\": [\"socket\"], \"path\": {\"exact\": \"/x\"}, \"action\": \"continue\"}",
-          "t.json:3:12: rules[0].names[0]: syscall \"socket\" has no path argument, so the path condition never matches it" },
-        { "{\"names\": [\"openat\"], \"args\": {}, \"action\": \"continue\"}",
-          "t.json:3:31: rules[0].args: expected an array of argument conditions, got an object" },
-        { "{\"names\": [\"openat\"], \"args\": [1], \"action\": \"continue\"}",
-          "t.json:3:32: rules[0].args[0]: expected an object with \"index\", \"op\", \"value\", got a number" },
-        { "{\"names\": [\"openat\"], \"args\": [{}], \"action\": \"continue\"}",
-          "t.json:3:32: rules[0].args[0]: missing required key \"index\"\n"
-          "t.json:3:32: rules[0].args[0]: missing required key \"op\"\n"
-          "t.json:3:32: rules[0].args[0]: missing required key \"value\"" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 6, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], \"action\": \"continue\"}",
-          "t.json:3:42: rules[0].args[0].index: argument index 6 out of range (0..5)" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"EQ\", \"value\": 1}], \"action\": \"continue\"}",
-          "t.json:3:51: rules[0].args[0].op: unknown comparator \"EQ\" (did you mean \"SCMP_CMP_EQ\"?)" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": \"1\"}], \"action\": \"continue\"}",
-          "t.json:3:75: rules[0].args[0].value: expected a non-negative integer, got a string" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1.0}], \"action\": \"continue\"}",
-          "t.json:3:75: rules[0].args[0].value: expected an integer, got 1.0" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1e3}], \"action\": \"continue\"}",
-          "t.json:3:75: rules[0].args[0].value: expected an integer, got 1e3" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": -0}], \"action\": \"continue\"}",
-          "t.json:3:75: rules[0].args[0].value: expected a non-negative integer, got -0" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 18446744073709551616}], \"action\": \"continue\"}",
-          "t.json:3:75: rules[0].args[0].value: number 18446744073709551616 out of range (at most 18446744073709551615)" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1, \"valueTwo\": 2}], \"action\": \"continue\"}",
-          "t.json:3:78: rules[0].args[0].valueTwo: \"valueTwo\" only applies to SCMP_CMP_MASKED_EQ" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 1, \"valueTwo\": 2}], \"action\": \"continue\"}",
-          "t.json:3:97: rules[0].args[0].valueTwo: can never match: valueTwo has bits outside the mask in \"value\"" },
-        { "{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1, \"valeu\": 2}], \"action\": \"continue\"}",
-          "t.json:3:78: rules[0].args[0].valeu: unknown key \"valeu\" (did you mean \"value\"?)" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\"}",
-          "t.json:3:33: rules[0].action: a redirect needs \"to\" (a new path) and/or \"set\" (argument rewrites)" },
-        { "{\"names\": [\"openat\"], \"action\": \"continue\", \"to\": \"/x\"}",
-          "t.json:3:45: rules[0].to: \"to\" only applies when \"action\" is \"redirect\"" },
-        { "{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": \"EPERM\", \"set\": []}",
-          "t.json:3:60: rules[0].set: \"set\" only applies when \"action\" is \"redirect\"" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": \"x\"}",
-          "t.json:3:51: rules[0].to: redirect target \"x\" is not an absolute path" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": \"/a/../b\"}",
-          "t.json:3:51: rules[0].to: redirect target must not contain \"..\"" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": \"/a/{path}\"}",
-          "t.json:3:51: rules[0].to: {path} needs a \"path\" condition on the rule" },
-        { "{\"names\": [\"openat\"], \"path\": {\"exact\": \"/a\"}, \"action\": \"redirect\", \"to\": \"/a/{suffix}\"}",
-          "t.json:3:76: rules[0].to: {suffix} needs a \"prefix\" path condition on the rule" },
-        { "{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": \"/b/{sufix}\"}",
-          "t.json:3:78: rules[0].to: unknown placeholder \"{sufix}\" in redirect target (use {path} or {suffix})" },
-        { "{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": \"/b/{suffix\"}",
-          "t.json:3:78: rules[0].to: unmatched '{' in redirect target" },
-        { "{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": \"/b/}\"}",
-          "t.json:3:78: rules[0].to: unmatched '}' in redirect target" },
-        { "{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": \"{suffix}\"}",
-          "t.json:3:78: rules[0].to: redirect target \"{suffix}\" is not an absolute path" },
-        { "{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": \"/b/../{suffix}\"}",
-          "t.json:3:78: rules[0].to: redirect target must not contain \"..\"" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": 5}",
-          "t.json:3:51: rules[0].to: expected a path or a template with {path} or {suffix}, got a number" },
-        { "{\"names\": [\"socket\"], \"action\": \"redirect\", \"to\": \"/x\"}",
-          "t.json:3:12: rules[0].names[0]: syscall \"socket\" has no path argument, so \"to\" has nothing to rewrite" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": {}}",
-          "t.json:3:52: rules[0].set: expected an array of argument rewrites, got an object" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 1, \"value\": 0}]}",
-          "t.json:3:63: rules[0].set[0].index: argument 1 of \"openat\" is a path: rewrite paths with \"to\"" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0}, {\"index\": 2, \"value\": 1}]}",
-          "t.json:3:89: rules[0].set[1].index: argument 2 is already rewritten by set[0]" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"value\": 0, \"mask\": -1}]}",
-          "t.json:3:53: rules[0].set[0]: missing required key \"index\"\n"
-          "t.json:3:74: rules[0].set[0].mask: expected a non-negative integer, got -1" },
-        { "{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0, \"msk\": 1}]}",
-          "t.json:3:78: rules[0].set[0].msk: unknown key \"msk\" (did you mean \"mask\"?)" },
+        {"{\"names\": [\"openat\"], \"action\": \"redirct\", \"to\": \"/x\"}",
+         "t.json:3:33: rules[0].action: unknown action \"redirct\" (did you mean \"redirect\"?)"},
+        {"{\"names\": [\"openat\"], \"action\": \"allow\"}",
+         "t.json:3:33: rules[0].action: unknown action \"allow\" (expected continue, errno, kill or "
+         "redirect)"},
+        {"{\"names\": [\"openat\"], \"action\": 1}", "t.json:3:33: rules[0].action: expected an action "
+                                                     "(continue, errno, kill or redirect), got a number"},
+        {"{\"names\": [\"openat\"]}", "t.json:3:1: rules[0]: missing required key \"action\""},
+        {"{\"names\": [\"openat\"], \"action\": \"continue\", \"acton\": \"x\"}",
+         "t.json:3:45: rules[0].acton: unknown key \"acton\" (did you mean \"action\"?)"},
+        {"{\"names\": [\"openat\"], \"action\": \"continue\", \"whatever\": 1}",
+         "t.json:3:45: rules[0].whatever: unknown key \"whatever\" (allowed here: name, description, names, "
+         "path, args, action, errno, to, set, log)"},
+        {"{\"names\": [\"openat\"], \"action\": \"continue\", \"Log\": true}",
+         "t.json:3:45: rules[0].Log: unknown key \"Log\" (did you mean \"log\"?)"},
+        {"{\"names\": [\"openat\"], \"action\": \"continue\", \"log\": \"yes\"}",
+         "t.json:3:52: rules[0].log: expected true or false, got a string"},
+        {"\"openat\"", "t.json:3:1: rules[0]: expected a rule object, got a string"},
+        {"{\"action\": \"continue\"}", "t.json:3:1: rules[0]: missing required key \"names\""},
+        {"{\"names\": \"openat\", \"action\": \"continue\"}",
+         "t.json:3:11: rules[0].names: expected a non-empty array of syscall names, got a string"},
+        {"{\"names\": [], \"action\": \"continue\"}",
+         "t.json:3:11: rules[0].names: expected a non-empty array of syscall names"},
+        {"{\"names\": [1], \"action\": \"continue\"}",
+         "t.json:3:12: rules[0].names[0]: expected a syscall name, got a number"},
+        {"{\"names\": [\"opnat\"], \"action\": \"continue\"}",
+         "t.json:3:12: rules[0].names[0]: unknown syscall \"opnat\" (did you mean \"openat\"?)"},
+        {"{\"names\": [\"no_such_syscall_at_all\"], \"action\": \"continue\"}",
+         "t.json:3:12: rules[0].names[0]: unknown syscall \"no_such_syscall_at_all\""},
+        {"{\"names\": [\"openat\", \"openat\"], \"action\": \"continue\"}",
+         "t.json:3:22: rules[0].names[1]: syscall \"openat\" is listed twice"},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\"}",
+         "t.json:3:1: rules[0]: missing required key \"errno\" (\"action\" is \"errno\")"},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": \"EPRM\"}",
+         "t.json:3:51: rules[0].errno: unknown errno \"EPRM\" (did you mean \"EPERM\"?)"},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": \"EBOGUS\"}",
+         "t.json:3:51: rules[0].errno: unknown errno \"EBOGUS\""},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": 0}",
+         "t.json:3:51: rules[0].errno: errno 0 out of range (1..4095)"},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": 4096}",
+         "t.json:3:51: rules[0].errno: errno 4096 out of range (1..4095)"},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": -1}",
+         "t.json:3:51: rules[0].errno: expected a non-negative integer, got -1"},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": true}",
+         "t.json:3:51: rules[0].errno: expected an errno name such as \"EPERM\" or a number, got a boolean"},
+        {"{\"names\": [\"openat\"], \"action\": \"continue\", \"errno\": \"EPERM\"}",
+         "t.json:3:45: rules[0].errno: \"errno\" only applies when \"action\" is \"errno\""},
+        {"{\"names\": [\"openat\"], \"name\": \"a b\", \"action\": \"continue\"}",
+         "t.json:3:31: rules[0].name: invalid rule name \"a b\": use 1 to 64 characters out of A-Z a-z 0-9 "
+         ". _ -"},
+        {"{\"names\": [\"openat\"], \"name\": \"\", \"action\": \"continue\"}",
+         "t.json:3:31: rules[0].name: invalid rule name \"\": use 1 to 64 characters out of A-Z a-z 0-9 . _ "
+         "-"},
+        {"{\"names\": [\"openat\"], \"name\": 5, \"action\": \"continue\"}",
+         "t.json:3:31: rules[0].name: expected a string, got a number"},
+        {"{\"names\": [\"openat\"], \"description\": 5, \"action\": \"continue\"}",
+         "t.json:3:38: rules[0].description: expected a string, got a number"},
+        {"{\"names\": [\"openat\"], \"path\": \"/etc\", \"action\": \"continue\"}",
+         "t.json:3:31: rules[0].path: expected an object with one of \"exact\", \"prefix\", \"glob\", got a "
+         "string"},
+        {"{\"names\": [\"openat\"], \"path\": {}, \"action\": \"continue\"}",
+         "t.json:3:31: rules[0].path: expected exactly one of \"exact\", \"prefix\", \"glob\""},
+        {"{\"names\": [\"openat\"], \"path\": {\"exact\": \"/a\", \"glob\": \"/b\"}, \"action\": "
+         "\"continue\"}",
+         "t.json:3:47: rules[0].path.glob: \"exact\" and \"glob\" both given: use exactly one of \"exact\", "
+         "\"prefix\", \"glob\""},
+        {"{\"names\": [\"openat\"], \"path\": {\"exakt\": \"/a\"}, \"action\": \"continue\"}",
+         "t.json:3:32: rules[0].path.exakt: unknown key \"exakt\" (did you mean \"exact\"?)"},
+        {"{\"names\": [\"openat\"], \"path\": {\"exact\": \"etc/hosts\"}, \"action\": \"continue\"}",
+         "t.json:3:41: rules[0].path.exact: path \"etc/hosts\" is not an absolute path"},
+        {"{\"names\": [\"openat\"], \"path\": {\"exact\": 1}, \"action\": \"continue\"}",
+         "t.json:3:41: rules[0].path.exact: expected a path, got a number"},
+        {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/etc/./x/\"}, \"action\": \"continue\"}",
+         "t.json:3:42: rules[0].path.prefix: prefix \"/etc/./x/\" is not normalized and would never match "
+         "(did you mean \"/etc/x/\"?)"},
+        {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/../b\"}, \"action\": \"continue\"}",
+         "t.json:3:42: rules[0].path.prefix: prefix \"/a/../b\" is not normalized and would never match "
+         "(did you mean \"/b\"?)"},
+        {"{\"names\": [\"openat\"], \"path\": {\"glob\": \"/tmp/[ab\"}, \"action\": \"continue\"}",
+         "t.json:3:40: rules[0].path.glob: unterminated '[' in glob at offset 5"},
+        {"{\"names\": [\"openat\"], \"path\": {\"glob\": \"tmp/*\"}, \"action\": \"continue\"}",
+         "t.json:3:40: rules[0].path.glob: path \"tmp/*\" is not an absolute path"},
+        {"{\"names\": [\"socket\"], \"path\": {\"exact\": \"/x\"}, \"action\": \"continue\"}",
+         "t.json:3:12: rules[0].names[0]: syscall \"socket\" has no path argument, so the path condition "
+         "never matches it"},
+        {"{\"names\": [\"openat\"], \"args\": {}, \"action\": \"continue\"}",
+         "t.json:3:31: rules[0].args: expected an array of argument conditions, got an object"},
+        {"{\"names\": [\"openat\"], \"args\": [1], \"action\": \"continue\"}",
+         "t.json:3:32: rules[0].args[0]: expected an object with \"index\", \"op\", \"value\", got a "
+         "number"},
+        {"{\"names\": [\"openat\"], \"args\": [{}], \"action\": \"continue\"}",
+         "t.json:3:32: rules[0].args[0]: missing required key \"index\"\n"
+         "t.json:3:32: rules[0].args[0]: missing required key \"op\"\n"
+         "t.json:3:32: rules[0].args[0]: missing required key \"value\""},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 6, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:42: rules[0].args[0].index: argument index 6 out of range (0..5)"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"EQ\", \"value\": 1}], \"action\": "
+         "\"continue\"}",
+         "t.json:3:51: rules[0].args[0].op: unknown comparator \"EQ\" (did you mean \"SCMP_CMP_EQ\"?)"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": \"1\"}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:75: rules[0].args[0].value: expected a non-negative integer, got a string"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1.0}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:75: rules[0].args[0].value: expected an integer, got 1.0"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1e3}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:75: rules[0].args[0].value: expected an integer, got 1e3"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": -0}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:75: rules[0].args[0].value: expected a non-negative integer, got -0"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": "
+         "18446744073709551616}], \"action\": \"continue\"}",
+         "t.json:3:75: rules[0].args[0].value: number 18446744073709551616 out of range (at most "
+         "18446744073709551615)"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1, "
+         "\"valueTwo\": 2}], \"action\": \"continue\"}",
+         "t.json:3:78: rules[0].args[0].valueTwo: \"valueTwo\" only applies to SCMP_CMP_MASKED_EQ"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 1, "
+         "\"valueTwo\": 2}], \"action\": \"continue\"}",
+         "t.json:3:97: rules[0].args[0].valueTwo: can never match: valueTwo has bits outside the mask in "
+         "\"value\""},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1, "
+         "\"valeu\": 2}], \"action\": \"continue\"}",
+         "t.json:3:78: rules[0].args[0].valeu: unknown key \"valeu\" (did you mean \"value\"?)"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\"}",
+         "t.json:3:33: rules[0].action: a redirect needs \"to\" (a new path) and/or \"set\" (argument "
+         "rewrites)"},
+        {"{\"names\": [\"openat\"], \"action\": \"continue\", \"to\": \"/x\"}",
+         "t.json:3:45: rules[0].to: \"to\" only applies when \"action\" is \"redirect\""},
+        {"{\"names\": [\"openat\"], \"action\": \"errno\", \"errno\": \"EPERM\", \"set\": []}",
+         "t.json:3:60: rules[0].set: \"set\" only applies when \"action\" is \"redirect\""},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": \"x\"}",
+         "t.json:3:51: rules[0].to: redirect target \"x\" is not an absolute path"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": \"/a/../b\"}",
+         "t.json:3:51: rules[0].to: redirect target must not contain \"..\""},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": \"/a/{path}\"}",
+         "t.json:3:51: rules[0].to: {path} needs a \"path\" condition on the rule"},
+        {"{\"names\": [\"openat\"], \"path\": {\"exact\": \"/a\"}, \"action\": \"redirect\", \"to\": "
+         "\"/a/{suffix}\"}",
+         "t.json:3:76: rules[0].to: {suffix} needs a \"prefix\" path condition on the rule"},
+        {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": "
+         "\"/b/{sufix}\"}",
+         "t.json:3:78: rules[0].to: unknown placeholder \"{sufix}\" in redirect target (use {path} or "
+         "{suffix})"},
+        {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": "
+         "\"/b/{suffix\"}",
+         "t.json:3:78: rules[0].to: unmatched '{' in redirect target"},
+        {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": "
+         "\"/b/}\"}",
+         "t.json:3:78: rules[0].to: unmatched '}' in redirect target"},
+        {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": "
+         "\"{suffix}\"}",
+         "t.json:3:78: rules[0].to: redirect target \"{suffix}\" is not an absolute path"},
+        {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": "
+         "\"/b/../{suffix}\"}",
+         "t.json:3:78: rules[0].to: redirect target must not contain \"..\""},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": 5}",
+         "t.json:3:51: rules[0].to: expected a path or a template with {path} or {suffix}, got a number"},
+        {"{\"names\": [\"socket\"], \"action\": \"redirect\", \"to\": \"/x\"}",
+         "t.json:3:12: rules[0].names[0]: syscall \"socket\" has no path argument, so \"to\" has nothing to "
+         "rewrite"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": {}}",
+         "t.json:3:52: rules[0].set: expected an array of argument rewrites, got an object"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 1, \"value\": 0}]}",
+         "t.json:3:63: rules[0].set[0].index: argument 1 of \"openat\" is a path: rewrite paths with "
+         "\"to\""},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0}, "
+         "{\"index\": 2, \"value\": 1}]}",
+         "t.json:3:89: rules[0].set[1].index: argument 2 is already rewritten by set[0]"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"value\": 0, \"mask\": -1}]}",
+         "t.json:3:53: rules[0].set[0]: missing required key \"index\"\n"
+         "t.json:3:74: rules[0].set[0].mask: expected a non-negative integer, got -1"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0, "
+         "\"msk\": 1}]}",
+         "t.json:3:78: rules[0].set[0].msk: unknown key \"msk\" (did you mean \"mask\"?)"},
 };
 
 static const Case policy_errors[] = {
-        { "1",
-          "t.json:1:1: expected a JSON object (one policy per file), got a number" },
-        { "  null ",
-          "t.json:1:3: expected a JSON object (one policy per file), got null" },
-        { "[]",
-          "t.json:1:1: expected a JSON object (one policy per file), got an array" },
-        { "{}",
-          "t.json:1:1: missing required key \"version\"\n"
-          "t.json:1:1: missing required key \"name\"\n"
-          "t.json:1:1: missing required key \"defaultAction\"\n"
-          "t.json:1:1: missing required key \"rules\"" },
-        { "{\"version\": 2, \"nme\": 1}",
-          "t.json:1:13: version: unsupported version 2 (this loader reads version 1)" },
-        { "{\"version\": \"1\", \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": []}",
-          "t.json:1:13: version: expected a non-negative integer, got a string" },
-        { "{\"version\": 1.0, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": []}",
-          "t.json:1:13: version: expected an integer, got 1.0" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"redirect\", \"rules\": []}",
-          "t.json:1:46: defaultAction: \"redirect\" cannot be the default action (use continue, errno or kill)" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"errno\", \"rules\": []}",
-          "t.json:1:1: missing required key \"defaultErrno\" (\"defaultAction\" is \"errno\")" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"kill\", \"defaultErrno\": \"EPERM\", \"rules\": []}",
-          "t.json:1:54: defaultErrno: \"defaultErrno\" only applies when \"defaultAction\" is \"errno\"" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"errno\", \"defaultErrno\": \"ENOSYS\", \"rules\": {}}",
-          "t.json:1:90: rules: expected an array of rules, got an object" },
-        { "{\"version\": 1, \"name\": \"../etc\", \"defaultAction\": \"continue\", \"rules\": []}",
-          "t.json:1:24: name: invalid policy name \"../etc\": use 1 to 64 characters out of A-Z a-z 0-9 . _ -" },
-        { "{\"version\": 1, \"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", \"defaultAction\": \"continue\", \"rules\": []}",
-          "t.json:1:24: name: invalid policy name \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"...: use 1 to 64 characters out of A-Z a-z 0-9 . _ -" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultaction\": \"continue\", \"rules\": []}",
-          "t.json:1:29: defaultaction: unknown key \"defaultaction\" (did you mean \"defaultAction\"?)" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], \"redirectFallback\": \"errno\"}",
-          "t.json:1:91: redirectFallback: expected an object with \"action\" and \"errno\", got a string" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], \"redirectFallback\": {}}",
-          "t.json:1:91: redirectFallback: missing required key \"action\"" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], \"redirectFallback\": {\"action\": \"redirect\"}}",
-          "t.json:1:102: redirectFallback.action: \"redirect\" cannot be the fallback of a redirect (use continue, errno or kill)" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], \"redirectFallback\": {\"action\": \"kill\", \"errno\": \"EPERM\"}}",
-          "t.json:1:110: redirectFallback.errno: \"errno\" only applies when \"action\" is \"errno\"" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], \"redirectFallback\": {\"action\": \"errno\", \"errno\": \"EPERM\", \"log\": true}}",
-          "t.json:1:129: redirectFallback.log: unknown key \"log\" (allowed here: action, errno)" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], \"name\": \"u\"}",
-          "t.json:1:71: name: duplicate key \"name\" (first at 1:16); keys must be unique" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [",
-          "t.json:1:68: unexpected end of input, expected a value" },
+        {"1", "t.json:1:1: expected a JSON object (one policy per file), got a number"},
+        {"  null ", "t.json:1:3: expected a JSON object (one policy per file), got null"},
+        {"[]", "t.json:1:1: expected a JSON object (one policy per file), got an array"},
+        {"{}", "t.json:1:1: missing required key \"version\"\n"
+               "t.json:1:1: missing required key \"name\"\n"
+               "t.json:1:1: missing required key \"defaultAction\"\n"
+               "t.json:1:1: missing required key \"rules\""},
+        {"{\"version\": 2, \"nme\": 1}",
+         "t.json:1:13: version: unsupported version 2 (this loader reads version 1)"},
+        {"{\"version\": \"1\", \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": []}",
+         "t.json:1:13: version: expected a non-negative integer, got a string"},
+        {"{\"version\": 1.0, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": []}",
+         "t.json:1:13: version: expected an integer, got 1.0"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"redirect\", \"rules\": []}",
+         "t.json:1:46: defaultAction: \"redirect\" cannot be the default action (use continue, errno or "
+         "kill)"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"errno\", \"rules\": []}",
+         "t.json:1:1: missing required key \"defaultErrno\" (\"defaultAction\" is \"errno\")"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"kill\", \"defaultErrno\": \"EPERM\", "
+         "\"rules\": []}",
+         "t.json:1:54: defaultErrno: \"defaultErrno\" only applies when \"defaultAction\" is \"errno\""},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"errno\", \"defaultErrno\": \"ENOSYS\", "
+         "\"rules\": {}}",
+         "t.json:1:90: rules: expected an array of rules, got an object"},
+        {"{\"version\": 1, \"name\": \"../etc\", \"defaultAction\": \"continue\", \"rules\": []}",
+         "t.json:1:24: name: invalid policy name \"../etc\": use 1 to 64 characters out of A-Z a-z 0-9 . _ "
+         "-"},
+        {"{\"version\": 1, \"name\": \"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
+         "\"defaultAction\": \"continue\", \"rules\": []}",
+         "t.json:1:24: name: invalid policy name "
+         "\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\"...: use 1 to 64 characters "
+         "out of A-Z a-z 0-9 . _ -"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultaction\": \"continue\", \"rules\": []}",
+         "t.json:1:29: defaultaction: unknown key \"defaultaction\" (did you mean \"defaultAction\"?)"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], "
+         "\"redirectFallback\": \"errno\"}",
+         "t.json:1:91: redirectFallback: expected an object with \"action\" and \"errno\", got a string"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], "
+         "\"redirectFallback\": {}}",
+         "t.json:1:91: redirectFallback: missing required key \"action\""},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], "
+         "\"redirectFallback\": {\"action\": \"redirect\"}}",
+         "t.json:1:102: redirectFallback.action: \"redirect\" cannot be the fallback of a redirect (use "
+         "continue, errno or kill)"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], "
+         "\"redirectFallback\": {\"action\": \"kill\", \"errno\": \"EPERM\"}}",
+         "t.json:1:110: redirectFallback.errno: \"errno\" only applies when \"action\" is \"errno\""},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], "
+         "\"redirectFallback\": {\"action\": \"errno\", \"errno\": \"EPERM\", \"log\": true}}",
+         "t.json:1:129: redirectFallback.log: unknown key \"log\" (allowed here: action, errno)"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [], \"name\": "
+         "\"u\"}",
+         "t.json:1:71: name: duplicate key \"name\" (first at 1:16); keys must be unique"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [",
+         "t.json:1:68: unexpected end of input, expected a value"},
 };
 
 /* Multi-line documents, where line numbers and ordering matter. */
 static const Case layout_errors[] = {
-        { "{\n"
-          "  \"version\": 1,\n"
-          "  \"name\": \"web\",\n"
-          "  \"defaultAction\": \"continue\",\n"
-          "  \"rules\": [\n"
-          "    { \"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\" },\n"
-          "    { \"name\": \"b\", \"names\": [\"openat\"], \"action\": \"continue\" },\n"
-          "    { \"name\": \"c\", \"names\": [\"openat\"],\n"
-          "      \"path\": { \"prefix\": \"/srv/\" },\n"
-          "      \"to\": \"/sandbox/{suffix}\",\n"
-          "      \"log\": false,\n"
-          "        \"action\": \"redirct\" }\n"
-          "  ]\n"
-          "}\n",
-          "web.json:12:19: rules[2].action: unknown action \"redirct\" (did you mean \"redirect\"?)" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [\n"
-          "  {\"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\"},\n"
-          "  {\"name\": \"b\", \"names\": [\"openat\"], \"action\": \"continue\"},\n"
-          "  {\"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\"},\n"
-          "  {\"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\"}]}\n",
-          "web.json:4:12: rules[2].name: duplicate rule name \"a\" (already used by rules[0] at 2:3)\n"
-          "web.json:5:12: rules[3].name: duplicate rule name \"a\" (already used by rules[0] at 2:3)" },
+        {"{\n"
+         "  \"version\": 1,\n"
+         "  \"name\": \"web\",\n"
+         "  \"defaultAction\": \"continue\",\n"
+         "  \"rules\": [\n"
+         "    { \"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\" },\n"
+         "    { \"name\": \"b\", \"names\": [\"openat\"], \"action\": \"continue\" },\n"
+         "    { \"name\": \"c\", \"names\": [\"openat\"],\n"
+         "      \"path\": { \"prefix\": \"/srv/\" },\n"
+         "      \"to\": \"/sandbox/{suffix}\",\n"
+         "      \"log\": false,\n"
+         "        \"action\": \"redirct\" }\n"
+         "  ]\n"
+         "}\n",
+         "web.json:12:19: rules[2].action: unknown action \"redirct\" (did you mean \"redirect\"?)"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [\n"
+         "  {\"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\"},\n"
+         "  {\"name\": \"b\", \"names\": [\"openat\"], \"action\": \"continue\"},\n"
+         "  {\"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\"},\n"
+         "  {\"name\": \"a\", \"names\": [\"openat\"], \"action\": \"continue\"}]}\n",
+         "web.json:4:12: rules[2].name: duplicate rule name \"a\" (already used by rules[0] at 2:3)\n"
+         "web.json:5:12: rules[3].name: duplicate rule name \"a\" (already used by rules[0] at 2:3)"},
         /* Errors come out in file order, whatever order they were found in. */
-        { "{\"rules\": [{\"names\": [\"opnat\"], \"action\": \"kil\"}],\n"
-          " \"name\": \"x y\",\n"
-          " \"version\": 1, \"defaultAction\": \"errno\", \"defaultErrno\": \"EPRM\", \"extra\": 1}\n",
-          "web.json:1:23: rules[0].names[0]: unknown syscall \"opnat\" (did you mean \"openat\"?)\n"
-          "web.json:1:43: rules[0].action: unknown action \"kil\" (did you mean \"kill\"?)\n"
-          "web.json:2:10: name: invalid policy name \"x y\": use 1 to 64 characters out of A-Z a-z 0-9 . _ -\n"
-          "web.json:3:58: defaultErrno: unknown errno \"EPRM\" (did you mean \"EPERM\"?)\n"
-          "web.json:3:66: extra: unknown key \"extra\" (allowed here: version, name, description, defaultAction, "
-          "defaultErrno, redirectFallback, rules)" },
+        {"{\"rules\": [{\"names\": [\"opnat\"], \"action\": \"kil\"}],\n"
+         " \"name\": \"x y\",\n"
+         " \"version\": 1, \"defaultAction\": \"errno\", \"defaultErrno\": \"EPRM\", \"extra\": 1}\n",
+         "web.json:1:23: rules[0].names[0]: unknown syscall \"opnat\" (did you mean \"openat\"?)\n"
+         "web.json:1:43: rules[0].action: unknown action \"kil\" (did you mean \"kill\"?)\n"
+         "web.json:2:10: name: invalid policy name \"x y\": use 1 to 64 characters out of A-Z a-z 0-9 . _ "
+         "-\n"
+         "web.json:3:58: defaultErrno: unknown errno \"EPRM\" (did you mean \"EPERM\"?)\n"
+         "web.json:3:66: extra: unknown key \"extra\" (allowed here: version, name, description, "
+         "defaultAction, "
+         "defaultErrno, redirectFallback, rules)"},
         /* Syntax errors: json-c would say "unexpected character" at an offset; we say where. */
-        { "{\n  \"version\": 1,\n  \"name\": \"t\"\n  \"rules\": []\n}\n",
-          "web.json:4:3: unexpected '\"', expected ',' or '}'" },
-        { "{\n  \"version\": 1,\n  \"rules\": [],\n  \"rules\": []\n}\n",
-          "web.json:1:1: missing required key \"name\"\n"
-          "web.json:1:1: missing required key \"defaultAction\"\n"
-          "web.json:4:3: rules: duplicate key \"rules\" (first at 3:3); keys must be unique" },
-        { "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [{\"names\": [\"openat\"], "
-          "\"action\": \"continue\",}]}",
-          "web.json:1:110: trailing comma before '}'" },
+        {"{\n  \"version\": 1,\n  \"name\": \"t\"\n  \"rules\": []\n}\n",
+         "web.json:4:3: unexpected '\"', expected ',' or '}'"},
+        {"{\n  \"version\": 1,\n  \"rules\": [],\n  \"rules\": []\n}\n",
+         "web.json:1:1: missing required key \"name\"\n"
+         "web.json:1:1: missing required key \"defaultAction\"\n"
+         "web.json:4:3: rules: duplicate key \"rules\" (first at 3:3); keys must be unique"},
+        {"{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [{\"names\": "
+         "[\"openat\"], "
+         "\"action\": \"continue\",}]}",
+         "web.json:1:110: trailing comma before '}'"},
 };
 
 static char *load_diags(const char *text, size_t len, const char *file, int *ret_r, SrdPolicy **ret_policy) {
@@ -321,7 +367,8 @@ static char *load_diags(const char *text, size_t len, const char *file, int *ret
         return out;
 }
 
-static void run_cases(const Case *cases, size_t n, const char *prefix, const char *suffix, const char *file) {
+static void run_cases(const Case *cases, size_t n, const char *prefix, const char *suffix,
+                      const char *file) {
         for (size_t i = 0; i < n; i++) {
                 char *text = NULL, *got;
                 SrdPolicy *p = NULL;
@@ -331,8 +378,8 @@ static void run_cases(const Case *cases, size_t n, const char *prefix, const cha
                         abort();
                 got = load_diags(text, strlen(text), file, &r, &p);
                 if (!streq(got, cases[i].expected) || r != -EINVAL || p) {
-                        printf("# case %zu: r=%d\n#   input:    %s\n#   got:      %s\n#   expected: %s\n", i, r,
-                               cases[i].text, got, cases[i].expected);
+                        printf("# case %zu: r=%d\n#   input:    %s\n#   got:      %s\n#   expected: %s\n", i,
+                               r, cases[i].text, got, cases[i].expected);
                         test_failed_ = 1;
                 }
                 srd_policy_unref(p);
@@ -457,19 +504,27 @@ TEST(demo_policy) {
 TEST(accepted_variants) {
         static const char *const ok[] = {
                 /* errno as a number, kill, no rules, fallback with default errno, descriptions */
-                "{\"version\": 1, \"name\": \"a.b_c-1\", \"description\": \"x\", \"defaultAction\": \"errno\", "
+                "{\"version\": 1, \"name\": \"a.b_c-1\", \"description\": \"x\", \"defaultAction\": "
+                "\"errno\", "
                 "\"defaultErrno\": 38, \"redirectFallback\": {\"action\": \"errno\"}, \"rules\": []}",
-                "{\"version\": 1, \"name\": \"k\", \"defaultAction\": \"kill\", \"redirectFallback\": {\"action\": "
-                "\"continue\"}, \"rules\": [{\"names\": [\"ptrace\"], \"action\": \"kill\", \"description\": \"no\"}]}",
+                "{\"version\": 1, \"name\": \"k\", \"defaultAction\": \"kill\", \"redirectFallback\": "
+                "{\"action\": "
+                "\"continue\"}, \"rules\": [{\"names\": [\"ptrace\"], \"action\": \"kill\", "
+                "\"description\": \"no\"}]}",
                 /* {path} on any path condition, set without mask, args at the limits */
-                "{\"version\": 1, \"name\": \"r\", \"defaultAction\": \"continue\", \"rules\": [{\"names\": [\"openat\", "
-                "\"open\"], \"path\": {\"glob\": \"/data/**\"}, \"action\": \"redirect\", \"to\": \"{path}.shadow\"}, "
+                "{\"version\": 1, \"name\": \"r\", \"defaultAction\": \"continue\", \"rules\": [{\"names\": "
+                "[\"openat\", "
+                "\"open\"], \"path\": {\"glob\": \"/data/**\"}, \"action\": \"redirect\", \"to\": "
+                "\"{path}.shadow\"}, "
                 "{\"names\": [\"write\"], \"args\": [{\"index\": 5, \"op\": \"SCMP_CMP_GT\", \"value\": "
-                "18446744073709551615}, {\"index\": 0, \"op\": \"SCMP_CMP_LE\", \"value\": 0, \"valueTwo\": 0}], "
+                "18446744073709551615}, {\"index\": 0, \"op\": \"SCMP_CMP_LE\", \"value\": 0, \"valueTwo\": "
+                "0}], "
                 "\"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 1}]}]}",
                 /* unicode in strings, escapes, rule names defaulting */
-                "{\"version\": 1, \"name\": \"u\", \"defaultAction\": \"continue\", \"rules\": [{\"names\": [\"mkdir\"], "
-                "\"path\": {\"exact\": \"/tmp/\\u00e9t\\u00e9//x/.\"}, \"action\": \"errno\", \"errno\": \"EEXIST\"}]}",
+                "{\"version\": 1, \"name\": \"u\", \"defaultAction\": \"continue\", \"rules\": [{\"names\": "
+                "[\"mkdir\"], "
+                "\"path\": {\"exact\": \"/tmp/\\u00e9t\\u00e9//x/.\"}, \"action\": \"errno\", \"errno\": "
+                "\"EEXIST\"}]}",
         };
 
         for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
@@ -514,9 +569,11 @@ TEST(error_cap) {
         SrdPolicy *p = NULL;
 
         ASSERT_NOT_NULL(buf);
-        len += (size_t) sprintf(buf, "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [");
+        len += (size_t) sprintf(
+                buf, "{\"version\": 1, \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": [");
         for (int i = 0; i < 200; i++)
-                len += (size_t) sprintf(buf + len, "%s\n{\"names\": [\"nosuch%d\"], \"action\": \"continue\"}",
+                len += (size_t) sprintf(buf + len,
+                                        "%s\n{\"names\": [\"nosuch%d\"], \"action\": \"continue\"}",
                                         i ? "," : "", i);
         len += (size_t) sprintf(buf + len, "]}");
         ASSERT_ERROR(srd_policy_load_buffer(buf, len, "cap.json", &p, &d), EINVAL);
@@ -544,13 +601,15 @@ TEST(many_rules_fast) {
         int r;
 
         ASSERT_NOT_NULL(buf);
-        len += (size_t) sprintf(buf, "{\"version\": 1, \"name\": \"big\", \"defaultAction\": \"continue\", \"rules\": [");
+        len += (size_t) sprintf(
+                buf, "{\"version\": 1, \"name\": \"big\", \"defaultAction\": \"continue\", \"rules\": [");
         for (size_t i = 0; i < n; i++) {
-                static const char *const kinds[] = { "exact", "prefix", "glob" };
-                len += (size_t) sprintf(buf + len,
-                                        "%s\n{\"name\": \"r%zu\", \"names\": [\"openat\", \"statx\"], \"path\": "
-                                        "{\"%s\": \"/srv/d%zu/%s\"}, \"action\": \"errno\", \"errno\": \"EACCES\"}",
-                                        i ? "," : "", i, kinds[i % 3], i, i % 3 == 1 ? "" : "f*");
+                static const char *const kinds[] = {"exact", "prefix", "glob"};
+                len += (size_t) sprintf(
+                        buf + len,
+                        "%s\n{\"name\": \"r%zu\", \"names\": [\"openat\", \"statx\"], \"path\": "
+                        "{\"%s\": \"/srv/d%zu/%s\"}, \"action\": \"errno\", \"errno\": \"EACCES\"}",
+                        i ? "," : "", i, kinds[i % 3], i, i % 3 == 1 ? "" : "f*");
         }
         len += (size_t) sprintf(buf + len, "]}");
 
@@ -573,7 +632,8 @@ TEST(many_rules_fast) {
         ASSERT_ERROR(srd_policy_load_buffer(buf, len, "big.json", &p, &d), EINVAL);
         ASSERT_EQ(d.n, 1);
         ASSERT_EQ(d.items[0].line, 10001);
-        ASSERT_STREQ(d.items[0].message, "duplicate rule name \"r1234\" (already used by rules[1234] at 1236:1)");
+        ASSERT_STREQ(d.items[0].message,
+                     "duplicate rule name \"r1234\" (already used by rules[1234] at 1236:1)");
         srd_diag_list_clear(&d);
         free(buf);
 }
