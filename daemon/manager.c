@@ -17,6 +17,9 @@
 #include "container.h"
 #include "log.h"
 #include "manager.h"
+#include "notify.h"
+
+#define MANAGER_STATUS_INTERVAL_USEC (1U * 1000U * 1000U)
 
 bool manager_uid_allowed(const Manager *m, uid_t uid) {
         if (uid == 0)
@@ -31,19 +34,64 @@ void manager_count_refused(Manager *m) {
         m->handoffs_refused++;
 }
 
-void manager_update_status(Manager *m) {
+/* The one-line STATUS= text: what `systemctl status` shows. */
+static void manager_format_status(Manager *m, char *buf, size_t size) {
         size_t n_policies = m->policies ? m->policies->n : 0;
 
-        if (m->stopping)
-                return;
         if (!m->reload_ok)
-                (void) sd_notifyf(
-                        false,
-                        "STATUS=reload failed: %s; supervising %zu container processes with %zu policies",
-                        m->reload_error ?: "unknown error", m->n_containers, n_policies);
+                (void) snprintf(buf, size,
+                                "reload failed: %s; supervising %zu container processes with %zu policies",
+                                m->reload_error ?: "unknown error", m->n_containers, n_policies);
         else
-                (void) sd_notifyf(false, "STATUS=Supervising %zu container processes with %zu policies",
-                                  m->n_containers, n_policies);
+                (void) snprintf(buf, size, "Supervising %zu container processes with %zu policies",
+                                m->n_containers, n_policies);
+}
+
+static int manager_send_status(Manager *m, const char *prefix) {
+        char status[512];
+
+        manager_format_status(m, status, sizeof(status));
+        return notify_send("%sSTATUS=%s", prefix, status);
+}
+
+static int manager_on_status_timer(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+
+        if (!m->stopping)
+                (void) manager_send_status(m, "");
+        return 0;
+}
+
+/*
+ * Containers come and go by the hundred: coalesce their STATUS= updates to
+ * at most one per second instead of a message each.
+ */
+void manager_update_status(Manager *m) {
+        int enabled = SD_EVENT_OFF, r;
+
+        if (m->stopping || !m->status_source)
+                return;
+        (void) sd_event_source_get_enabled(m->status_source, &enabled);
+        if (enabled != SD_EVENT_OFF)
+                return;
+        r = sd_event_source_set_time_relative(m->status_source, MANAGER_STATUS_INTERVAL_USEC);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(m->status_source, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_debug_errno(r, "Failed to schedule a status update: %m");
+}
+
+static int manager_on_watchdog(sd_event_source *s, uint64_t usec, void *userdata) {
+        Manager *m = userdata;
+        int r;
+
+        (void) notify_send("WATCHDOG=1");
+        r = sd_event_source_set_time_relative(s, m->watchdog_usec / 2);
+        if (r >= 0)
+                r = sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        if (r < 0)
+                log_error_errno(r, "Failed to re-arm the watchdog timer: %m");
+        return 0;
 }
 
 static int manager_on_agent(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -61,7 +109,7 @@ static void manager_stop(Manager *m, const char *why) {
         m->stopping = true;
         log_info("Received %s, stopping: %zu container processes lose their supervisor.", why,
                  m->n_containers);
-        (void) sd_notify(false, "STOPPING=1\nSTATUS=Stopping");
+        (void) notify_send("STOPPING=1\nSTATUS=Stopping");
         /* No new handoffs while we go: the runtime then fails fast instead of queuing. */
         (void) sd_event_source_set_enabled(m->agent_source, SD_EVENT_OFF);
         (void) sd_event_exit(m->event, 0);
@@ -92,9 +140,9 @@ int manager_reload(Manager *m) {
 
         (void) clock_gettime(CLOCK_MONOTONIC, &ts);
         /* MONOTONIC_USEC lets systemd >= 253 (Type=notify-reload) match this reload to its request. */
-        (void) sd_notifyf(false, "RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading policies",
-                          (unsigned long long) ts.tv_sec * 1000000ULL +
-                                  (unsigned long long) ts.tv_nsec / 1000ULL);
+        (void) notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading policies",
+                           (unsigned long long) ts.tv_sec * 1000000ULL +
+                                   (unsigned long long) ts.tv_nsec / 1000ULL);
 
         r = policy_set_load(m->policy_dir, &set, &error);
         if (r < 0) {
@@ -117,8 +165,7 @@ int manager_reload(Manager *m) {
                 log_info("Reloaded %zu policies from %s.", set->n, m->policy_dir);
         }
 
-        (void) sd_notify(false, "READY=1");
-        manager_update_status(m);
+        (void) manager_send_status(m, "READY=1\n");
         return r;
 }
 
@@ -304,9 +351,24 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
                 (void) sd_event_source_set_description(*sig_sources[i], sig_names[i]);
         }
 
-        r = sd_event_set_watchdog(m->event, true);
+        r = sd_event_add_time_relative(m->event, &m->status_source, CLOCK_MONOTONIC,
+                                       MANAGER_STATUS_INTERVAL_USEC, 0, manager_on_status_timer, m);
         if (r < 0)
-                return log_error_errno(r, "Failed to enable the watchdog: %m");
+                return log_error_errno(r, "Failed to create the status timer: %m");
+        (void) sd_event_source_set_enabled(m->status_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_description(m->status_source, "status-update");
+
+        /* Our own pings rather than sd_event_set_watchdog(): those go through the blocking sd_notify(). */
+        r = sd_watchdog_enabled(false, &m->watchdog_usec);
+        if (r < 0)
+                log_warning_errno(r, "Ignoring invalid watchdog settings from the environment: %m");
+        if (r > 0) {
+                r = sd_event_add_time_relative(m->event, &m->watchdog_source, CLOCK_MONOTONIC,
+                                               m->watchdog_usec / 2, 0, manager_on_watchdog, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to create the watchdog timer: %m");
+                (void) sd_event_source_set_description(m->watchdog_source, "watchdog");
+        }
 
         return 0;
 }
@@ -314,8 +376,7 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
 int manager_run(Manager *m) {
         int r;
 
-        (void) sd_notify(false, "READY=1");
-        manager_update_status(m);
+        (void) manager_send_status(m, "READY=1\n");
         log_info("Ready: agent socket %s%s%s.", m->agent_path ?: "from systemd",
                  m->control_fd >= 0 ? ", control socket " : "",
                  m->control_fd >= 0 ? (m->control_path ?: "from systemd") : "");
@@ -342,6 +403,8 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
+        sd_event_source_disable_unref(m->status_source);
+        sd_event_source_disable_unref(m->watchdog_source);
         safe_close(m->agent_fd);
         safe_close(m->control_fd);
         /* Only what we bound ourselves; systemd owns the activated paths. */

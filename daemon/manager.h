@@ -54,6 +54,9 @@ typedef struct Manager {
         char *control_path; /* bound by us: unlinked on exit */
 
         sd_event_source *sigterm_source, *sigint_source, *sighup_source;
+        sd_event_source *status_source; /* coalesced STATUS= updates */
+        sd_event_source *watchdog_source;
+        uint64_t watchdog_usec;
 
         char *policy_dir;
         char *default_policy;

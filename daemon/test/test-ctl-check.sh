@@ -1,0 +1,99 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# `seccomp-redirectctl check`: exit codes and the file:line:col diagnostics,
+# on every shipped policy and on broken ones made here.
+set -u
+ctl=$(realpath "$1")
+src=${SRD_SOURCE_ROOT:?}
+. "$(dirname "$0")/tap.sh"
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+# expect_check EXPECTED_RC FILE [STDERR_REGEX]
+expect_check() {
+        local want=$1 file=$2 re=${3:-} rc
+        "$ctl" check "$file" >"$work/out" 2>"$work/err"
+        rc=$?
+        if [ "$rc" -ne "$want" ]; then
+                echo "check $file: exit $rc, expected $want" | tap_diag
+                tap_diag <"$work/err"
+                return 1
+        fi
+        if [ -n "$re" ] && ! grep -Eq -- "$re" "$work/err"; then
+                echo "check $file: stderr does not match: $re" | tap_diag
+                tap_diag <"$work/err"
+                return 1
+        fi
+        return 0
+}
+
+write() {
+        printf '%s\n' "$2" >"$work/$1"
+}
+
+write typo.json '{
+  "version": 1,
+  "name": "typo",
+  "defaultAction": "continue",
+  "rules": [
+    { "names": ["openat"], "action": "redirct", "to": "/x" }
+  ]
+}'
+write unknown-key.json '{ "version": 1, "name": "k", "defaultAction": "continue", "rules": [], "colour": 1 }'
+write bad-json.json '{ "version": 1, "name": '
+write bad-syscall.json '{ "version": 1, "name": "s", "defaultAction": "continue",
+  "rules": [ { "names": ["opnat"], "action": "continue" } ] }'
+write bad-errno.json '{ "version": 1, "name": "e", "defaultAction": "continue",
+  "rules": [ { "names": ["mkdir"], "action": "errno", "errno": "EPRM" } ] }'
+write relative-target.json '{ "version": 1, "name": "t", "defaultAction": "continue",
+  "rules": [ { "names": ["openat"], "path": { "exact": "/a" }, "action": "redirect", "to": "b/c" } ] }'
+write redirect-default.json '{ "version": 1, "name": "d", "defaultAction": "redirect", "rules": [] }'
+write empty.json ''
+
+# Every policy shipped (the JSON Schema lives there too and is no policy).
+policies=()
+for p in "$src"/policies/*.json; do
+        [ -e "$p" ] && [ "$(basename "$p")" != schema.json ] && policies+=("$p")
+done
+n_good=${#policies[@]}
+tap_plan $((n_good + 12))
+
+for p in "${policies[@]}"; do
+        tap_check "shipped policy $(basename "$p") is valid" expect_check 0 "$p" ""
+done
+
+tap_check "typo in an action: file:line:col, where and did-you-mean" \
+        expect_check 1 "$work/typo.json" \
+        '^[^ ]*typo\.json:6:[0-9]+: rules\[0\]\.action: .*"redirct".*did you mean "redirect"'
+tap_check "unknown key is an error naming the key" \
+        expect_check 1 "$work/unknown-key.json" '^[^ ]*unknown-key\.json:1:[0-9]+: .*colour'
+tap_check "truncated JSON" expect_check 1 "$work/bad-json.json" '^[^ ]*bad-json\.json:[0-9]+:[0-9]+: '
+tap_check "unknown syscall name" expect_check 1 "$work/bad-syscall.json" \
+        '^[^ ]*bad-syscall\.json:2:[0-9]+: rules\[0\]\.names\[0\]: .*opnat'
+tap_check "unknown errno name" expect_check 1 "$work/bad-errno.json" '^[^ ]*bad-errno\.json:2:[0-9]+: .*EPRM'
+tap_check "relative redirect target" expect_check 1 "$work/relative-target.json" \
+        '^[^ ]*relative-target\.json:2:[0-9]+: rules\[0\]\.to: '
+tap_check "redirect as defaultAction" expect_check 1 "$work/redirect-default.json" \
+        '^[^ ]*redirect-default\.json:1:[0-9]+: defaultAction: '
+tap_check "empty file" expect_check 1 "$work/empty.json" 'empty\.json'
+tap_check "missing file" expect_check 1 "$work/does-not-exist.json" 'does-not-exist\.json: '
+
+both() {
+        "$ctl" check "$src/policies/demo.json" "$work/typo.json" >"$work/out" 2>"$work/err"
+        [ $? -eq 1 ] && grep -q 'demo.json: ok' "$work/out" && grep -q 'typo.json:' "$work/err"
+}
+tap_check "several files: one bad one makes exit 1, the good one still reported" both
+
+no_args() {
+        "$ctl" check >/dev/null 2>&1
+        [ $? -eq 2 ]
+}
+tap_check "no file is a usage error (exit 2)" no_args
+
+ok_line() {
+        "$ctl" check "$src/policies/demo.json" 2>/dev/null | grep -q 'ok (policy "demo", 7 rules)'
+}
+tap_check "valid file reported on stdout with its name and rule count" ok_line
+
+tap_done
