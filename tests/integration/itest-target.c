@@ -183,6 +183,7 @@ static long target_run(const TargetCmd *cmd) {
                 (void) munmap(p + pagesize, pagesize);
                 memset(p, '/', pagesize);
                 memset(p + pagesize - 100, 'u', 100);
+                p[pagesize - 100] = '/';
                 r = syscall(SYS_openat, AT_FDCWD, p + pagesize - 100, cmd->flags, cmd->mode);
                 (void) munmap(p, pagesize);
                 break;
