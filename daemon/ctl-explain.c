@@ -339,10 +339,17 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
         if (v->action == SRD_ACTION_ERRNO)
                 json_object_object_add(o, "errno", json_object_new_string(errno_name(v->error)));
         if (v->action == SRD_ACTION_REDIRECT) {
-                a = json_object_new_array();
+                const SrdSyscallInfo *info = srd_syscall_info(e->nr);
+                unsigned n_paths = info ? info->n_paths : 0;
+
+                /* One entry per path argument, null where it stays as it is. */
                 for (unsigned i = 0; i < SRD_MAX_PATHS; i++)
                         if (v->path_mask & (1U << i))
-                                json_object_array_add(a, json_object_new_string(v->to[i]));
+                                n_paths = MAX(n_paths, i + 1);
+                a = json_object_new_array();
+                for (unsigned i = 0; i < n_paths; i++)
+                        json_object_array_add(a, v->path_mask & (1U << i) ? json_object_new_string(v->to[i])
+                                                                          : NULL);
                 json_object_object_add(o, "to", a);
                 a = json_object_new_array();
                 for (unsigned i = 0; i < SRD_ARGS; i++)
@@ -357,7 +364,7 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
         }
         json_object_object_add(o, "log", json_object_new_boolean(v->log));
         if (eval_error < 0)
-                json_object_object_add(o, "error", json_object_new_string(strerror(-eval_error)));
+                json_object_object_add(o, "error", json_object_new_string(errno_name(-eval_error)));
 
         srd_policy_redirect_fallback(p, &fb_action, &fb_error);
         a = json_object_new_object();
