@@ -951,6 +951,20 @@ static void parse_root(Loader *L, const Val *root) {
         const char *s;
         uint64_t v;
 
+        /* Some other JSON file (a schema, a package.json): one line says it, not one per key. */
+        bool known = false;
+        json_object_object_foreach(root->o, key, value) {
+                (void) value;
+                known = known ||
+                        (!streq(key, "description") && srd_suggest(key, root_keys, ELEMENTSOF(root_keys)));
+        }
+        if (!known) {
+                fail(L, root,
+                     "not a seccomp-redirectd policy: expected an object with \"version\", \"name\", "
+                     "\"defaultAction\" and \"rules\"");
+                return;
+        }
+
         /* Another version may mean other keys: report only the version then. */
         if (require(L, root, "version", root_keys, ELEMENTSOF(root_keys), &version) &&
             get_u64(L, &version, &v) && v != 1) {

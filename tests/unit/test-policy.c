@@ -5,6 +5,7 @@
  * produce, plus the issue's demo policy accepted as written.
  */
 #include <fcntl.h>
+#include <seccomp.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -241,10 +242,13 @@ static const Case policy_errors[] = {
         {"1", "t.json:1:1: expected a JSON object (one policy per file), got a number"},
         {"  null ", "t.json:1:3: expected a JSON object (one policy per file), got null"},
         {"[]", "t.json:1:1: expected a JSON object (one policy per file), got an array"},
-        {"{}", "t.json:1:1: missing required key \"version\"\n"
-               "t.json:1:1: missing required key \"name\"\n"
-               "t.json:1:1: missing required key \"defaultAction\"\n"
-               "t.json:1:1: missing required key \"rules\""},
+        {"{}", "t.json:1:1: not a seccomp-redirectd policy: expected an object with \"version\", \"name\", "
+               "\"defaultAction\" and \"rules\""},
+        {"{\"name\": \"x\", \"rules\": []}", "t.json:1:1: missing required key \"version\"\n"
+                                             "t.json:1:1: missing required key \"defaultAction\""},
+        {"{\"$schema\": \"x\", \"description\": \"d\", \"type\": \"object\"}",
+         "t.json:1:1: not a seccomp-redirectd policy: expected an object with \"version\", \"name\", "
+         "\"defaultAction\" and \"rules\""},
         {"{\"version\": 2, \"nme\": 1}",
          "t.json:1:13: version: unsupported version 2 (this loader reads version 1)"},
         {"{\"version\": \"1\", \"name\": \"t\", \"defaultAction\": \"continue\", \"rules\": []}",
@@ -559,6 +563,33 @@ TEST(accepted_variants) {
                 srd_policy_unref(p);
                 free(got);
         }
+}
+
+TEST(foreign_syscalls_skipped) {
+        /* socketcall exists on i386 but not x86_64: a portable policy may name it. */
+        static const char text[] =
+                "{\"version\": 1, \"name\": \"p\", \"defaultAction\": \"continue\", \"rules\": "
+                "[{\"names\": [\"socketcall\", \"socket\"], \"action\": \"errno\", \"errno\": "
+                "\"EPERM\"}, {\"names\": [\"socketcall\"], \"action\": \"kill\"}]}";
+        SrdPolicy *p = NULL;
+        int *nrs = NULL;
+        size_t n;
+        int r;
+        char *got;
+
+        if (seccomp_syscall_resolve_name("socketcall") >= 0)
+                SKIP("socketcall is native here");
+        got = load_diags(text, strlen(text), "p.json", &r, &p);
+        ASSERT_STREQ(got, "");
+        free(got);
+        ASSERT_OK(r);
+        ASSERT_EQ(p->rules[0].n_syscalls, 1);
+        ASSERT_EQ(p->rules[0].syscalls[0], srd_syscall_resolve("socket"));
+        ASSERT_EQ(p->rules[1].n_syscalls, 0);
+        ASSERT_OK(srd_policy_syscalls(p, &nrs, &n));
+        ASSERT_EQ(n, 1);
+        free(nrs);
+        srd_policy_unref(p);
 }
 
 TEST(error_cap) {
