@@ -307,6 +307,9 @@ TEST(sighup_with_a_bad_file_keeps_the_old_set) {
         /* STATUS= says so: it comes with READY=1 or right after it. */
         while (!(strstr(notify, "STATUS=") && strcasestr(notify, "fail")))
                 ASSERT_OK(daemon_read_notify(&hupd, 2000, notify, sizeof(notify)));
+        for (char *c = notify; *c; c++)
+                if (*c == '\n')
+                        *c = ' ';
         printf("# notify after the bad reload: %s\n", notify);
 
         ASSERT_OK(control_status(hupd.control, &s));

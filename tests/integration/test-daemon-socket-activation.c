@@ -29,6 +29,14 @@ static const char policy[] =
         "  ]\n"
         "}\n";
 
+/* sd_notify messages are multi-line; TAP comments are not. */
+static const char *oneline(char *s) {
+        for (char *p = s; *p; p++)
+                if (*p == '\n')
+                        *p = ' ';
+        return s;
+}
+
 static const char *find_activate(void) {
         static const char *const candidates[] = {"/usr/bin/systemd-socket-activate",
                                                  "/bin/systemd-socket-activate"};
@@ -106,10 +114,10 @@ TEST(socket_activated_lifecycle) {
         ASSERT_EQ(write(early, "status\n", 7), 7);
 
         ASSERT_OK(daemon_wait_notify(&d, "READY=1", 10000, notify, sizeof(notify)));
-        printf("# first READY=1 message: %s\n", notify);
+        printf("# first READY=1 message: %s\n", oneline(notify));
         while (!strstr(notify, "STATUS="))
                 ASSERT_OK(daemon_read_notify(&d, 2000, notify, sizeof(notify)));
-        printf("# status message: %s\n", notify);
+        printf("# status message: %s\n", oneline(notify));
 
         while (len < sizeof(early_reply) - 1 && (n = read(early, early_reply + len, sizeof(early_reply) - 1 - len)) > 0)
                 len += (size_t) n;
@@ -140,7 +148,7 @@ TEST(socket_activated_lifecycle) {
 
         ASSERT_EQ(kill(d.pid, SIGHUP), 0);
         ASSERT_OK(daemon_wait_notify(&d, "RELOADING=1", 5000, notify, sizeof(notify)));
-        printf("# reload message: %s\n", notify);
+        printf("# reload message: %s\n", oneline(notify));
         ASSERT_OK(daemon_wait_notify(&d, "READY=1", 5000, notify, sizeof(notify)));
         ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
 
