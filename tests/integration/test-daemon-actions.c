@@ -5,6 +5,7 @@
  * and what they return is what the policy says, for every action.
  */
 #include <fcntl.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -270,6 +271,7 @@ TEST(no_policy_is_refused_and_fails_closed) {
 
 TEST(handoff_connection_left_open_like_runc) {
         char json[1024], path[ITEST_PATH_MAX];
+        uint64_t t0, elapsed;
         int conn = -1;
         Target t;
         long r;
@@ -285,9 +287,14 @@ TEST(handoff_connection_left_open_like_runc) {
         t.listener = -1;
 
         tmp_path(path, sizeof(path), "ro/file");
+        t0 = itest_now_usec();
         r = target_openat(&t, path, O_RDONLY);
+        elapsed = itest_now_usec() - t0;
         close(conn);
         ASSERT_EQ(r, -EROFS);
+        /* Every runc container and exec waits this long for its first notified syscall. */
+        printf("# first answer with the connection left open: %.1f ms\n", (double) elapsed / 1000.0);
+        ASSERT_TRUE(elapsed < 1000000u);
         ASSERT_TRUE(WIFEXITED(target_stop(&t)));
 }
 
@@ -349,6 +356,124 @@ TEST(ctl_status_talks_to_the_daemon) {
         status = system(cmd);
         ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
         ASSERT_TRUE(WIFEXITED(target_stop(&t)));
+}
+
+TEST(logged_hits_are_rate_limited_per_container) {
+        char forbidden[64], *text = NULL;
+        unsigned lines = 0;
+        Target t;
+
+        SETUP();
+        ASSERT_OK(target_start(&t, notified));
+        ASSERT_OK(target_handoff(&t, daemon_.agent, "c-ratelimit", "policy=itest"));
+        (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-rl-%d", (int) getpid());
+        /* Every hit is answered, but a looping workload cannot flood the log. */
+        for (int i = 0; i < 200; i++)
+                ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
+        ASSERT_TRUE(WIFEXITED(target_stop(&t)));
+        ASSERT_OK(status_wait_container(daemon_.control, "c-ratelimit", false, 3000));
+
+        ASSERT_OK(itest_read_file(daemon_.log, &text));
+        for (char *p = strtok(text, "\n"); p; p = strtok(NULL, "\n"))
+                if (strstr(p, "c-ratelimit") && strstr(p, forbidden))
+                        lines++;
+        free(text);
+        printf("# 200 logged hits -> %u log lines\n", lines);
+        ASSERT_TRUE(lines >= 1);
+        ASSERT_TRUE(lines <= 50);
+}
+
+static size_t count_id(json_object *s, const char *id) {
+        json_object *arr;
+        size_t n = 0;
+
+        if (!json_object_object_get_ex(s, "containers", &arr))
+                return 0;
+        for (size_t i = 0; i < json_object_array_length(arr); i++) {
+                const char *cid = status_str(json_object_array_get_idx(arr, i), "id");
+                n += cid && strcmp(cid, id) == 0;
+        }
+        return n;
+}
+
+TEST(one_object_per_container_process) {
+        char path[ITEST_PATH_MAX];
+        json_object *s = NULL;
+        Target init, exec;
+        size_t n = 0;
+
+        SETUP();
+        /* The init process and an `exec` of the same container: two handoffs, two objects. */
+        ASSERT_OK(target_start(&init, notified));
+        ASSERT_OK(target_handoff(&init, daemon_.agent, "c-same", "policy=itest"));
+        ASSERT_OK(target_start(&exec, notified));
+        ASSERT_OK(target_handoff(&exec, daemon_.agent, "c-same", "policy=itest"));
+        tmp_path(path, sizeof(path), "ro/file");
+        ASSERT_EQ(target_openat(&init, path, O_RDONLY), -EROFS);
+        ASSERT_EQ(target_openat(&exec, path, O_RDONLY), -EROFS);
+        ASSERT_OK(control_status(daemon_.control, &s));
+        ASSERT_EQ(count_id(s, "c-same"), 2);
+        json_object_put(s);
+
+        /* The exec'd process ends: only its object goes. */
+        ASSERT_TRUE(WIFEXITED(target_stop(&exec)));
+        for (int i = 0; i < 200; i++) {
+                ASSERT_OK(control_status(daemon_.control, &s));
+                n = count_id(s, "c-same");
+                json_object_put(s);
+                if (n == 1)
+                        break;
+                (void) usleep(10000);
+        }
+        ASSERT_EQ(n, 1);
+        ASSERT_EQ(target_openat(&init, path, O_RDONLY), -EROFS);
+        ASSERT_TRUE(WIFEXITED(target_stop(&init)));
+        ASSERT_OK(status_wait_container(daemon_.control, "c-same", false, 3000));
+}
+
+TEST(allow_uid_admits_that_peer) {
+        static const char *const extra[] = {"--allow-uid", "65534", NULL};
+        char dir[ITEST_PATH_MAX], forbidden[64];
+        static Daemon d2;
+        Target t;
+        pid_t pid;
+        int status;
+
+        SETUP();
+        ASSERT_OK(itest_tmpdir("allow-uid", dir, sizeof(dir)));
+        ASSERT_OK(daemon_prepare(&d2, dir));
+        ASSERT_OK(daemon_add_policy(&d2, "itest.json", policy_itest));
+        ASSERT_OK(daemon_start(&d2, extra, NULL));
+        ASSERT_EQ(chmod(d2.agent, 0666), 0);
+        ASSERT_EQ(chmod(d2.control, 0666), 0);
+
+        ASSERT_OK(target_start(&t, notified));
+        pid = fork();
+        ASSERT_TRUE(pid >= 0);
+        if (pid == 0) {
+                char json[1024];
+                json_object *s = NULL;
+
+                if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+                        _exit(10);
+                if (handoff_json(json, sizeof(json), t.pid, "c-nobody", "policy=itest") < 0 ||
+                    handoff_send(d2.agent, json, strlen(json), &t.listener, 1, false, NULL) < 0)
+                        _exit(11);
+                /* The same uid may read status too. */
+                if (status_wait_container(d2.control, "c-nobody", true, 3000) < 0 || control_status(d2.control, &s) < 0)
+                        _exit(12);
+                _exit(0);
+        }
+        close(t.listener);
+        t.listener = -1;
+        ASSERT_OK(itest_wait_pid(pid, 10000, &status));
+        ASSERT_TRUE(WIFEXITED(status));
+        ASSERT_EQ(WEXITSTATUS(status), 0);
+        (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-allow-%d", (int) getpid());
+        ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
+        ASSERT_TRUE(WIFEXITED(target_stop(&t)));
+        ASSERT_OK(daemon_stop(&d2, SIGTERM, 5000, &status));
+        ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 }
 
 TEST(sigterm_exits_zero_and_removes_sockets) {

@@ -40,7 +40,7 @@ SCRIPT = (
     "mkdir /tmp/ok; echo ok=$?; "
     "cat /etc/hello; echo cat=$?; "
     "cat /etc/secret; echo secret=$?; "
-    "sleep 2; echo done"
+    "sleep 3; echo done"
 )
 
 results = []
@@ -146,7 +146,7 @@ def main():
         print("Bail out! busybox (busybox-static) is not installed")
         return 1
 
-    print("1..9", flush=True)
+    print("1..10", flush=True)
     tmp = tempfile.mkdtemp(prefix="srd-runc-")
     os.chmod(tmp, 0o755)
     agent = os.path.join(tmp, "agent.sock")
@@ -182,6 +182,16 @@ def main():
             st = status(control)
             seen = next((c for c in st.get("containers", []) if c.get("id") == cid), None)
             time.sleep(0.05)
+        # Each `runc exec` process is handed over on its own connection.
+        try:
+            ex = subprocess.run([RUNC, "--root", state, "exec", cid, "/bin/sh", "-c",
+                                 "mkdir /tmp/forbidden-exec; echo exec-forbidden=$?; cat /etc/hello"],
+                                capture_output=True, text=True, timeout=20)
+            exec_out = "exit %s\nstdout:\n%s\nstderr:\n%s" % (ex.returncode, ex.stdout, ex.stderr)
+            exec_ok = (ex.returncode == 0 and "exec-forbidden=1" in ex.stdout.splitlines()
+                       and "hello from the bundle" in ex.stdout and "Permission denied" in ex.stderr)
+        except subprocess.TimeoutExpired:
+            exec_out, exec_ok = "runc exec timed out", False
         try:
             out, err = runc.communicate(timeout=30)
         except subprocess.TimeoutExpired:
@@ -201,6 +211,8 @@ def main():
               "cat /etc/hello: openat continues", transcript)
         check("secret=1" in lines and "nobody may read this" not in out,
               "cat /etc/secret: openat fails with EACCES (rule no-secret)", transcript)
+        check(exec_ok and not os.path.exists(os.path.join(rootfs, "tmp", "forbidden-exec")),
+              "runc exec: the exec'd process is supervised too (EACCES, then cat works)", exec_out)
         check(seen is not None and seen.get("policy") == "runc-itest" and seen.get("pid", 0) > 0
               and seen.get("redirect") in ("unsupported-kernel", "unsupported-filter", "supported"),
               "status shows the running container with its policy and pid", json.dumps(seen))
@@ -234,7 +246,7 @@ def main():
                     print("#   log: " + line)
         if not os.environ.get("SRD_ITEST_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(results) and len(results) == 9 else 1
+    return 0 if all(results) and len(results) == 10 else 1
 
 
 if __name__ == "__main__":
