@@ -103,7 +103,8 @@ int main(int argc, char *argv[]) {
         }
         if (wait_containers(&d, N_CONTAINERS, 30000) < 0)
                 return 1;
-        printf("handed over %d containers in %.2f s\n", N_CONTAINERS - 1, (double) (itest_now_usec() - t0) / 1e6);
+        printf("handed over %d containers in %.2f s\n", N_CONTAINERS - 1,
+               (double) (itest_now_usec() - t0) / 1e6);
 
         /* Every tenth one proves it is answered. */
         (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-mem-%d", (int) getpid());

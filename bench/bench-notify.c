@@ -42,17 +42,16 @@
 #define SECCOMP_USER_NOTIF_FD_SYNC_WAKE_UP 1UL
 #endif
 
-static const char policy[] =
-        "{\n"
-        "  \"version\": 1,\n"
-        "  \"name\": \"bench\",\n"
-        "  \"defaultAction\": \"errno\",\n"
-        "  \"defaultErrno\": \"EPERM\",\n"
-        "  \"rules\": [\n"
-        "    { \"name\": \"bench-file\", \"names\": [\"openat\"],\n"
-        "      \"path\": { \"exact\": \"/dev/null\" }, \"action\": \"continue\" }\n"
-        "  ]\n"
-        "}\n";
+static const char policy[] = "{\n"
+                             "  \"version\": 1,\n"
+                             "  \"name\": \"bench\",\n"
+                             "  \"defaultAction\": \"errno\",\n"
+                             "  \"defaultErrno\": \"EPERM\",\n"
+                             "  \"rules\": [\n"
+                             "    { \"name\": \"bench-file\", \"names\": [\"openat\"],\n"
+                             "      \"path\": { \"exact\": \"/dev/null\" }, \"action\": \"continue\" }\n"
+                             "  ]\n"
+                             "}\n";
 
 /* The baseline supervisor: nothing but RECV and SEND CONTINUE, blocking. */
 _Noreturn static void baseline_loop(int fd, bool sync_wakeup) {
@@ -160,7 +159,8 @@ int main(int argc, char *argv[]) {
                 return 77;
         }
 
-        if ((r = itest_tmpdir("bench-notify", dir, sizeof(dir))) < 0 || (r = daemon_prepare(&daemon_, dir)) < 0 ||
+        if ((r = itest_tmpdir("bench-notify", dir, sizeof(dir))) < 0 ||
+            (r = daemon_prepare(&daemon_, dir)) < 0 ||
             (r = daemon_add_policy(&daemon_, "bench.json", policy)) < 0 ||
             (r = daemon_start(&daemon_, NULL, NULL)) < 0) {
                 fprintf(stderr, "bench-notify: cannot start the daemon: %s\n", strerror(-r));
@@ -179,10 +179,11 @@ int main(int argc, char *argv[]) {
                 return 1;
 
         for (int i = 0; i < ROUNDS; i++) {
-                if ((base[i] = round_us(&tb)) < 0 || (dmn[i] = round_us(&td)) < 0 || (sync[i] = round_us(&ts)) < 0)
+                if ((base[i] = round_us(&tb)) < 0 || (dmn[i] = round_us(&td)) < 0 ||
+                    (sync[i] = round_us(&ts)) < 0)
                         return 1;
-                printf("  round %d: baseline %.2f us, daemon %.2f us, baseline+SYNC_WAKE_UP %.2f us\n", i + 1,
-                       base[i], dmn[i], sync[i]);
+                printf("  round %d: baseline %.2f us, daemon %.2f us, baseline+SYNC_WAKE_UP %.2f us\n",
+                       i + 1, base[i], dmn[i], sync[i]);
         }
         b = median(base, ROUNDS);
         d = median(dmn, ROUNDS);

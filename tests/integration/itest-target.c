@@ -113,7 +113,9 @@ static int send_fd(int sock, int fd) {
         } control = {};
         char byte = 'F';
         struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = &control,
                             .msg_controllen = sizeof(control)};
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
 
@@ -131,7 +133,9 @@ static int recv_fd(int sock, unsigned timeout_ms) {
         } control = {};
         char byte;
         struct iovec iov = {.iov_base = &byte, .iov_len = 1};
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control,
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = &control,
                             .msg_controllen = sizeof(control)};
         struct pollfd p = {.fd = sock, .events = POLLIN};
         struct cmsghdr *c;

@@ -313,8 +313,10 @@ int daemon_prepare(Daemon *d, const char *dir) {
         if (strlen(dir) >= sizeof(d->dir))
                 return -ENAMETOOLONG;
         strcpy(d->dir, dir);
-        if ((r = path_in(d->agent, dir, "agent.sock")) < 0 || (r = path_in(d->control, dir, "control.sock")) < 0 ||
-            (r = path_in(d->policy_dir, dir, "policies.d")) < 0 || (r = path_in(d->log, dir, "daemon.log")) < 0 ||
+        if ((r = path_in(d->agent, dir, "agent.sock")) < 0 ||
+            (r = path_in(d->control, dir, "control.sock")) < 0 ||
+            (r = path_in(d->policy_dir, dir, "policies.d")) < 0 ||
+            (r = path_in(d->log, dir, "daemon.log")) < 0 ||
             (r = path_in(d->notify_path, dir, "notify.sock")) < 0)
                 return r;
         if (mkdir(d->policy_dir, 0755) < 0 && errno != EEXIST)
@@ -652,7 +654,8 @@ long long status_int(json_object *o, const char *key) {
 json_object *status_container(json_object *status, const char *id) {
         json_object *arr;
 
-        if (!json_object_object_get_ex(status, "containers", &arr) || !json_object_is_type(arr, json_type_array))
+        if (!json_object_object_get_ex(status, "containers", &arr) ||
+            !json_object_is_type(arr, json_type_array))
                 return NULL;
         for (size_t i = 0; i < json_object_array_length(arr); i++) {
                 json_object *c = json_object_array_get_idx(arr, i);
@@ -667,7 +670,8 @@ json_object *status_container(json_object *status, const char *id) {
 size_t status_n_containers(json_object *status) {
         json_object *arr;
 
-        if (!json_object_object_get_ex(status, "containers", &arr) || !json_object_is_type(arr, json_type_array))
+        if (!json_object_object_get_ex(status, "containers", &arr) ||
+            !json_object_is_type(arr, json_type_array))
                 return 0;
         return json_object_array_length(arr);
 }
@@ -675,7 +679,8 @@ size_t status_n_containers(json_object *status) {
 long long status_rule_hits(json_object *status, const char *policy, const char *rule) {
         json_object *arr, *rules;
 
-        if (!json_object_object_get_ex(status, "policies", &arr) || !json_object_is_type(arr, json_type_array))
+        if (!json_object_object_get_ex(status, "policies", &arr) ||
+            !json_object_is_type(arr, json_type_array))
                 return -1;
         for (size_t i = 0; i < json_object_array_length(arr); i++) {
                 json_object *p = json_object_array_get_idx(arr, i);
@@ -718,4 +723,3 @@ int status_wait_container(const char *control_path, const char *id, bool want, u
                 (void) usleep(20000);
         }
 }
-

@@ -121,15 +121,15 @@ int handoff_send(const char *path, const void *payload, size_t len, const int *f
 /* Target processes under a notify filter.                                   */
 
 typedef enum TargetOp {
-        TARGET_OPENAT,              /* openat(AT_FDCWD, path, flags, mode); the fd is closed again */
-        TARGET_MKDIR,               /* mkdir(path, 0755) (the mkdir syscall itself) */
-        TARGET_MKDIRAT,             /* mkdirat(AT_FDCWD, path, 0755) */
-        TARGET_SOCKET,              /* socket(a, b, 0); closed again */
-        TARGET_OPENAT_UNMAPPED,     /* openat with a pointer into an unmapped page */
+        TARGET_OPENAT, /* openat(AT_FDCWD, path, flags, mode); the fd is closed again */
+        TARGET_MKDIR, /* mkdir(path, 0755) (the mkdir syscall itself) */
+        TARGET_MKDIRAT, /* mkdirat(AT_FDCWD, path, 0755) */
+        TARGET_SOCKET, /* socket(a, b, 0); closed again */
+        TARGET_OPENAT_UNMAPPED, /* openat with a pointer into an unmapped page */
         TARGET_OPENAT_UNTERMINATED, /* openat with a string running into an unmapped page */
-        TARGET_OPENAT_LONG,         /* openat with a path of a + 1 bytes (a > PATH_MAX) */
-        TARGET_OPENAT_LOOP,         /* a times openat(path): the result is the elapsed ns */
-        TARGET_CHDIR,               /* chdir(path): for relative paths */
+        TARGET_OPENAT_LONG, /* openat with a path of a + 1 bytes (a > PATH_MAX) */
+        TARGET_OPENAT_LOOP, /* a times openat(path): the result is the elapsed ns */
+        TARGET_CHDIR, /* chdir(path): for relative paths */
         TARGET_EXIT,
 } TargetOp;
 
@@ -143,7 +143,7 @@ typedef struct TargetCmd {
 
 typedef struct Target {
         pid_t pid;
-        int sock;     /* commands in, results out */
+        int sock; /* commands in, results out */
         int listener; /* the notify fd, until handed over */
 } Target;
 

@@ -30,12 +30,14 @@ static const char policy_itest[] =
         "    { \"name\": \"kill-me\", \"names\": [\"mkdir\", \"mkdirat\"],\n"
         "      \"path\": { \"exact\": \"@TMP@/kill-me\" }, \"action\": \"kill\" },\n"
         "    { \"name\": \"redirect-me\", \"names\": [\"openat\"],\n"
-        "      \"path\": { \"exact\": \"@TMP@/redirect-me\" }, \"action\": \"redirect\", \"to\": \"/tmp/elsewhere\" },\n"
+        "      \"path\": { \"exact\": \"@TMP@/redirect-me\" }, \"action\": \"redirect\", \"to\": "
+        "\"/tmp/elsewhere\" },\n"
         "    { \"name\": \"no-packet-sockets\", \"names\": [\"socket\"],\n"
         "      \"args\": [ { \"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 17 } ],\n"
         "      \"action\": \"errno\", \"errno\": \"EAFNOSUPPORT\" },\n"
         "    { \"name\": \"relative\", \"names\": [\"openat\"],\n"
-        "      \"path\": { \"exact\": \"@TMP@/cwd/target\" }, \"action\": \"errno\", \"errno\": \"ENOTDIR\" },\n"
+        "      \"path\": { \"exact\": \"@TMP@/cwd/target\" }, \"action\": \"errno\", \"errno\": \"ENOTDIR\" "
+        "},\n"
         "    { \"name\": \"pathless\", \"names\": [\"openat\"],\n"
         "      \"args\": [ { \"index\": 3, \"op\": \"SCMP_CMP_EQ\", \"value\": 1234 } ],\n"
         "      \"action\": \"errno\", \"errno\": \"ENOKEY\" }\n"
@@ -85,11 +87,11 @@ static int setup(void) {
         return daemon_start(&daemon_, NULL, NULL);
 }
 
-#define SETUP()                                                                 \
-        do {                                                                    \
-                if (itest_skip_reason())                                        \
-                        SKIP(itest_skip_reason());                              \
-                ASSERT_OK(setup());                                             \
+#define SETUP() \
+        do { \
+                if (itest_skip_reason()) \
+                        SKIP(itest_skip_reason()); \
+                ASSERT_OK(setup()); \
         } while (0)
 
 static void tmp_path(char *buf, size_t size, const char *name) {
@@ -186,7 +188,8 @@ TEST(redirect_falls_back_on_this_kernel) {
         ASSERT_NOT_NULL(support);
         printf("# redirect support reported: %s\n", support);
         /* Our filter has no FLAG_REDIRECT: whatever the kernel, this listener cannot redirect. */
-        ASSERT_TRUE(strcmp(support, "unsupported-kernel") == 0 || strcmp(support, "unsupported-filter") == 0);
+        ASSERT_TRUE(strcmp(support, "unsupported-kernel") == 0 ||
+                    strcmp(support, "unsupported-filter") == 0);
         json_object_put(s);
         ASSERT_EQ(r, -EXDEV);
         ASSERT_OK(daemon_wait_log(&daemon_, "redirectFallback", 2000));
@@ -460,7 +463,8 @@ TEST(allow_uid_admits_that_peer) {
                     handoff_send(d2.agent, json, strlen(json), &t.listener, 1, false, NULL) < 0)
                         _exit(11);
                 /* The same uid may read status too. */
-                if (status_wait_container(d2.control, "c-nobody", true, 3000) < 0 || control_status(d2.control, &s) < 0)
+                if (status_wait_container(d2.control, "c-nobody", true, 3000) < 0 ||
+                    control_status(d2.control, &s) < 0)
                         _exit(12);
                 _exit(0);
         }

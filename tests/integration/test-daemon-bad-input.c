@@ -25,7 +25,8 @@ static const char policy_itest[] =
         "  \"defaultAction\": \"continue\",\n"
         "  \"rules\": [\n"
         "    { \"name\": \"no-forbidden\", \"names\": [\"mkdir\", \"mkdirat\"],\n"
-        "      \"path\": { \"glob\": \"/tmp/forbidden*\" }, \"action\": \"errno\", \"errno\": \"EACCES\" },\n"
+        "      \"path\": { \"glob\": \"/tmp/forbidden*\" }, \"action\": \"errno\", \"errno\": \"EACCES\" "
+        "},\n"
         "    { \"name\": \"read-only\", \"names\": [\"openat\"],\n"
         "      \"path\": { \"prefix\": \"@TMP@/ro/\" }, \"action\": \"errno\", \"errno\": \"EROFS\" },\n"
         "    { \"name\": \"long-prefix\", \"names\": [\"openat\"],\n"
@@ -172,12 +173,12 @@ static char *valid_json(pid_t pid, const char *id) {
         return json;
 }
 
-#define SETUP()                                                                 \
-        do {                                                                    \
-                if (itest_skip_reason())                                        \
-                        SKIP(itest_skip_reason());                              \
-                ASSERT_OK(setup());                                             \
-                ASSERT_OK(healthy_check());                                     \
+#define SETUP() \
+        do { \
+                if (itest_skip_reason()) \
+                        SKIP(itest_skip_reason()); \
+                ASSERT_OK(setup()); \
+                ASSERT_OK(healthy_check()); \
         } while (0)
 
 TEST(malformed_json) {
@@ -209,8 +210,9 @@ TEST(oversized_json) {
         SETUP();
         big = malloc(size + 1);
         ASSERT_NOT_NULL(big);
-        n = (size_t) snprintf(big, size, "{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":1,"
-                                         "\"state\":{\"id\":\"c-big\",\"annotations\":{\"a\":\"");
+        n = (size_t) snprintf(big, size,
+                              "{\"ociVersion\":\"1.0.2-dev\",\"fds\":[\"seccompFd\"],\"pid\":1,"
+                              "\"state\":{\"id\":\"c-big\",\"annotations\":{\"a\":\"");
         memset(big + n, 'a', size - n - 4);
         memcpy(big + size - 4, "\"}}}", 4);
         big[size] = 0;
@@ -531,7 +533,8 @@ TEST(no_fd_leaked_and_refusals_counted) {
         }
         ASSERT_EQ(fds, baseline_fds);
         ASSERT_OK(control_status(daemon_.control, &s));
-        printf("# handoffsRefused: %lld (expected %lld)\n", status_int(s, "handoffsRefused"), n_refused_expected);
+        printf("# handoffsRefused: %lld (expected %lld)\n", status_int(s, "handoffsRefused"),
+               n_refused_expected);
         ASSERT_EQ(status_int(s, "handoffsRefused"), n_refused_expected);
         json_object_put(s);
 }

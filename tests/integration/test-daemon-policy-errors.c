@@ -16,31 +16,34 @@
 #include "itest-util.h"
 #include "tests.h"
 
-#define HEAD "{\n  \"version\": 1,\n  \"name\": \"bad\",\n  \"defaultAction\": \"continue\",\n  \"rules\": [\n"
+#define HEAD \
+        "{\n  \"version\": 1,\n  \"name\": \"bad\",\n  \"defaultAction\": \"continue\",\n  \"rules\": [\n"
 #define TAIL "  ]\n}\n"
 #define RULE(x) "    { \"name\": \"r\", " x " }\n"
 
 typedef struct BadPolicy {
         const char *what;
         const char *text;
-        unsigned line;      /* expected line of the diagnostic */
-        const char *token;  /* the column is where this first appears on that line; NULL: any column */
+        unsigned line; /* expected line of the diagnostic */
+        const char *token; /* the column is where this first appears on that line; NULL: any column */
         const char *needle; /* must appear in the message as well */
 } BadPolicy;
 
 static const BadPolicy bad_policies[] = {
         {"syntax error", "{\n  \"version\": 1,\n  \"name\": \"bad\",,\n  \"rules\": []\n}\n", 3, NULL, NULL},
-        {"unknown top-level key", "{\n  \"version\": 1,\n  \"name\": \"bad\",\n  \"defaultActoin\": \"continue\",\n"
-                                  "  \"rules\": []\n}\n",
+        {"unknown top-level key",
+         "{\n  \"version\": 1,\n  \"name\": \"bad\",\n  \"defaultActoin\": \"continue\",\n"
+         "  \"rules\": []\n}\n",
          4, "\"defaultActoin\"", "defaultActoin"},
-        {"unknown action", HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"redirct\"") TAIL, 6, "\"redirct\"",
-         "did you mean \"redirect\""},
+        {"unknown action", HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"redirct\"") TAIL, 6,
+         "\"redirct\"", "did you mean \"redirect\""},
         {"unknown syscall", HEAD RULE("\"names\": [\"mkdir\", \"mkdri\"], \"action\": \"continue\"") TAIL, 6,
          "\"mkdri\"", "mkdri"},
-        {"unknown errno", HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"errno\", \"errno\": \"EPRM\"") TAIL, 6,
-         "\"EPRM\"", "EPRM"},
-        {"errno out of range", HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"errno\", \"errno\": 4096") TAIL, 6,
-         "4096", NULL},
+        {"unknown errno",
+         HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"errno\", \"errno\": \"EPRM\"") TAIL, 6, "\"EPRM\"",
+         "EPRM"},
+        {"errno out of range",
+         HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"errno\", \"errno\": 4096") TAIL, 6, "4096", NULL},
         {"relative redirect target",
          HEAD RULE("\"names\": [\"openat\"], \"path\": { \"exact\": \"/a\" }, \"action\": \"redirect\", "
                    "\"to\": \"relative/x\"") TAIL,
@@ -53,38 +56,43 @@ static const BadPolicy bad_policies[] = {
          HEAD RULE("\"names\": [\"openat\"], \"path\": { \"exact\": \"/a\" }, \"action\": \"redirect\", "
                    "\"to\": \"/x/{suffix}\"") TAIL,
          6, "\"/x/{suffix}\"", "suffix"},
-        {"redirect as default action", "{\n  \"version\": 1,\n  \"name\": \"bad\",\n  \"defaultAction\": \"redirect\",\n"
-                                       "  \"rules\": []\n}\n",
+        {"redirect as default action",
+         "{\n  \"version\": 1,\n  \"name\": \"bad\",\n  \"defaultAction\": \"redirect\",\n"
+         "  \"rules\": []\n}\n",
          4, "\"redirect\"", NULL},
-        {"unsupported version", "{\n  \"version\": 2,\n  \"name\": \"bad\",\n  \"rules\": []\n}\n", 2, "2", NULL},
+        {"unsupported version", "{\n  \"version\": 2,\n  \"name\": \"bad\",\n  \"rules\": []\n}\n", 2, "2",
+         NULL},
         {"args index out of range",
-         HEAD RULE("\"names\": [\"socket\"], \"args\": [ { \"index\": 6, \"op\": \"SCMP_CMP_EQ\", \"value\": 1 } ], "
+         HEAD RULE("\"names\": [\"socket\"], \"args\": [ { \"index\": 6, \"op\": \"SCMP_CMP_EQ\", "
+                   "\"value\": 1 } ], "
                    "\"action\": \"continue\"") TAIL,
          6, "6", NULL},
         {"unknown comparator",
-         HEAD RULE("\"names\": [\"socket\"], \"args\": [ { \"index\": 0, \"op\": \"SCMP_CMP_EQQ\", \"value\": 1 } ], "
+         HEAD RULE("\"names\": [\"socket\"], \"args\": [ { \"index\": 0, \"op\": \"SCMP_CMP_EQQ\", "
+                   "\"value\": 1 } ], "
                    "\"action\": \"continue\"") TAIL,
          6, "\"SCMP_CMP_EQQ\"", NULL},
-        {"unknown key in a rule", HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"continue\", \"lgo\": true") TAIL, 6,
-         "\"lgo\"", "lgo"},
+        {"unknown key in a rule",
+         HEAD RULE("\"names\": [\"mkdir\"], \"action\": \"continue\", \"lgo\": true") TAIL, 6, "\"lgo\"",
+         "lgo"},
         {"set on a path argument",
-         HEAD RULE("\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [ { \"index\": 1, \"value\": 0 } ]")
-                 TAIL,
+         HEAD RULE("\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [ { \"index\": 1, "
+                   "\"value\": 0 } ]") TAIL,
          6, NULL, NULL},
         {"rule without names", HEAD RULE("\"action\": \"continue\"") TAIL, 6, NULL, NULL},
         {"empty file", "", 0, NULL, NULL},
 };
 
-static const char good_policy[] =
-        "{\n"
-        "  \"version\": 1,\n"
-        "  \"name\": \"hup\",\n"
-        "  \"defaultAction\": \"continue\",\n"
-        "  \"rules\": [\n"
-        "    { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { \"glob\": \"/tmp/forbidden*\" },\n"
-        "      \"action\": \"errno\", \"errno\": \"@ERRNO@\" }\n"
-        "  ]\n"
-        "}\n";
+static const char good_policy[] = "{\n"
+                                  "  \"version\": 1,\n"
+                                  "  \"name\": \"hup\",\n"
+                                  "  \"defaultAction\": \"continue\",\n"
+                                  "  \"rules\": [\n"
+                                  "    { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { "
+                                  "\"glob\": \"/tmp/forbidden*\" },\n"
+                                  "      \"action\": \"errno\", \"errno\": \"@ERRNO@\" }\n"
+                                  "  ]\n"
+                                  "}\n";
 
 /* Start a daemon on a policy dir holding just these files; returns its wait status. */
 static int start_expect_exit(const char *tag, const char *const *files, const char *const *texts,
@@ -162,7 +170,8 @@ static void expected_position(const BadPolicy *b, char *buf, size_t size) {
         else if (!b->token)
                 (void) snprintf(buf, size, "bad.json:%u:", b->line);
         else
-                (void) snprintf(buf, size, "bad.json:%u:%d:", b->line, (int) (strstr(line, b->token) - line) + 1);
+                (void) snprintf(buf, size, "bad.json:%u:%d:", b->line,
+                                (int) (strstr(line, b->token) - line) + 1);
 }
 
 static void render_good(char *buf, size_t size, const char *name, const char *errno_name) {

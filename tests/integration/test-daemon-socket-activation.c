@@ -18,16 +18,16 @@
 #include "itest-util.h"
 #include "tests.h"
 
-static const char policy[] =
-        "{\n"
-        "  \"version\": 1,\n"
-        "  \"name\": \"sa\",\n"
-        "  \"defaultAction\": \"continue\",\n"
-        "  \"rules\": [\n"
-        "    { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { \"glob\": \"/tmp/forbidden*\" },\n"
-        "      \"action\": \"errno\", \"errno\": \"EACCES\" }\n"
-        "  ]\n"
-        "}\n";
+static const char policy[] = "{\n"
+                             "  \"version\": 1,\n"
+                             "  \"name\": \"sa\",\n"
+                             "  \"defaultAction\": \"continue\",\n"
+                             "  \"rules\": [\n"
+                             "    { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { "
+                             "\"glob\": \"/tmp/forbidden*\" },\n"
+                             "      \"action\": \"errno\", \"errno\": \"EACCES\" }\n"
+                             "  ]\n"
+                             "}\n";
 
 /* sd_notify messages are multi-line; TAP comments are not. */
 static const char *oneline(char *s) {
@@ -119,7 +119,8 @@ TEST(socket_activated_lifecycle) {
                 ASSERT_OK(daemon_read_notify(&d, 2000, notify, sizeof(notify)));
         printf("# status message: %s\n", oneline(notify));
 
-        while (len < sizeof(early_reply) - 1 && (n = read(early, early_reply + len, sizeof(early_reply) - 1 - len)) > 0)
+        while (len < sizeof(early_reply) - 1 &&
+               (n = read(early, early_reply + len, sizeof(early_reply) - 1 - len)) > 0)
                 len += (size_t) n;
         early_reply[len] = 0;
         close(early);
