@@ -476,8 +476,18 @@ TEST(allow_uid_admits_that_peer) {
         (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-allow-%d", (int) getpid());
         ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
         ASSERT_TRUE(WIFEXITED(target_stop(&t)));
-        ASSERT_OK(daemon_stop(&d2, SIGTERM, 5000, &status));
+        /* SIGINT stops it like SIGTERM. */
+        ASSERT_OK(daemon_stop(&d2, SIGINT, 5000, &status));
         ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+TEST(agent_socket_is_0600) {
+        struct stat st;
+
+        SETUP();
+        ASSERT_EQ(stat(daemon_.agent, &st), 0);
+        ASSERT_TRUE(S_ISSOCK(st.st_mode));
+        ASSERT_EQ(st.st_mode & 07777, 0600);
 }
 
 TEST(sigterm_exits_zero_and_removes_sockets) {

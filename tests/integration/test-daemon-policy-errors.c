@@ -252,6 +252,26 @@ TEST(bad_directory_and_options_exit_2) {
                 ASSERT_TRUE(expect_exit_2(status));
                 ASSERT_TRUE(daemon_log_contains(&d, "policies.d"));
         }
+        /* Usage errors. */
+        {
+                static const char *const bad_args[][3] = {
+                        {"--log-level", "loud", NULL},       {"--log-target", "syslog", NULL},
+                        {"--allow-uid", "root", NULL},       {"--no-such-option", NULL, NULL},
+                        {"unexpected-argument", NULL, NULL},
+                };
+
+                for (size_t i = 0; i < sizeof(bad_args) / sizeof(bad_args[0]); i++) {
+                        char dir[ITEST_PATH_MAX];
+
+                        ASSERT_OK(itest_tmpdir("usage", dir, sizeof(dir)));
+                        ASSERT_OK(daemon_prepare(&d, dir));
+                        ASSERT_OK(daemon_add_policy(&d, "a.json", a));
+                        ASSERT_EQ(daemon_start(&d, bad_args[i], &status), -ECHILD);
+                        if (!expect_exit_2(status))
+                                printf("# for %s %s\n", bad_args[i][0], bad_args[i][1] ?: "");
+                        ASSERT_TRUE(expect_exit_2(status));
+                }
+        }
         /* A *.json that is a directory. */
         {
                 char dir[ITEST_PATH_MAX], sub[ITEST_PATH_MAX + 16];
