@@ -301,6 +301,53 @@ TEST(handoff_connection_left_open_like_runc) {
         ASSERT_TRUE(WIFEXITED(target_stop(&t)));
 }
 
+TEST(handoff_in_two_slow_chunks) {
+        char json[1024], path[ITEST_PATH_MAX];
+        union {
+                struct cmsghdr align;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        struct iovec iov = {.iov_base = json};
+        struct msghdr mh = {.msg_iov = &iov,
+                            .msg_iovlen = 1,
+                            .msg_control = &control,
+                            .msg_controllen = sizeof(control)};
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        size_t len, half;
+        ssize_t sent;
+        Target t;
+        int fd;
+
+        SETUP();
+        /* The spec: the payload may come in several sendmsg() calls, fds in the
+         * first, and is complete at EOF. A runtime starved of CPU between two
+         * of them must not be cut off early. */
+        ASSERT_OK(target_start(&t, notified));
+        ASSERT_TRUE(handoff_json(json, sizeof(json), t.pid, "c-slow", "policy=itest") > 0);
+        len = strlen(json);
+        half = len / 2;
+        fd = itest_unix_connect(daemon_.agent, SOCK_STREAM);
+        ASSERT_TRUE(fd >= 0);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &t.listener, sizeof(int));
+        iov.iov_len = half;
+        ASSERT_EQ(sendmsg(fd, &mh, MSG_NOSIGNAL), (ssize_t) half);
+        close(t.listener);
+        t.listener = -1;
+        (void) usleep(600000);
+        /* EPIPE here means the daemon already gave up on the connection. */
+        sent = send(fd, json + half, len - half, MSG_NOSIGNAL);
+        if (sent < 0)
+                printf("# second chunk: %s\n", strerror(errno));
+        close(fd);
+
+        tmp_path(path, sizeof(path), "ro/file");
+        ASSERT_EQ(target_openat(&t, path, O_RDONLY), -EROFS);
+        ASSERT_TRUE(WIFEXITED(target_stop(&t)));
+}
+
 TEST(status_counts_and_frees_on_exit) {
         char forbidden[64];
         json_object *s = NULL, *c;
