@@ -157,6 +157,7 @@ static int container_on_io(sd_event_source *s, int fd, uint32_t revents, void *u
         if ((revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN && n >= CONTAINER_BUDGET)) {
                 LogFields f = container_log_fields(c);
 
+                log_ratelimit_flush(&c->ratelimit, &f);
                 log_full(LOG_INFO, 0, &f, "Container %s pid %d gone (%" PRIu64 " notifications).", c->id,
                          (int) c->pid, c->n_notifications);
                 container_free(c);

@@ -163,18 +163,20 @@ static uint64_t now_usec(void) {
         return (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
 }
 
+void log_ratelimit_flush(RateLimit *rl, const LogFields *fields) {
+        if (rl->suppressed > 0)
+                log_full(LOG_WARNING, 0, fields, "Container %s: suppressed %u messages.",
+                         fields && fields->container_id ? fields->container_id : "?", rl->suppressed);
+        rl->suppressed = 0;
+}
+
 bool log_ratelimit_below(RateLimit *rl, const LogFields *fields) {
         uint64_t now = now_usec();
 
         if (rl->begin == 0 || now - rl->begin >= rl->interval_usec) {
-                unsigned suppressed = rl->suppressed;
-
+                log_ratelimit_flush(rl, fields);
                 rl->begin = now;
                 rl->n = 0;
-                rl->suppressed = 0;
-                if (suppressed > 0)
-                        log_full(LOG_WARNING, 0, fields, "Container %s: suppressed %u messages.",
-                                 fields && fields->container_id ? fields->container_id : "?", suppressed);
         }
 
         if (rl->n < rl->burst) {

@@ -81,3 +81,5 @@ typedef struct RateLimit {
 
 /* True when a message may be logged now. fields name who is being limited. */
 bool log_ratelimit_below(RateLimit *rl, const LogFields *fields);
+/* Say how many messages were dropped, if any (when the limited object goes away). */
+void log_ratelimit_flush(RateLimit *rl, const LogFields *fields);
