@@ -147,7 +147,7 @@ static void rows_einval_ebadf_enoent(int mfd)
         struct seccomp_notif n;
         struct seccomp_notif_resp_redirect rr;
         uint64_t bogus;
-        int r, p[2], unsealed, shrink_only;
+        int r, p[2], unsealed, shrink_only, sealed_write;
 
         shared_reset();
         r = target_start(&t, NR, REDIRECT_LISTENER, NULL, body_once, NULL);
@@ -210,6 +210,10 @@ static void rows_einval_ebadf_enoent(int mfd)
         redirect_ptr(&rr, 0, 0x10000000, 8, p[0]);
         check(send_redirect(t.listener, &rr), EINVAL, "SEND_REDIRECT fd is a pipe, not a memfd");
 
+        sealed_write = memfd_sealed("w", 1, 2 * PG, F_SEAL_WRITE);
+        r = pin(t.listener, n.id, 0, sealed_write, 0, PG, PG);
+        tap_ok(r == 0, "control: PIN_INSTALL of an F_SEAL_WRITE memfd at an offset works (%s)", errname(r));
+
         check(pin(t.listener, bogus, 0, mfd, 0, PG, 0), ENOENT, "PIN_INSTALL unknown id");
         rr = redirect_new(bogus);
         redirect_arg(&rr, 0, 1);
@@ -223,6 +227,7 @@ static void rows_einval_ebadf_enoent(int mfd)
         close(p[1]);
         close(unsealed);
         close(shrink_only);
+        close(sealed_write);
 }
 
 static void rows_task_gone(int mfd)
