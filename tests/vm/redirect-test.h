@@ -326,6 +326,15 @@ static inline int send_redirect(int listener, const struct seccomp_notif_resp_re
         return ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND_REDIRECT, r) < 0 ? -errno : 0;
 }
 
+/* Reads what a (non-blocking) pipe holds as a string; returns read()'s result. */
+static inline ssize_t read_pipe(int fd, char *buf, size_t size)
+{
+        ssize_t n = read(fd, buf, size - 1);
+
+        buf[n > 0 ? n : 0] = 0;
+        return n;
+}
+
 /* A memfd of size bytes starting with data, write-sealed with seals. */
 static inline int memfd_sealed(const void *data, size_t len, size_t size, unsigned seals)
 {

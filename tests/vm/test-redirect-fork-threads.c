@@ -65,13 +65,6 @@ static int body_threads(void *arg, int ctl)
         return 0;
 }
 
-static void read_pipe(int fd, char *buf, size_t size)
-{
-        ssize_t n = read(fd, buf, size - 1);
-
-        buf[n > 0 ? n : 0] = 0;
-}
-
 static int pin_and_redirect(int listener, const struct seccomp_notif *n, const char *text)
 {
         struct seccomp_notif_resp_redirect rr;

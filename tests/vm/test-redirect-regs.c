@@ -27,14 +27,6 @@ static int body(void *arg, int ctl)
         return 0;
 }
 
-static ssize_t drain(int fd, char *buf, size_t size)
-{
-        ssize_t n = read(fd, buf, size - 1);
-
-        buf[n > 0 ? n : 0] = 0;
-        return n;
-}
-
 struct regs_case {
         const char *name;
         uint32_t mask;     /* registers to replace */
@@ -91,11 +83,11 @@ static void run_case(const struct regs_case *c, int mfd)
                "%s: all six argument registers restored (rdi=%#lx rsi=%#lx rdx=%#lx r10=%#lx r8=%#lx r9=%#lx)", c->name,
                shm->v[0], shm->v[1], shm->v[2], shm->v[3], shm->v[4], shm->v[5]);
         if (c->want_pipe >= 0) {
-                drain(c->want_pipe ? pipe_b[0] : pipe_a[0], buf, sizeof(buf));
+                read_pipe(c->want_pipe ? pipe_b[0] : pipe_a[0], buf, sizeof(buf));
                 tap_ok(strcmp(buf, c->want_data) == 0, "%s: pipe %c received \"%s\" (got \"%s\")", c->name,
                        c->want_pipe ? 'B' : 'A', c->want_data, buf);
         }
-        r = (int) drain(c->want_pipe == 1 ? pipe_a[0] : pipe_b[0], buf, sizeof(buf));
+        r = (int) read_pipe(c->want_pipe == 1 ? pipe_a[0] : pipe_b[0], buf, sizeof(buf));
         tap_ok(r < 0 && errno == EAGAIN, "%s: the other pipe received nothing", c->name);
 }
 
