@@ -6,7 +6,9 @@
  * call really ran with the substituted arguments.
  *
  * The target issues write(pipe A, "orig", 4) with raw inline asm, with
- * recognisable values in the three registers write ignores.
+ * recognisable values in the three registers write ignores. Last, a read()
+ * whose buffer is redirected into the pin must fail with EFAULT: the pin is
+ * read-only, so only input pointers can be redirected.
  */
 #include "redirect-test.h"
 
@@ -25,6 +27,65 @@ static int body(void *arg, int ctl)
                 shm->v[i] = out[i];
         shm->done = 1;
         return 0;
+}
+
+static char read_buf[16];
+static long read_regs[6];
+
+static int body_read(void *arg, int ctl)
+{
+        long out[6];
+
+        shm->ret = raw_syscall6(__NR_read, read_regs, out);
+        for (int i = 0; i < 6; i++)
+                shm->v[i] = out[i];
+        shm->done = 1;
+        return 0;
+}
+
+static void case_read_into_pin(int mfd)
+{
+        const char *name = "read() into the pin";
+        struct target t;
+        struct seccomp_notif n;
+        struct seccomp_notif_resp_redirect rr;
+        uint64_t a = 0;
+        char buf[64];
+        int r, st;
+
+        shared_reset();
+        if (write(pipe_b[1], "data", 4) != 4)
+                tap_diag("%s: filling pipe B failed", name);
+        read_regs[0] = pipe_b[0];
+        read_regs[1] = (long) read_buf;
+        read_regs[2] = sizeof(read_buf);
+        read_regs[3] = 0x4040404040404040l;
+        read_regs[4] = 0x5050505050505050l;
+        read_regs[5] = 0x6060606060606060l;
+        r = target_start(&t, __NR_read, REDIRECT_LISTENER, NULL, body_read, NULL);
+        if (r == 0)
+                r = notif_recv(t.listener, &n, NOTIF_TIMEOUT_MS);
+        if (r == 0)
+                r = pin_install(t.listener, n.id, mfd, PG, &a);
+        if (r == 0) {
+                rr = redirect_new(n.id);
+                redirect_ptr(&rr, 1, a, 4, mfd);
+                redirect_arg(&rr, 2, 4);
+                r = send_redirect(t.listener, &rr);
+        }
+        if (!tap_ok(r == 0, "%s: notification, pin and SEND_REDIRECT (%s)", name, errname(r))) {
+                target_kill(&t);
+                return;
+        }
+        st = target_wait(&t);
+        tap_ok(WIFEXITED(st) && shm->done && shm->ret == -EFAULT, "%s: the rewritten read fails with EFAULT (got %ld, %s)",
+               name, shm->ret, status_str(st));
+        tap_ok(regs_equal(read_regs, shm->v), "%s: all six argument registers restored", name);
+        read_pipe(pipe_b[0], buf, sizeof(buf)); /* empty it for nothing else to see */
+        memset(buf, 0, sizeof(buf));
+        r = (int) pread(mfd, buf, sizeof(PIN_TEXT), 0);
+        tap_ok(r == sizeof(PIN_TEXT) && strcmp(buf, PIN_TEXT) == 0, "%s: the pin's content is unchanged (\"%s\")",
+               name, buf);
 }
 
 struct regs_case {
@@ -115,5 +176,6 @@ int main(void)
                 return tap_done();
         for (size_t i = 0; i < ELEMENTSOF(cases); i++)
                 run_case(&cases[i], mfd);
+        case_read_into_pin(mfd);
         return tap_done();
 }
