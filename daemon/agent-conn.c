@@ -29,7 +29,6 @@
  * and lets the reader parse what it has (a cut-off payload then fails as
  * truncated). Runtimes that close (crun, our tests) never get here.
  */
-#define AGENT_CONN_SETTLE_USEC (200U * 1000U)
 
 /* Connections accepted per wake-up, so that a flood cannot starve containers. */
 #define AGENT_ACCEPT_BUDGET 16
@@ -44,7 +43,6 @@ struct AgentConn {
         SrdHandoffReader *reader;
         sd_event_source *io_source;
         sd_event_source *timer_source;
-        sd_event_source *settle_source;
 };
 
 AgentConn *agent_conn_free(AgentConn *c) {
@@ -55,7 +53,6 @@ AgentConn *agent_conn_free(AgentConn *c) {
                 LIST_REMOVE(conns, c->manager->agent_conns, c);
         sd_event_source_disable_unref(c->io_source);
         sd_event_source_disable_unref(c->timer_source);
-        sd_event_source_disable_unref(c->settle_source);
         srd_handoff_reader_free(c->reader);
         safe_close(c->fd);
         free(c);
@@ -143,41 +140,6 @@ static int agent_conn_take(AgentConn *c, SrdHandoff *h) {
         return 0;
 }
 
-static int agent_conn_on_settle(sd_event_source *s, uint64_t usec, void *userdata) {
-        AgentConn *c = userdata;
-
-        log_debug("Agent connection from pid %d quiet for %ums without EOF, reading it to its end.",
-                  (int) c->peer_pid, AGENT_CONN_SETTLE_USEC / 1000U);
-        if (shutdown(c->fd, SHUT_RD) < 0) {
-                (void) agent_conn_refuse(c, NULL, "cannot shut the connection down for reading");
-                agent_conn_free(c);
-                return 0;
-        }
-        /* EPOLLIN follows at once: the queued data, then EOF. */
-        return 0;
-}
-
-static int agent_conn_arm_settle(AgentConn *c) {
-        int r;
-
-        if (c->settle_source) {
-                r = sd_event_source_set_time_relative(c->settle_source, AGENT_CONN_SETTLE_USEC);
-                if (r >= 0)
-                        r = sd_event_source_set_enabled(c->settle_source, SD_EVENT_ONESHOT);
-        } else {
-                r = sd_event_add_time_relative(c->manager->event, &c->settle_source, CLOCK_MONOTONIC,
-                                               AGENT_CONN_SETTLE_USEC, 0, agent_conn_on_settle, c);
-                if (r >= 0)
-                        (void) sd_event_source_set_description(c->settle_source, "agent-conn-settle");
-        }
-        /* Without it we still have the overall timeout; only runc handoffs would suffer. */
-        if (r < 0)
-                log_warning_errno(r,
-                                  "Failed to arm the settle timer of the agent connection from pid %d: %m",
-                                  (int) c->peer_pid);
-        return 0;
-}
-
 static int agent_conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         AgentConn *c = userdata;
         SrdHandoff *h = NULL;
@@ -186,7 +148,7 @@ static int agent_conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *
 
         r = srd_handoff_reader_feed(c->reader, &h, &error);
         if (r == 0)
-                return agent_conn_arm_settle(c); /* more to come, or a runc that never closes */
+                return 0; /* more to come; the reader ends at the object's closing brace or at EOF */
         if (r < 0) {
                 char reason[512];
 

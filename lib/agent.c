@@ -59,6 +59,12 @@ struct SrdHandoffReader {
         size_t n_fds;
         bool have_fds; /* an SCM_RIGHTS message was seen: no further ones allowed */
         bool finished; /* returned 1 or an error: the connection is done */
+        /* Fed each new chunk once, so spotting the end of the object costs
+         * linear time. runc 1.1.5 keeps the connection open after sending
+         * (it closes only a copy of the socket), so EOF alone cannot be the
+         * end; a complete top-level JSON object is. NULL once it failed:
+         * then only EOF ends the payload and the parser reports why. */
+        json_tokener *tok;
 };
 
 static void json_object_unrefp(json_object **o) {
@@ -468,6 +474,11 @@ _public_ int srd_handoff_reader_new(int fd, SrdHandoffReader **ret) {
         if (!r)
                 return -ENOMEM;
         r->fd = fd;
+        r->tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
+        if (!r->tok) {
+                free(r);
+                return -ENOMEM;
+        }
         *ret = r;
         return 0;
 }
@@ -482,6 +493,8 @@ _public_ SrdHandoffReader *srd_handoff_reader_free(SrdHandoffReader *r) {
         if (!r)
                 return NULL;
         reader_close_fds(r);
+        if (r->tok)
+                json_tokener_free(r->tok);
         free(r->buf);
         free(r);
         return NULL;
@@ -587,6 +600,27 @@ static int reader_grow(SrdHandoffReader *reader) {
         return 0;
 }
 
+/* Feed the last n bytes received to the running tokener: true once a whole
+ * top-level object has arrived. */
+static bool reader_object_complete(SrdHandoffReader *reader, size_t n) {
+        json_object *o;
+        enum json_tokener_error e;
+
+        if (!reader->tok)
+                return false;
+        o = json_tokener_parse_ex(reader->tok, reader->buf + reader->len - n, (int) n);
+        e = json_tokener_get_error(reader->tok);
+        if (o) {
+                json_object_put(o);
+                return true;
+        }
+        if (e != json_tokener_continue) {
+                json_tokener_free(reader->tok);
+                reader->tok = NULL;
+        }
+        return false;
+}
+
 /* EOF: parse what arrived and hand the fds over. */
 static int reader_finish(SrdHandoffReader *reader, SrdHandoff **ret, char **ret_error) {
         _cleanup_(srd_handoff_freep) SrdHandoff *h = NULL;
@@ -678,5 +712,7 @@ _public_ int srd_handoff_reader_feed(SrdHandoffReader *reader, SrdHandoff **ret,
                         return reader_fail(reader, set_error(ret_error, -EMSGSIZE,
                                                              "handoff: the payload is larger than %u bytes",
                                                              SRD_HANDOFF_MAX_SIZE));
+                if (reader_object_complete(reader, (size_t) n))
+                        return reader_finish(reader, ret, ret_error);
         }
 }
