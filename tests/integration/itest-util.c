@@ -172,21 +172,24 @@ int itest_write_file(const char *path, const char *content) {
         return 0;
 }
 
-int itest_read_file(const char *path, char **ret) {
+/* Read fd to EOF into a NUL-terminated buffer; closes fd. timeout_ms < 0:
+ * plain blocking reads, else each read waits at most that long. */
+static int read_fd_all(int fd, int timeout_ms, char **ret) {
         size_t size = 4096, len = 0;
-        char *buf;
-        int fd;
+        char *buf = malloc(size);
 
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno_();
-        buf = malloc(size);
         for (;;) {
+                struct pollfd p = {.fd = fd, .events = POLLIN};
                 ssize_t k;
 
                 if (!buf) {
                         close(fd);
                         return -ENOMEM;
+                }
+                if (timeout_ms >= 0 && poll(&p, 1, timeout_ms) <= 0) {
+                        free(buf);
+                        close(fd);
+                        return -ETIMEDOUT;
                 }
                 k = read(fd, buf + len, size - len - 1);
                 if (k < 0) {
@@ -210,6 +213,14 @@ int itest_read_file(const char *path, char **ret) {
         buf[len] = 0;
         *ret = buf;
         return 0;
+}
+
+int itest_read_file(const char *path, char **ret) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                return negative_errno_();
+        return read_fd_all(fd, -1, ret);
 }
 
 int itest_wait_pid(pid_t pid, unsigned timeout_ms, int *ret_status) {
@@ -576,10 +587,9 @@ int itest_unix_connect(const char *path, int type) {
 }
 
 int control_status(const char *control_path, json_object **ret) {
-        size_t size = 65536, len = 0;
         char *buf;
         json_object *o;
-        int fd;
+        int fd, r;
 
         fd = itest_unix_connect(control_path, SOCK_STREAM);
         if (fd < 0)
@@ -588,40 +598,9 @@ int control_status(const char *control_path, json_object **ret) {
                 close(fd);
                 return -EIO;
         }
-        buf = malloc(size);
-        for (;;) {
-                struct pollfd p = {.fd = fd, .events = POLLIN};
-                ssize_t k;
-
-                if (!buf) {
-                        close(fd);
-                        return -ENOMEM;
-                }
-                if (poll(&p, 1, 5000) <= 0) {
-                        free(buf);
-                        close(fd);
-                        return -ETIMEDOUT;
-                }
-                k = read(fd, buf + len, size - len - 1);
-                if (k < 0) {
-                        int r = negative_errno_();
-                        free(buf);
-                        close(fd);
-                        return r;
-                }
-                if (k == 0)
-                        break;
-                len += (size_t) k;
-                if (len + 1 >= size) {
-                        char *b = realloc(buf, size * 2);
-                        if (!b)
-                                free(buf);
-                        buf = b;
-                        size *= 2;
-                }
-        }
-        close(fd);
-        buf[len] = 0;
+        r = read_fd_all(fd, 5000, &buf);
+        if (r < 0)
+                return r;
         o = json_tokener_parse(buf);
         if (!o) {
                 printf("# status: not JSON: %.200s\n", buf);
