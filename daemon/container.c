@@ -11,7 +11,6 @@
 
 /* Notifications answered per wake-up: enough to drain a burst, small enough
  * that one busy container cannot starve the others (sd-event goes round). */
-#define CONTAINER_BUDGET 64
 
 /* 20 log lines per 5 s per container: a looping workload cannot flood the journal. */
 #define CONTAINER_LOG_INTERVAL_USEC (5U * 1000U * 1000U)
@@ -120,41 +119,43 @@ static void container_log_event(Container *c, const SrdEvent *ev) {
                          (int) ev->pid, sysname, ev->path[0], rule, what);
 }
 
+/*
+ * One notification per wake-up: the source is level-triggered, so more that
+ * are pending bring us straight back, after every other ready container had
+ * its turn. Draining here would cost a poll per notification (to learn that
+ * nothing is left) and let one busy container delay the rest.
+ */
 static int container_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         Container *c = userdata;
         Manager *m = c->manager;
-        unsigned n = 0;
+        SrdEvent ev;
         int r;
 
-        if (revents & EPOLLIN)
-                for (n = 0; n < CONTAINER_BUDGET; n++) {
-                        SrdEvent ev;
+        if (revents & EPOLLIN) {
+                r = srd_listener_handle(c->listener, c->policy, SRD_HANDLE_READY, &ev);
+                if (r < 0) {
+                        LogFields f = container_log_fields(c);
 
-                        r = srd_listener_handle(c->listener, c->policy, &ev);
-                        if (r < 0) {
-                                LogFields f = container_log_fields(c);
-
-                                log_full(LOG_ERR, r, &f,
-                                         "Container %s pid %d: listener failed, dropping it: %m", c->id,
-                                         (int) c->pid);
-                                container_free(c);
-                                manager_update_status(m);
-                                return 0;
-                        }
-                        if (ev.outcome == SRD_OUTCOME_NONE)
-                                break;
-                        c->n_notifications++;
-                        if (ev.outcome == SRD_OUTCOME_TASK_GONE) {
-                                c->n_task_gone++;
-                                /* A successful kill usually ends here: the answer finds the task gone. */
-                                if (ev.applied != SRD_ACTION_KILL)
-                                        continue;
-                        }
-                        container_log_event(c, &ev);
+                        log_full(LOG_ERR, r, &f, "Container %s pid %d: listener failed, dropping it: %m", c->id,
+                                 (int) c->pid);
+                        container_free(c);
+                        manager_update_status(m);
+                        return 0;
                 }
+                if (ev.outcome != SRD_OUTCOME_NONE)
+                        c->n_notifications++;
+                if (ev.outcome == SRD_OUTCOME_TASK_GONE)
+                        c->n_task_gone++;
+                /* A successful kill usually reports the task gone: by our doing. */
+                if (ev.outcome == SRD_OUTCOME_ANSWERED ||
+                    (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL))
+                        container_log_event(c, &ev);
+                /* Pending notifications first; the hang-up is seen again after. */
+                return 0;
+        }
 
         /* A listener hangs up when the last task using the filter is gone. */
-        if ((revents & (EPOLLHUP | EPOLLERR)) && !(revents & EPOLLIN && n >= CONTAINER_BUDGET)) {
+        if (revents & (EPOLLHUP | EPOLLERR)) {
                 LogFields f = container_log_fields(c);
 
                 log_ratelimit_flush(&c->ratelimit, &f);

@@ -173,13 +173,13 @@ static void run_log_event(const SrdPolicy *p, const SrdEvent *ev) {
         fputc('\n', stderr);
 }
 
-/* Answer everything pending. <0: the listener itself failed. */
+/* Answer everything pending, after poll() saw POLLIN. <0: the listener itself failed. */
 static int run_drain(SrdListener *l, SrdPolicy *p) {
-        for (;;) {
+        for (SrdHandleFlags flags = SRD_HANDLE_READY;; flags = 0) {
                 SrdEvent ev;
                 int r;
 
-                r = srd_listener_handle(l, p, &ev);
+                r = srd_listener_handle(l, p, flags, &ev);
                 if (r < 0)
                         return r;
                 if (ev.outcome == SRD_OUTCOME_NONE)

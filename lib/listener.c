@@ -2,7 +2,8 @@
 
 /*
  * The seccomp listener: receive one notification, read its path arguments,
- * decide with the policy, check the notification is still live, answer.
+ * decide with the policy, answer (an answer is only taken while the
+ * notification is live, which proves the reads were of the right task).
  *
  * Raw ioctls throughout: libseccomp's wrappers turn every failure into
  * -ECANCELED, and here the errno is the whole story (ENOENT: the task is
@@ -410,29 +411,33 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
         return send_answer(l, id, action, e->applied_error);
 }
 
-_public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdEvent *ret) {
-        struct pollfd pfd;
+_public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags, SrdEvent *ret) {
         bool target_invalid;
         int r;
 
-        if (!l || !policy || !ret)
+        if (!l || !policy || !ret || (flags & ~SRD_HANDLE_READY))
                 return -EINVAL;
         event_init(ret);
 
         /*
          * RECV ignores O_NONBLOCK and would sleep until the next notification.
-         * A notification that is pending now keeps RECV from sleeping even if
-         * its task dies meanwhile (RECV then says ENOENT), so poll first.
+         * The kernel adds one to a request count per notification and only
+         * RECV takes from it; a task that dies or is interrupted leaves its
+         * count behind, and RECV then says ENOENT. So once POLLIN was seen,
+         * one RECV cannot sleep: the caller's own poll may stand in for ours.
          */
-        pfd = (struct pollfd) { .fd = l->fd, .events = POLLIN };
-        r = poll(&pfd, 1, 0);
-        if (r < 0)
-                return errno == EINTR ? 0 : negative_errno();
-        if (pfd.revents & POLLNVAL)
-                return -EBADF;
-        if (!(pfd.revents & POLLIN))
-                /* Nothing pending; POLLHUP is for the caller's own poll. */
-                return 0;
+        if (!(flags & SRD_HANDLE_READY)) {
+                struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+
+                r = poll(&pfd, 1, 0);
+                if (r < 0)
+                        return errno == EINTR ? 0 : negative_errno();
+                if (pfd.revents & POLLNVAL)
+                        return -EBADF;
+                if (!(pfd.revents & POLLIN))
+                        /* Nothing pending; POLLHUP is for the caller's own poll. */
+                        return 0;
+        }
 
         /* The kernel refuses a buffer that is not zeroed. */
         memset(l->req, 0, l->req_size);
@@ -453,16 +458,16 @@ _public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdEvent *re
         decide(l, policy, ret, &target_invalid);
         srd_policy_count_hit(policy, ret->verdict.rule);
 
-        /* Everything read from the task (memory, cwd, fds) is only known to
-         * belong to it if the notification is still live now. */
-        r = id_valid(l->fd, l->req->id);
-        if (r == -ENOENT) {
-                ret->outcome = SRD_OUTCOME_TASK_GONE;
-                return 0;
-        }
-        if (r < 0)
-                return r;
-
+        /*
+         * Everything read from the task (memory, cwd, fds) is only known to
+         * belong to it if the notification was still live after the reads:
+         * the task sits in the kernel until answered, so its pid cannot have
+         * been reused before that. No separate NOTIF_ID_VALID here, because
+         * every way of acting checks exactly that, atomically with the act:
+         * SEND and SEND_REDIRECT fail with ENOENT on a dead id, PIN_INSTALL
+         * runs in the task itself, and kill_task() checks the id after
+         * opening its pidfd. Nothing is logged before an answer was taken.
+         */
         r = act(l, policy, ret, target_invalid);
         if (r == -ENOENT) {
                 ret->outcome = SRD_OUTCOME_TASK_GONE;

@@ -254,15 +254,30 @@ typedef struct SrdEvent {
         const char *fallback_reason; /* static string when a fallback applied, else NULL */
 } SrdEvent;
 
+typedef enum SrdHandleFlags {
+        /*
+         * The caller's poll()/epoll just reported POLLIN on srd_listener_fd()
+         * and nothing else receives from that fd: skip the poll that
+         * otherwise guards the receive. Safe because the kernel counts one
+         * wake-up per notification and only a receive consumes it, so a
+         * notification that vanishes after POLLIN still lets the receive
+         * return (ENOENT) instead of sleeping. Use it for the first call
+         * after each POLLIN only.
+         */
+        SRD_HANDLE_READY = 1 << 0,
+} SrdHandleFlags;
+
 /*
  * Receive one notification, read its path arguments from the task (bounded,
  * NUL-checked, relative ones resolved against dirfd/cwd, normalized), decide
- * with policy, check the id is still valid, and answer. Returns 0 with
+ * with policy, check the id is still valid, and answer. Without
+ * SRD_HANDLE_READY it first checks that a notification is pending and
+ * returns with ret->outcome == SRD_OUTCOME_NONE when none is. Returns 0 with
  * ret->outcome set; a negative errno only for failures of the listener
  * itself (then the caller drops it). Hostile or dying tasks never make it
  * fail.
  */
-int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdEvent *ret);
+int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags, SrdEvent *ret);
 
 #ifdef __cplusplus
 }

@@ -330,7 +330,7 @@ static int serve(Target *t, SrdPolicy *p, SrdEvent *e) {
 
         if (poll(&pf, 1, TIMEOUT_MS) <= 0)
                 return -ETIMEDOUT;
-        return srd_listener_handle(t->listener, p, e);
+        return srd_listener_handle(t->listener, p, 0, e);
 }
 
 /* How the target ended: the signal that killed it, 0 for a normal exit, <0 on timeout. */
@@ -589,7 +589,7 @@ TEST(handle_with_nothing_pending_returns_none_without_blocking) {
 
         /* RECV itself would sleep here despite O_NONBLOCK. */
         alarm(10);
-        ASSERT_OK(srd_listener_handle(t.listener, p, &e));
+        ASSERT_OK(srd_listener_handle(t.listener, p, 0, &e));
         alarm(0);
         ASSERT_EQ(e.outcome, SRD_OUTCOME_NONE);
 }
@@ -1110,12 +1110,63 @@ TEST(task_killed_before_we_receive_is_none_or_task_gone_not_an_error) {
         ASSERT_EQ(target_wait_death(&t), SIGKILL);
 
         alarm(10);
-        ASSERT_OK(srd_listener_handle(t.listener, p, &e));
+        ASSERT_OK(srd_listener_handle(t.listener, p, 0, &e));
         ASSERT_TRUE(e.outcome == SRD_OUTCOME_NONE || e.outcome == SRD_OUTCOME_TASK_GONE);
         /* And again: the filter has no tasks left, POLLHUP, still no error. */
-        ASSERT_OK(srd_listener_handle(t.listener, p, &e));
+        ASSERT_OK(srd_listener_handle(t.listener, p, 0, &e));
         alarm(0);
         ASSERT_EQ(e.outcome, SRD_OUTCOME_NONE);
+}
+
+static void on_sigusr1(int sig) {
+}
+
+/* SIGUSR1 interrupts a notified syscall with EINTR (no SA_RESTART). */
+static void setup_sigusr1_interrupts(void) {
+        struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+        (void) sigaction(SIGUSR1, &sa, NULL);
+}
+
+TEST(ready_receive_after_the_notification_vanished_does_not_sleep) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_getppid);
+        struct pollfd pf;
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, setup_sigusr1_interrupts));
+
+        /* POLLIN, then the notification goes away while its task lives on
+         * (so the filter keeps a user and RECV has no hang-up to return on). */
+        ASSERT_OK(target_send(&t, c));
+        pf = (struct pollfd) { .fd = srd_listener_fd(t.listener), .events = POLLIN };
+        ASSERT_EQ(poll(&pf, 1, TIMEOUT_MS), 1);
+        ASSERT_OK(kill(t.pid, SIGUSR1));
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EINTR);
+
+        /* What the daemon does after its epoll said EPOLLIN: no poll of ours. */
+        alarm(10);
+        ASSERT_OK(srd_listener_handle(t.listener, p, SRD_HANDLE_READY, &e));
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_TASK_GONE);
+        ASSERT_OK(srd_listener_handle(t.listener, p, 0, &e));
+        alarm(0);
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_NONE);
+}
+
+TEST(handle_refuses_unknown_flags) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        static SrdEvent e;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(target_start(&t, NULL));
+        ASSERT_EQ(srd_listener_handle(t.listener, p, 1 << 5, &e), -EINVAL);
 }
 
 typedef struct UffdKiller {
