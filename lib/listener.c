@@ -20,11 +20,14 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <seccomp.h>
 
+#include "arena.h"
 #include "macro.h"
 #include "policy-internal.h"
 #include "procmem.h"
@@ -40,6 +43,17 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
  * guaranteed absent, but a collision with a pending one is a 2^-64 event. */
 #define PROBE_ID UINT64_MAX
 
+/*
+ * An address space where the usual pin address was taken, so its pin went
+ * elsewhere; keyed by the tid that installed it (its threads and a reused
+ * tid just find out through EFAULT). Few: a collision is rare.
+ */
+#define PIN_OVERRIDES 8
+typedef struct PinOverride {
+        pid_t tid;
+        uint64_t addr;
+} PinOverride;
+
 struct SrdListener {
         int fd;
         uint32_t native_arch;
@@ -50,6 +64,14 @@ struct SrdListener {
         size_t req_size;
         struct seccomp_notif_resp *resp;
         size_t resp_size;
+
+        /* Redirect: the arena, where it is pinned, and what happened. */
+        Arena *arena;
+        size_t arena_size;
+        uint64_t pin_addr; /* where the first pin went, tried first everywhere */
+        PinOverride pin_overrides[PIN_OVERRIDES];
+        unsigned pin_override_next;
+        SrdListenerStats stats;
 };
 
 static const char *const redirect_support_table[_SRD_REDIRECT_SUPPORT_MAX] = {
@@ -116,6 +138,7 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         if (!l)
                 return NULL;
         safe_close(l->fd);
+        arena_free(l->arena);
         free(l->req);
         free(l->resp);
         free(l);
@@ -170,6 +193,7 @@ _public_ int srd_listener_new(int fd, SrdListener **ret) {
         if (!l->req || !l->resp)
                 return -ENOMEM;
 
+        l->arena_size = SRD_ARENA_SIZE_DEFAULT;
         l->native_arch = seccomp_arch_native();
         l->redirect = probe_redirect(fd);
         l->fd = TAKE_FD(owned_fd);
@@ -331,34 +355,220 @@ static int kill_task(SrdListener *l, pid_t pid, uint64_t id) {
         return 0;
 }
 
+_public_ int srd_listener_set_arena_size(SrdListener *l, size_t size) {
+        if (!l || size == 0 || size > (size_t) 1 << 30)
+                return -EINVAL;
+        if (l->arena)
+                return -EBUSY;
+        l->arena_size = size;
+        return 0;
+}
+
+_public_ int srd_listener_get_stats(const SrdListener *l, SrdListenerStats *ret) {
+        if (!l || !ret)
+                return -EINVAL;
+        *ret = l->stats;
+        ret->arena_used = arena_used(l->arena);
+        ret->arena_size = arena_size(l->arena);
+        return 0;
+}
+
+static uint64_t pin_addr_for(const SrdListener *l, pid_t tid) {
+        for (size_t i = 0; i < PIN_OVERRIDES; i++)
+                if (l->pin_overrides[i].tid == tid && l->pin_overrides[i].addr)
+                        return l->pin_overrides[i].addr;
+        return l->pin_addr;
+}
+
+static void pin_addr_remember(SrdListener *l, pid_t tid, uint64_t addr) {
+        for (size_t i = 0; i < PIN_OVERRIDES; i++)
+                if (l->pin_overrides[i].tid == tid) {
+                        l->pin_overrides[i].addr = addr;
+                        return;
+                }
+        l->pin_overrides[l->pin_override_next] = (PinOverride) { .tid = tid, .addr = addr };
+        l->pin_override_next = (l->pin_override_next + 1) % PIN_OVERRIDES;
+}
+
 /*
- * THE SEND_REDIRECT PATH IS NOT IMPLEMENTED YET.
- *
- * It will place the redirect targets (v->to[i] for every bit in
- * v->path_mask) in the pinned arena, a write-sealed memfd mapped into the
- * task with SECCOMP_IOCTL_NOTIF_PIN_INSTALL, and answer with
- * SECCOMP_IOCTL_NOTIF_SEND_REDIRECT: args_mask = path args | v->args_mask,
- * ptr_mask = path args, ptr_len = strlen + 1. That needs the patched kernel
- * to test against and lands with the arena.
- *
- * Until then this always returns -EOPNOTSUPP, so a listener that reports
- * SRD_REDIRECT_SUPPORTED still applies redirectFallback, and says why.
- * Contract for the real thing: 0 answered; -ENOENT task gone; any other
- * error leaves the notification pending for the fallback answer.
+ * The arena may already be mapped in this address space somewhere other
+ * than where we looked (an override we forgot): find it in the task's maps
+ * by the memfd's inode rather than pin it a second time.
  */
-static int send_redirect(SrdListener *l, uint64_t id, const SrdVerdict *v) {
-        return -EOPNOTSUPP;
+static uint64_t find_pin(const SrdListener *l, pid_t tid) {
+        _cleanup_(fclosep) FILE *f = NULL;
+        char p[64], line[512];
+        struct stat st;
+
+        if (fstat(arena_memfd(l->arena), &st) < 0)
+                return 0;
+        (void) snprintf(p, sizeof(p), "/proc/%d/maps", (int) tid);
+        f = fopen(p, "re");
+        if (!f)
+                return 0;
+        while (fgets(line, sizeof(line), f)) {
+                unsigned long long start, end, off, ino;
+                unsigned maj, min;
+                char perms[8];
+
+                if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj, &min, &ino) != 7)
+                        continue;
+                if (ino == (unsigned long long) st.st_ino && off == 0 && end - start == arena_size(l->arena) &&
+                    makedev(maj, min) == st.st_dev && perms[0] == 'r' && perms[1] != 'w')
+                        return start;
+        }
+        return 0;
+}
+
+/*
+ * Map the arena into the task of notification id: at the address the other
+ * address spaces use if it is free there (forked children then inherit the
+ * same one), else wherever the kernel puts it. The task itself services the
+ * request, so it lands in the right address space even if the pid was
+ * reused; -ENOENT when the task is gone.
+ */
+static int pin_install(SrdListener *l, uint64_t id, pid_t tid, uint64_t *ret_addr) {
+        struct seccomp_notif_pin_install req = {
+                .id = id,
+                .memfd = (uint32_t) arena_memfd(l->arena),
+                .target_addr = l->pin_addr,
+                .size = arena_size(l->arena),
+        };
+        uint64_t addr;
+
+        if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_PIN_INSTALL, &req) < 0) {
+                if (errno != EEXIST || req.target_addr == 0)
+                        return -errno;
+
+                addr = find_pin(l, tid);
+                if (addr) {
+                        pin_addr_remember(l, tid, addr);
+                        *ret_addr = addr;
+                        return 0;
+                }
+                req.target_addr = 0;
+                if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_PIN_INSTALL, &req) < 0)
+                        return -errno;
+        }
+
+        l->stats.pins++;
+        if (l->pin_addr == 0)
+                l->pin_addr = req.target_addr;
+        else if (req.target_addr != l->pin_addr)
+                pin_addr_remember(l, tid, req.target_addr);
+        *ret_addr = req.target_addr;
+        return 0;
+}
+
+/*
+ * Answer with SEND_REDIRECT: every path in v->path_mask points at its target
+ * in the pinned arena, every scalar in v->args_mask takes its new value, in
+ * one answer. The first redirect of an address space pins the arena there;
+ * EFAULT means the task's address space has no pin where we thought (it
+ * exec'd, or is a new one): pin, and try once more.
+ *
+ * 0 answered; -ENOENT task gone; other errors leave the notification pending
+ * for the fallback answer, with *ret_reason saying why.
+ */
+static int send_redirect(SrdListener *l, const struct seccomp_notif *n, const SrdVerdict *v, const char **ret_reason) {
+        struct seccomp_notif_resp_redirect req = {
+                .id = n->id,
+                .flags = SECCOMP_REDIRECT_FLAG_CONTINUE,
+        };
+        const SrdSyscallInfo *info = srd_syscall_info(n->data.nr);
+        uint64_t offset[SRD_ARGS] = {}, addr = 0;
+        pid_t tid = (pid_t) n->pid;
+        bool pinned_now = false;
+        int r;
+
+        for (unsigned i = 0; i < SRD_ARGS; i++)
+                if (v->args_mask & (1u << i)) {
+                        req.args_mask |= 1u << i;
+                        req.args[i] = v->args[i];
+                }
+
+        for (unsigned i = 0; i < SRD_MAX_PATHS; i++) {
+                unsigned a;
+                size_t len;
+
+                if (!(v->path_mask & (1u << i)))
+                        continue;
+                if (!info || i >= info->n_paths) {
+                        *ret_reason = "the syscall has no such path argument";
+                        return -EINVAL;
+                }
+                a = (unsigned) info->paths[i].arg;
+
+                if (!l->arena) {
+                        r = arena_new(l->arena_size, &l->arena);
+                        if (r < 0) {
+                                *ret_reason = "cannot make the redirect arena";
+                                return r;
+                        }
+                }
+                len = strlen(v->to[i]);
+                r = arena_place(l->arena, v->to[i], len, &offset[a]);
+                if (r == -ENOSPC) {
+                        *ret_reason = "redirect arena full (see --arena-size)";
+                        return r;
+                }
+                if (r < 0) {
+                        *ret_reason = "cannot place the redirect target";
+                        return r;
+                }
+                /* A path wins over a "set" of the same argument. */
+                req.args_mask |= 1u << a;
+                req.ptr_mask |= 1u << a;
+                req.ptr_len[a] = len + 1;
+        }
+
+        if (req.ptr_mask) {
+                req.memfd = (uint32_t) arena_memfd(l->arena);
+                addr = pin_addr_for(l, tid);
+                if (addr == 0) {
+                        r = pin_install(l, n->id, tid, &addr);
+                        if (r < 0)
+                                goto pin_failed;
+                        pinned_now = true;
+                }
+        }
+
+        for (unsigned attempt = 0;; attempt++) {
+                for (unsigned a = 0; a < SRD_ARGS; a++)
+                        if (req.ptr_mask & (1u << a))
+                                req.args[a] = addr + offset[a];
+
+                if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND_REDIRECT, &req) >= 0) {
+                        l->stats.redirects++;
+                        return 0;
+                }
+                r = -errno;
+                if (r == -ENOENT)
+                        return r;
+                if (r != -EFAULT || pinned_now || attempt > 0) {
+                        *ret_reason = r == -EFAULT ? "kernel refused the redirect: target not in the pin (EFAULT)"
+                                                   : "kernel refused the redirect";
+                        return r;
+                }
+
+                /* exec'd (the pin went with the old address space), or an
+                 * address space that never had one: pin, retry once. */
+                r = pin_install(l, n->id, tid, &addr);
+                if (r < 0)
+                        goto pin_failed;
+                pinned_now = true;
+        }
+
+pin_failed:
+        if (r != -ENOENT)
+                *ret_reason = "cannot pin the redirect arena in the task";
+        return r;
 }
 
 static const char *redirect_unavailable_reason(SrdRedirectSupport s) {
-        switch (s) {
-        case SRD_REDIRECT_UNSUPPORTED_FILTER:
+        if (s == SRD_REDIRECT_UNSUPPORTED_FILTER)
                 return "listener's filter was installed without SECCOMP_FILTER_FLAG_REDIRECT";
-        case SRD_REDIRECT_SUPPORTED:
-                return "redirect through the pinned arena is not implemented yet";
-        default:
-                return "kernel lacks SECCOMP_IOCTL_NOTIF_SEND_REDIRECT";
-        }
+        return "kernel lacks SECCOMP_IOCTL_NOTIF_SEND_REDIRECT";
 }
 
 /* 0 answered (or tried to), -ENOENT task gone, other: failure of the listener. */
@@ -373,16 +583,18 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                 else if (l->redirect != SRD_REDIRECT_SUPPORTED)
                         e->fallback_reason = redirect_unavailable_reason(l->redirect);
                 else {
-                        r = send_redirect(l, id, &e->verdict);
+                        r = send_redirect(l, l->req, &e->verdict, &e->fallback_reason);
                         if (r == 0) {
                                 e->applied = SRD_ACTION_REDIRECT;
                                 return 0;
                         }
                         if (r == -ENOENT)
                                 return r;
-                        e->fallback_reason = r == -EOPNOTSUPP ? redirect_unavailable_reason(l->redirect)
-                                                              : "kernel refused the redirect";
+                        if (!e->fallback_reason)
+                                e->fallback_reason = "kernel refused the redirect";
                 }
+
+                l->stats.fallbacks++;
 
                 srd_policy_redirect_fallback(policy, &action, &error);
                 if (action == SRD_ACTION_REDIRECT) {

@@ -233,6 +233,27 @@ SrdListener *srd_listener_free(SrdListener *l);
 int srd_listener_fd(const SrdListener *l);
 SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l);
 
+/*
+ * The redirect arena (one per listener, made on the first redirect that
+ * rewrites a path): a sealed memfd that every address space of the
+ * listener's tasks gets pinned read-only, whole, on its first redirect. The
+ * size is therefore the cap per address space; when it is full, further new
+ * targets take redirectFallback. Set it before the first redirect (-EBUSY
+ * after); the size is rounded up to pages, at most 1 GiB.
+ */
+#define SRD_ARENA_SIZE_DEFAULT ((size_t) 1024 * 1024)
+int srd_listener_set_arena_size(SrdListener *l, size_t size);
+
+typedef struct SrdListenerStats {
+        uint64_t redirects;     /* answered with SEND_REDIRECT */
+        uint64_t fallbacks;     /* redirect verdicts answered with redirectFallback */
+        uint64_t pins;          /* PIN_INSTALLs done (one per address space, again after execve) */
+        uint64_t arena_used;    /* bytes of the arena in use */
+        uint64_t arena_size;    /* its capacity (0: not made yet) */
+} SrdListenerStats;
+
+int srd_listener_get_stats(const SrdListener *l, SrdListenerStats *ret);
+
 /* What happened to one notification, for logs and counters. */
 typedef enum SrdOutcome {
         SRD_OUTCOME_NONE,       /* nothing pending (EAGAIN) */
