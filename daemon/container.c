@@ -197,6 +197,9 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_new(fd, &c->listener); /* takes fd, on failure too */
         if (r < 0)
                 return r;
+        r = srd_listener_set_arena_size(c->listener, m->arena_size);
+        if (r < 0)
+                return r;
 
         r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), EPOLLIN, container_on_io, c);
         if (r < 0)

@@ -80,6 +80,7 @@ static json_object *status_policy(SrdPolicy *p) {
 
 static json_object *status_container(Container *c) {
         json_object *o = json_object_new_object();
+        SrdListenerStats st;
 
         if (!o)
                 return NULL;
@@ -91,6 +92,13 @@ static json_object *status_container(Container *c) {
                 json_object_new_string(
                         srd_redirect_support_to_string(srd_listener_redirect_support(c->listener)) ?: "?"));
         json_object_object_add(o, "notifications", json_object_new_uint64(c->n_notifications));
+        if (srd_listener_get_stats(c->listener, &st) >= 0) {
+                json_object_object_add(o, "redirects", json_object_new_uint64(st.redirects));
+                json_object_object_add(o, "redirectFallbacks", json_object_new_uint64(st.fallbacks));
+                json_object_object_add(o, "pins", json_object_new_uint64(st.pins));
+                json_object_object_add(o, "arenaUsed", json_object_new_uint64(st.arena_used));
+                json_object_object_add(o, "arenaSize", json_object_new_uint64(st.arena_size));
+        }
         return o;
 }
 

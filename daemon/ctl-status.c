@@ -107,12 +107,14 @@ static void status_print_table(json_object *root) {
         }
         printf("Handoffs refused: %" PRIu64 "\n\n", num(root, "handoffsRefused"));
 
-        printf("%-24s %10s %-30s %-20s %s\n", "CONTAINER", "PID", "POLICY", "REDIRECT", "NOTIFICATIONS");
+        printf("%-24s %10s %-24s %-20s %13s %10s %9s %5s\n", "CONTAINER", "PID", "POLICY", "REDIRECT",
+               "NOTIFICATIONS", "REDIRECTS", "FALLBACKS", "PINS");
         for (size_t i = 0; i < n_containers; i++) {
                 json_object *c = json_object_array_get_idx(containers, i);
 
-                printf("%-24s %10" PRIu64 " %-30s %-20s %" PRIu64 "\n", str(c, "id"), num(c, "pid"),
-                       str(c, "policy"), str(c, "redirect"), num(c, "notifications"));
+                printf("%-24s %10" PRIu64 " %-24s %-20s %13" PRIu64 " %10" PRIu64 " %9" PRIu64 " %5" PRIu64 "\n",
+                       str(c, "id"), num(c, "pid"), str(c, "policy"), str(c, "redirect"), num(c, "notifications"),
+                       num(c, "redirects"), num(c, "redirectFallbacks"), num(c, "pins"));
         }
         printf("%zu container processes.\n", n_containers);
 

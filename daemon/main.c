@@ -18,6 +18,29 @@ typedef struct Args {
         uid_t allow_uids[64];
 } Args;
 
+/* "65536", "64K", "1M", "1G": 4 KiB to 1 GiB. */
+static int parse_size(const char *s, size_t *ret) {
+        unsigned long long v, mul = 1;
+        char *end;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || s[0] == '-')
+                return -EINVAL;
+        if (streq(end, "K") || streq(end, "k"))
+                mul = 1024;
+        else if (streq(end, "M"))
+                mul = 1024 * 1024;
+        else if (streq(end, "G"))
+                mul = 1024 * 1024 * 1024;
+        else if (*end)
+                return -EINVAL;
+        if (v > (1ULL << 30) / mul || v * mul < 4096)
+                return -ERANGE;
+        *ret = (size_t) (v * mul);
+        return 0;
+}
+
 static void help(void) {
         printf("%s [OPTIONS]\n\n"
                "Answer seccomp user notifications of container processes from JSON policies.\n\n"
@@ -28,6 +51,7 @@ static void help(void) {
                "     --default-policy NAME    Policy for handoffs that name none\n"
                "     --control PATH           Control socket (default %s; \"none\" disables)\n"
                "     --allow-uid UID[,UID]    Peers allowed besides root\n"
+               "     --arena-size BYTES       Redirect arena per address space (default 1M; K, M suffixes)\n"
                "     --log-target TARGET      auto, journal or stderr\n"
                "     --log-level LEVEL        debug, info, notice, warning or err\n\n"
                "See seccomp-redirectd(8).\n",
@@ -64,6 +88,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_DEFAULT_POLICY,
                 ARG_CONTROL,
                 ARG_ALLOW_UID,
+                ARG_ARENA_SIZE,
                 ARG_LOG_TARGET,
                 ARG_LOG_LEVEL,
         };
@@ -75,6 +100,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 {"default-policy", required_argument, NULL, ARG_DEFAULT_POLICY},
                 {"control", required_argument, NULL, ARG_CONTROL},
                 {"allow-uid", required_argument, NULL, ARG_ALLOW_UID},
+                {"arena-size", required_argument, NULL, ARG_ARENA_SIZE},
                 {"log-target", required_argument, NULL, ARG_LOG_TARGET},
                 {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
                 {}};
@@ -118,6 +144,15 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         r = parse_uids(optarg, a);
                         if (r < 0) {
                                 fprintf(stderr, "--allow-uid: invalid uid list \"%s\".\n", optarg);
+                                return r;
+                        }
+                        break;
+                case ARG_ARENA_SIZE:
+                        r = parse_size(optarg, &a->config.arena_size);
+                        if (r < 0) {
+                                fprintf(stderr,
+                                        "--arena-size: expected a size from 4K to 1G (bytes, or K/M/G), got \"%s\".\n",
+                                        optarg);
                                 return r;
                         }
                         break;

@@ -294,6 +294,7 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
                 if (!m->default_policy)
                         return -ENOMEM;
         }
+        m->arena_size = config->arena_size ?: SRD_ARENA_SIZE_DEFAULT;
         if (config->n_allow_uids > 0) {
                 m->allow_uids = calloc(config->n_allow_uids, sizeof(uid_t));
                 if (!m->allow_uids)

@@ -40,6 +40,7 @@ typedef struct ManagerConfig {
         const char *control_path; /* NULL: disabled */
         uid_t *allow_uids; /* besides root */
         size_t n_allow_uids;
+        size_t arena_size; /* 0: the library's default */
 } ManagerConfig;
 
 typedef struct Manager {
@@ -62,6 +63,7 @@ typedef struct Manager {
         char *default_policy;
         uid_t *allow_uids;
         size_t n_allow_uids;
+        size_t arena_size;
 
         PolicySet *policies;
         bool reload_ok;
