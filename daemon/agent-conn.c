@@ -86,8 +86,13 @@ static int agent_conn_take(AgentConn *c, SrdHandoff *h) {
         char reason[256];
         int fd, r;
 
-        policy = srd_handoff_policy(h);
-        if (!policy)
+        r = srd_handoff_get_policy(h, &policy);
+        if (r == -EBADMSG)
+                /* A typo must not silently get the default policy. */
+                return agent_conn_refuse(c, h,
+                                         "it names a policy that is not a valid policy name (listenerMetadata "
+                                         "\"policy=NAME\" or annotation seccomp-redirect.policy)");
+        if (r < 0)
                 policy = m->default_policy;
         if (!policy)
                 return agent_conn_refuse(

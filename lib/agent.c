@@ -49,6 +49,7 @@
 typedef struct Handoff {
         SrdHandoff public;
         char *policy; /* validated name, NULL when none or invalid */
+        bool policy_invalid; /* one was named, but not validly */
 } Handoff;
 
 struct SrdHandoffReader {
@@ -165,12 +166,17 @@ static int handoff_resolve_policy(Handoff *h) {
 
         if (p->metadata)
                 r = metadata_find_policy(p->metadata, &name, &len);
-        if (r < 0)
-                return 0; /* named but invalid: no policy, and no silent fallback */
+        if (r < 0) {
+                /* named but invalid: no policy, and no silent fallback */
+                h->policy_invalid = true;
+                return 0;
+        }
         if (r == 0 && p->policy_annotation) {
                 len = strlen(p->policy_annotation);
-                if (!policy_name_is_valid(p->policy_annotation, len))
+                if (!policy_name_is_valid(p->policy_annotation, len)) {
+                        h->policy_invalid = true;
                         return 0;
+                }
                 name = p->policy_annotation;
         }
         if (!name)
@@ -431,6 +437,17 @@ _public_ const char *srd_handoff_policy(const SrdHandoff *h) {
         if (!h)
                 return NULL;
         return ((const Handoff *) h)->policy;
+}
+
+_public_ int srd_handoff_get_policy(const SrdHandoff *h, const char **ret) {
+        const Handoff *handoff = (const Handoff *) h;
+
+        if (!h || !ret)
+                return -EINVAL;
+        *ret = handoff->policy;
+        if (handoff->policy)
+                return 0;
+        return handoff->policy_invalid ? -EBADMSG : -ENOENT;
 }
 
 _public_ int srd_handoff_listener_fd(const SrdHandoff *h) {

@@ -195,6 +195,10 @@ int srd_handoff_parse(const char *buf, size_t len, SrdHandoff **ret, char **ret_
  * several comma- or space-separated key=value pairs), else the annotation;
  * NULL when neither names one. */
 const char *srd_handoff_policy(const SrdHandoff *h);
+/* The same, telling "none named" (-ENOENT: the default policy applies)
+ * from "named, but not a valid policy name" (-EBADMSG: refuse, never fall
+ * back); 0 with *ret set when a valid name is given. */
+int srd_handoff_get_policy(const SrdHandoff *h, const char **ret);
 /* The seccomp listener fd of the handoff: the fd named "seccompFd". -ENOENT / -EINVAL. */
 int srd_handoff_listener_fd(const SrdHandoff *h);
 

@@ -66,7 +66,8 @@ static int setup(void) {
         (void) mkdir(path, 0755);
         (void) snprintf(path, sizeof(path), "%s/ro/file", dir);
         (void) itest_write_file(path, "x\n");
-        if ((r = daemon_start(&daemon_, NULL, NULL)) < 0)
+        /* A default policy, so that refusals below cannot be a missing one. */
+        if ((r = daemon_start(&daemon_, (const char *const[]) { "--default-policy", "itest", NULL }, NULL)) < 0)
                 return r;
 
         if ((r = target_start(&healthy, notified)) < 0 ||
@@ -233,6 +234,17 @@ TEST(no_fd) {
         json = valid_json(getpid(), "c-nofd");
         ASSERT_NOT_NULL(json);
         ASSERT_OK(refused(json, strlen(json), false, -1, "fd"));
+}
+
+TEST(invalid_policy_name_is_refused_not_defaulted) {
+        char json[1024];
+
+        SETUP();
+        /* A typo'd or hostile name must not quietly get the default policy. */
+        ASSERT_TRUE(handoff_json(json, sizeof(json), getpid(), "c-badname", "policy=../itest") > 0);
+        ASSERT_OK(refused(json, strlen(json), true, -1, "not a valid policy name"));
+        ASSERT_TRUE(handoff_json(json, sizeof(json), getpid(), "c-twonames", "policy=itest,policy=other") > 0);
+        ASSERT_OK(refused(json, strlen(json), true, -1, "not a valid policy name"));
 }
 
 TEST(two_fds_for_one_name) {

@@ -469,6 +469,16 @@ TEST(policy_selection) {
                 if (r < 0)
                         TEST_FAIL_("case %zu: %d %s", i, r, error);
                 p = srd_handoff_policy(h);
+                {
+                        const char *q = NULL;
+                        int g = srd_handoff_get_policy(h, &q);
+                        bool named = (policy_cases[i].metadata && strstr(policy_cases[i].metadata, "policy=")) ||
+                                     policy_cases[i].annotation;
+
+                        /* None named: -ENOENT; named but invalid: -EBADMSG; else the name. */
+                        if (p ? g != 0 || q != p : g != (named ? -EBADMSG : -ENOENT))
+                                ROW_FAIL("case %zu: srd_handoff_get_policy() gave %d", i, g);
+                }
                 if ((p == NULL) != (policy_cases[i].policy == NULL) ||
                     (p && !streq(p, policy_cases[i].policy)))
                         ROW_FAIL("case %zu (metadata %s, annotation %s): got %s, expected %s", i,
