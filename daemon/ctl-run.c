@@ -4,6 +4,12 @@
  * notify filter for the policy's syscalls and execs the command; the parent
  * answers its notifications with the same library code the daemon uses.
  *
+ * The filter carries SECCOMP_FILTER_FLAG_REDIRECT where the kernel has the
+ * redirect series, so redirect rules are carried out rather than falling
+ * back. libseccomp 2.5 has no way to pass that flag: it only builds the
+ * program here (in the parent, where failing is still easy to report), and
+ * the child loads it with seccomp(2) itself.
+ *
  * The hard part is handing the listener fd from child to parent: once the
  * filter is loaded, any syscall the policy names blocks until someone
  * answers it, and only the parent can. So the child must not need a syscall
@@ -18,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <linux/filter.h>
 #include <linux/futex.h>
 #include <poll.h>
 #include <signal.h>
@@ -26,7 +33,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -36,6 +45,7 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "srd-uapi.h"
 
 typedef struct RunShared {
         _Atomic int32_t fd; /* -1: not yet; -2: the child failed */
@@ -52,33 +62,104 @@ static void futex_wake(_Atomic int32_t *addr) {
         (void) syscall(SYS_futex, (int32_t *) addr, FUTEX_WAKE, 1, NULL, NULL, 0);
 }
 
-_Noreturn static void run_child(RunShared *sh, const int *nrs, size_t n_nrs, char **cmd) {
-        scmp_filter_ctx ctx;
-        int r, fd;
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(scmp_filter_ctx, seccomp_release);
+
+/* The notify filter for the policy's syscalls, as classic BPF for seccomp(2). */
+static int run_build_filter(const int *nrs, size_t n_nrs, struct sock_fprog *ret) {
+        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ struct sock_filter *insns = NULL;
+        struct stat st;
+        size_t n;
+        ssize_t k;
+        int r;
 
         ctx = seccomp_init(SCMP_ACT_ALLOW);
         if (!ctx) {
                 fprintf(stderr, "run: seccomp_init failed.\n");
-                goto fail;
+                return -ENOMEM;
         }
         for (size_t i = 0; i < n_nrs; i++) {
                 r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
                 if (r < 0) {
                         fprintf(stderr, "run: cannot notify on syscall %d: %s\n", nrs[i], strerror(-r));
-                        goto fail;
+                        return r;
                 }
         }
-        /* libseccomp >= 2.5 asks for NEW_LISTENER because NOTIFY rules exist. */
-        r = seccomp_load(ctx);
+
+        /* libseccomp 2.5 exports only to an fd; a memfd has no pipe's size limit. */
+        fd = memfd_create("srd-run-filter", MFD_CLOEXEC);
+        if (fd < 0) {
+                r = negative_errno();
+                fprintf(stderr, "run: memfd_create failed: %s\n", strerror(-r));
+                return r;
+        }
+        r = seccomp_export_bpf(ctx, fd);
         if (r < 0) {
-                fprintf(stderr, "run: cannot load the seccomp filter: %s\n", strerror(-r));
+                fprintf(stderr, "run: cannot export the seccomp filter: %s\n", strerror(-r));
+                return r;
+        }
+        if (fstat(fd, &st) < 0) {
+                r = negative_errno();
+                fprintf(stderr, "run: cannot stat the exported filter: %s\n", strerror(-r));
+                return r;
+        }
+        n = (size_t) st.st_size / sizeof(struct sock_filter);
+        if (n == 0 || (size_t) st.st_size % sizeof(struct sock_filter) != 0) {
+                fprintf(stderr, "run: libseccomp exported a malformed filter (%lld bytes).\n",
+                        (long long) st.st_size);
+                return -EBADMSG;
+        }
+        if (n > BPF_MAXINSNS) {
+                fprintf(stderr, "run: the filter has %zu instructions, more than the kernel takes (%d).\n", n,
+                        BPF_MAXINSNS);
+                return -E2BIG;
+        }
+
+        insns = malloc(n * sizeof(struct sock_filter));
+        if (!insns)
+                return -ENOMEM;
+        k = pread(fd, insns, n * sizeof(struct sock_filter), 0);
+        if (k != (ssize_t) (n * sizeof(struct sock_filter))) {
+                r = k < 0 ? negative_errno() : -EIO;
+                fprintf(stderr, "run: cannot read the exported filter back: %s\n", strerror(-r));
+                return r;
+        }
+
+        *ret = (struct sock_fprog) {.len = (unsigned short) n, .filter = TAKE_PTR(insns)};
+        return 0;
+}
+
+static long load_filter(unsigned long flags, const struct sock_fprog *prog) {
+        return syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, prog);
+}
+
+_Noreturn static void run_child(RunShared *sh, const struct sock_fprog *prog, char **cmd) {
+        long fd;
+        int r;
+
+        /* libseccomp's default NNP attribute did this for us: without
+         * CAP_SYS_ADMIN a filter may only be loaded under no_new_privs, and
+         * the command must not gain privileges the filter was not made for. */
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
+                fprintf(stderr, "run: cannot set no_new_privs: %m\n");
                 goto fail;
         }
-        fd = seccomp_notify_fd(ctx); /* no syscall: libseccomp remembers it */
-        if (fd < 0)
-                _exit(CTL_EXIT_RUN_FAILED); /* nothing we can print without risking a hang */
 
-        atomic_store(&sh->fd, fd);
+        fd = load_filter(SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_REDIRECT, prog);
+        /* EINVAL: a kernel without the series does not know the flag. EBUSY:
+         * we already run under a redirect filter (another supervisor's), and
+         * a chain holds only one. Either way the plain listener still works,
+         * with redirectFallback for redirect rules; the parent learns which
+         * it got from srd_listener_redirect_support(). */
+        if (fd < 0 && (errno == EINVAL || errno == EBUSY))
+                fd = load_filter(SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
+        if (fd < 0) {
+                fprintf(stderr, "run: cannot load the seccomp filter: %m\n");
+                goto fail;
+        }
+
+        atomic_store(&sh->fd, (int32_t) fd);
         futex_wake(&sh->fd);
         while (atomic_load(&sh->ack) == 0)
                 (void) futex_wait(&sh->ack, 0, 100 * 1000 * 1000L);
@@ -244,6 +325,38 @@ static int run_supervise(SrdListener *l, SrdPolicy *p, pid_t pid, int pidfd, int
         }
 }
 
+/* Once, before the command runs: whether redirect rules will be carried out. */
+static void run_report_redirect(const SrdListener *l) {
+        const char *what;
+
+        switch (srd_listener_redirect_support(l)) {
+        case SRD_REDIRECT_SUPPORTED:
+                what = "through the kernel (SEND_REDIRECT)";
+                break;
+        case SRD_REDIRECT_UNSUPPORTED_FILTER:
+                /* The child's first load said EBUSY: an outer redirect filter owns the chain. */
+                what = "not possible under the redirect filter this runs under, redirectFallback applies";
+                break;
+        default:
+                what = "not supported by this kernel, redirectFallback applies";
+                break;
+        }
+        fprintf(stderr, "%s: redirects: %s\n", program_invocation_short_name, what);
+}
+
+static void run_help(void) {
+        printf("%s run --policy FILE [--] CMD [ARG...]\n\n"
+               "Run CMD under the policy, answering its notified syscalls without the daemon.\n"
+               "Redirect rules go through the kernel where it has the redirect interface;\n"
+               "elsewhere the policy's redirectFallback applies. Which of the two is said\n"
+               "once on standard error, before CMD starts.\n\n"
+               "Options:\n"
+               "  -p --policy FILE  The policy (see seccomp-redirectd.policy(5))\n"
+               "  -h --help         Show this help\n\n"
+               "See seccomp-redirectctl(1).\n",
+               program_invocation_short_name);
+}
+
 int verb_run(int argc, char *argv[]) {
         static const struct option options[] = {
                 {"policy", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'}, {}};
@@ -251,6 +364,7 @@ int verb_run(int argc, char *argv[]) {
         SrdPolicy *p = NULL;
         SrdListener *l = NULL;
         _cleanup_free_ int *nrs = NULL;
+        struct sock_fprog prog = {};
         _cleanup_close_ int pidfd = -EBADF, sigfd = -EBADF;
         RunShared *sh;
         size_t n_nrs = 0;
@@ -265,7 +379,7 @@ int verb_run(int argc, char *argv[]) {
                         policy_path = optarg;
                         break;
                 case 'h':
-                        printf("run --policy FILE [--] CMD [ARG...]\n");
+                        run_help();
                         return EXIT_SUCCESS;
                 default:
                         return CTL_EXIT_USAGE;
@@ -283,9 +397,15 @@ int verb_run(int argc, char *argv[]) {
                 srd_policy_unref(p);
                 return CTL_EXIT_RUN_FAILED;
         }
+        if (run_build_filter(nrs, n_nrs, &prog) < 0) {
+                srd_policy_unref(p);
+                return CTL_EXIT_RUN_FAILED;
+        }
 
         sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
         if (sh == MAP_FAILED) {
+                fprintf(stderr, "run: mmap failed: %m\n");
+                free(prog.filter);
                 srd_policy_unref(p);
                 return CTL_EXIT_RUN_FAILED;
         }
@@ -307,7 +427,7 @@ int verb_run(int argc, char *argv[]) {
         }
         if (pid == 0) {
                 (void) sigprocmask(SIG_UNBLOCK, &ss, NULL);
-                run_child(sh, nrs, n_nrs, argv + optind);
+                run_child(sh, &prog, argv + optind);
         }
 
         (void) signal(SIGINT, SIG_IGN);
@@ -344,6 +464,8 @@ int verb_run(int argc, char *argv[]) {
                 goto out;
         }
 
+        run_report_redirect(l);
+
         atomic_store(&sh->ack, 1);
         futex_wake(&sh->ack);
 
@@ -351,6 +473,7 @@ int verb_run(int argc, char *argv[]) {
 out:
         srd_listener_free(l);
         srd_policy_unref(p);
+        free(prog.filter);
         (void) munmap(sh, sizeof(*sh));
         return ret;
 }
