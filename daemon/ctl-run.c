@@ -147,15 +147,21 @@ _Noreturn static void run_child(RunShared *sh, const struct sock_fprog *prog, ch
         }
 
         fd = load_filter(SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_REDIRECT, prog);
-        /* EINVAL: a kernel without the series does not know the flag. EBUSY:
-         * we already run under a redirect filter (another supervisor's), and
-         * a chain holds only one. Either way the plain listener still works,
-         * with redirectFallback for redirect rules; the parent learns which
-         * it got from srd_listener_redirect_support(). */
-        if (fd < 0 && (errno == EINVAL || errno == EBUSY))
+        /* EINVAL: a kernel without the series does not know the flag. The
+         * plain listener still works, with redirectFallback for redirect
+         * rules; the parent learns which it got from
+         * srd_listener_redirect_support(). */
+        if (fd < 0 && errno == EINVAL)
                 fd = load_filter(SECCOMP_FILTER_FLAG_NEW_LISTENER, prog);
         if (fd < 0) {
-                fprintf(stderr, "run: cannot load the seccomp filter: %m\n");
+                /* EBUSY: the kernel allows one listener filter per task, and
+                 * we already run under one (another run, a notifying container
+                 * profile). With or without REDIRECT: no retry helps. */
+                if (errno == EBUSY)
+                        fprintf(stderr, "run: cannot load the seccomp filter: this process already runs under a "
+                                        "seccomp listener, and the kernel allows only one.\n");
+                else
+                        fprintf(stderr, "run: cannot load the seccomp filter: %m\n");
                 goto fail;
         }
 
@@ -334,8 +340,8 @@ static void run_report_redirect(const SrdListener *l) {
                 what = "through the kernel (SEND_REDIRECT)";
                 break;
         case SRD_REDIRECT_UNSUPPORTED_FILTER:
-                /* The child's first load said EBUSY: an outer redirect filter owns the chain. */
-                what = "not possible under the redirect filter this runs under, redirectFallback applies";
+                /* Not expected: the child asks for the flag wherever the kernel knows it. */
+                what = "not enabled on this filter, redirectFallback applies";
                 break;
         default:
                 what = "not supported by this kernel, redirectFallback applies";
