@@ -111,8 +111,8 @@ static int run_build_filter(const int *nrs, size_t n_nrs, struct sock_fprog *ret
                 return -EBADMSG;
         }
         if (n > BPF_MAXINSNS) {
-                fprintf(stderr, "run: the filter has %zu instructions, more than the kernel takes (%d).\n", n,
-                        BPF_MAXINSNS);
+                fprintf(stderr, "run: the filter has %zu instructions, more than the kernel takes (%d).\n",
+                        n, BPF_MAXINSNS);
                 return -E2BIG;
         }
 
@@ -126,7 +126,7 @@ static int run_build_filter(const int *nrs, size_t n_nrs, struct sock_fprog *ret
                 return r;
         }
 
-        *ret = (struct sock_fprog) {.len = (unsigned short) n, .filter = TAKE_PTR(insns)};
+        *ret = (struct sock_fprog){.len = (unsigned short) n, .filter = TAKE_PTR(insns)};
         return 0;
 }
 
@@ -158,8 +158,9 @@ _Noreturn static void run_child(RunShared *sh, const struct sock_fprog *prog, ch
                  * we already run under one (another run, a notifying container
                  * profile). With or without REDIRECT: no retry helps. */
                 if (errno == EBUSY)
-                        fprintf(stderr, "run: cannot load the seccomp filter: this process already runs under a "
-                                        "seccomp listener, and the kernel allows only one.\n");
+                        fprintf(stderr,
+                                "run: cannot load the seccomp filter: this process already runs under a "
+                                "seccomp listener, and the kernel allows only one.\n");
                 else
                         fprintf(stderr, "run: cannot load the seccomp filter: %m\n");
                 goto fail;

@@ -59,7 +59,7 @@ typedef struct RunResult {
 static void run_result_clear(RunResult *r) {
         free(r->out);
         free(r->err);
-        *r = (RunResult) {};
+        *r = (RunResult){};
 }
 
 static void run_result_diag(const RunResult *r) {
@@ -78,7 +78,7 @@ static int run_ctl(const char *policy, const char *const *cmd, RunResult *ret) {
         pid_t pid;
         int r;
 
-        *ret = (RunResult) {};
+        *ret = (RunResult){};
         argv[n++] = itest_ctl_binary();
         argv[n++] = "run";
         argv[n++] = "--policy";
@@ -151,7 +151,8 @@ static int make_policy(char *ret, size_t size) {
                      "      \"action\": \"redirect\", \"to\": \"%1$s/sandbox-etc/{suffix}\" },\n"
                      "    { \"name\": \"motd-read-only\", \"names\": [\"openat\"],\n"
                      "      \"path\": { \"exact\": \"%1$s/motd\" },\n"
-                     "      \"action\": \"redirect\", \"set\": [ { \"index\": 2, \"value\": 0, \"mask\": 3 } ] },\n"
+                     "      \"action\": \"redirect\", \"set\": [ { \"index\": 2, \"value\": 0, \"mask\": 3 "
+                     "} ] },\n"
                      "    { \"name\": \"log-both\", \"names\": [\"openat\"],\n"
                      "      \"path\": { \"exact\": \"%1$s/log\" },\n"
                      "      \"action\": \"redirect\", \"to\": \"%1$s/sandbox-log\",\n"
@@ -178,9 +179,11 @@ static int setup(char *policy, size_t size) {
         if (mkdir(path, 0755) < 0)
                 return -errno;
         if ((r = write_in_dir("orig", "original\n")) < 0 || (r = write_in_dir("sandbox", "sandbox\n")) < 0 ||
-            (r = write_in_dir("other", "other\n")) < 0 || (r = write_in_dir("etc/conf", "host conf\n")) < 0 ||
+            (r = write_in_dir("other", "other\n")) < 0 ||
+            (r = write_in_dir("etc/conf", "host conf\n")) < 0 ||
             (r = write_in_dir("sandbox-etc/conf", "sandboxed conf\n")) < 0 ||
-            (r = write_in_dir("motd", "motd\n")) < 0 || (r = write_in_dir("sandbox-log", "sandbox log\n")) < 0)
+            (r = write_in_dir("motd", "motd\n")) < 0 ||
+            (r = write_in_dir("sandbox-log", "sandbox log\n")) < 0)
                 return r;
         return make_policy(policy, size);
 }
@@ -241,7 +244,8 @@ int main(void) {
                         run_result_diag(&res);
                 }
                 ok = res.err && strstr(res.err, "redirects: through the kernel (SEND_REDIRECT)") &&
-                     !strstr(res.err, "not supported by this kernel") && !strstr(res.err, "redirectFallback errno");
+                     !strstr(res.err, "not supported by this kernel") &&
+                     !strstr(res.err, "redirectFallback errno");
                 if (!check(ok, "stderr says redirects go through the kernel, no fallback logged"))
                         run_result_diag(&res);
                 /* The rule has "log": true: the hit is reported with its target. */
@@ -264,7 +268,8 @@ int main(void) {
 
         /* The shell's own address space, a forked child that execs (a fresh
          * mm, pinned anew), then the shell again (its pin still there). */
-        (void) snprintf(line, sizeof(line), "read l <%1$s; echo \"$l\"; cat %1$s; read l <%1$s; echo \"$l\"", orig);
+        (void) snprintf(line, sizeof(line), "read l <%1$s; echo \"$l\"; cat %1$s; read l <%1$s; echo \"$l\"",
+                        orig);
         shell_prints(policy, line, "sandbox\nsandbox\nsandbox\n",
                      "redirects in the shell, in a child it execs, and in the shell again");
 
@@ -275,8 +280,9 @@ int main(void) {
         /* Forced O_RDONLY: the append-open succeeds, the fd reads, a write
          * through it fails. A plain continue gives a write-only fd (no read,
          * write works: exit 11); a fallback fails the open (exit != 0). */
-        (void) snprintf(line, sizeof(line),
-                        "exec 3>>%s/motd || exit 10; cat <&3; echo hacked >&3 2>/dev/null && exit 11; exit 0", dir);
+        (void) snprintf(
+                line, sizeof(line),
+                "exec 3>>%s/motd || exit 10; cat <&3; echo hacked >&3 2>/dev/null && exit 11; exit 0", dir);
         shell_prints(policy, line, "motd\n", "set rule: an append-open is rewritten to read-only");
         (void) snprintf(path, sizeof(path), "%s/motd", dir);
         check(file_is(path, "motd\n"), "set rule: the file is unchanged");
@@ -284,7 +290,8 @@ int main(void) {
         /* Path and flags in one answer: the sandbox file opened read-only,
          * and the original path (O_CREAT) never created. */
         (void) snprintf(line, sizeof(line),
-                        "exec 3>>%s/log || exit 10; cat <&3; echo hacked >&3 2>/dev/null && exit 11; exit 0", dir);
+                        "exec 3>>%s/log || exit 10; cat <&3; echo hacked >&3 2>/dev/null && exit 11; exit 0",
+                        dir);
         shell_prints(policy, line, "sandbox log\n", "redirect with set: the sandbox file, opened read-only");
         (void) snprintf(path, sizeof(path), "%s/log", dir);
         ok = access(path, F_OK) < 0 && errno == ENOENT;
