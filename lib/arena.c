@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +14,10 @@
 typedef struct Slot {
         uint64_t offset; /* 0: empty (offset 0 holds the empty string, never indexed) */
         uint32_t hash;
-        uint32_t len;
+        uint32_t len; /* SLOT_BLOB set: raw bytes, no NUL after them */
 } Slot;
+
+#define SLOT_BLOB 0x80000000u
 
 struct Arena {
         int memfd;
@@ -111,30 +113,23 @@ static int grow_index(Arena *a) {
         return 0;
 }
 
-int arena_place(Arena *a, const char *s, size_t len, uint64_t *ret_offset) {
-        uint32_t h;
-        size_t j;
+static int place(Arena *a, const void *data, size_t len, bool blob, uint64_t *ret_offset) {
+        uint32_t h, key = (uint32_t) len | (blob ? SLOT_BLOB : 0);
+        size_t j, need = len + (blob ? 0 : 1);
         int r;
 
-        if (!a || !s || !ret_offset || memchr(s, '\0', len) || len >= UINT32_MAX)
-                return -EINVAL;
-        if (len == 0) {
-                *ret_offset = 0;
-                return 0;
-        }
-
-        h = hash_bytes(s, len);
+        h = hash_bytes(data, len) ^ (blob ? 0x9e3779b9u : 0);
         for (j = a->n_slots ? h & (a->n_slots - 1) : 0; a->n_slots && a->slots[j].offset;
              j = (j + 1) & (a->n_slots - 1)) {
                 const Slot *o = &a->slots[j];
 
-                if (o->hash == h && o->len == len && memcmp(a->map + o->offset, s, len) == 0) {
+                if (o->hash == h && o->len == key && memcmp(a->map + o->offset, data, len) == 0) {
                         *ret_offset = o->offset;
                         return 0;
                 }
         }
 
-        if (len + 1 > a->size - a->used)
+        if (need > a->size - a->used)
                 return -ENOSPC;
 
         if ((a->n_used + 1) * 2 > a->n_slots) {
@@ -146,13 +141,30 @@ int arena_place(Arena *a, const char *s, size_t len, uint64_t *ret_offset) {
         }
 
         /* Only bytes past a->used are written: nothing handed out changes. */
-        memcpy(a->map + a->used, s, len);
-        a->map[a->used + len] = '\0';
-        a->slots[j] = (Slot) { .offset = a->used, .hash = h, .len = (uint32_t) len };
+        memcpy(a->map + a->used, data, len);
+        if (!blob)
+                a->map[a->used + len] = '\0';
+        a->slots[j] = (Slot) { .offset = a->used, .hash = h, .len = key };
         a->n_used++;
         *ret_offset = a->used;
-        a->used += len + 1;
+        a->used += need;
         return 0;
+}
+
+int arena_place(Arena *a, const char *s, size_t len, uint64_t *ret_offset) {
+        if (!a || !s || !ret_offset || memchr(s, '\0', len) || len >= SLOT_BLOB)
+                return -EINVAL;
+        if (len == 0) {
+                *ret_offset = 0;
+                return 0;
+        }
+        return place(a, s, len, false, ret_offset);
+}
+
+int arena_place_bytes(Arena *a, const void *data, size_t len, uint64_t *ret_offset) {
+        if (!a || !data || !ret_offset || len == 0 || len >= SLOT_BLOB)
+                return -EINVAL;
+        return place(a, data, len, true, ret_offset);
 }
 
 int arena_memfd(const Arena *a) {

@@ -25,6 +25,8 @@ Arena *arena_free(Arena *a);
 
 /* Offset of the NUL-terminated copy of s[0..len) in the arena, appended if new. */
 int arena_place(Arena *a, const char *s, size_t len, uint64_t *ret_offset);
+/* The same for len raw bytes (a struct a redirected pointer names). */
+int arena_place_bytes(Arena *a, const void *data, size_t len, uint64_t *ret_offset);
 
 int arena_memfd(const Arena *a);
 size_t arena_size(const Arena *a);

@@ -72,6 +72,10 @@ struct SrdListener {
         PinOverride pin_overrides[PIN_OVERRIDES];
         unsigned pin_override_next;
         SrdListenerStats stats;
+
+        /* openat2's struct open_how of the notification at hand, as read. */
+        ProcmemOpenHow how;
+        bool how_read;
 };
 
 static const char *const redirect_support_table[_SRD_REDIRECT_SUPPORT_MAX] = {
@@ -267,8 +271,23 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         memcpy(sc.args, n->data.args, sizeof(sc.args));
 
         info = srd_syscall_info(sc.nr);
+        l->how_read = false;
         for (unsigned i = 0; info && i < info->n_paths && i < SRD_MAX_PATHS; i++) {
-                r = procmem_read_path(n->pid, &info->paths[i], sc.args, e->path[i], sizeof(e->path[i]));
+                const SrdPathArg *pa = &info->paths[i];
+
+                if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
+                        /* Where openat2's path leads depends on RESOLVE_*:
+                         * without them the path cannot be placed. */
+                        r = procmem_read_open_how(n->pid, sc.args[pa->how_arg], sc.args[pa->how_arg + 1], &l->how);
+                        if (r < 0) {
+                                e->path_error[i] = r;
+                                e->path[i][0] = '\0';
+                                continue;
+                        }
+                        l->how_read = true;
+                }
+                r = procmem_read_path(n->pid, pa, sc.args, pa->how_arg >= 0 ? l->how.resolve : 0, e->path[i],
+                                      sizeof(e->path[i]));
                 if (r < 0) {
                         /* NULL: no path rule can match what could not be read. */
                         e->path_error[i] = r;
@@ -461,6 +480,40 @@ static int pin_install(SrdListener *l, uint64_t id, pid_t tid, uint64_t *ret_add
 }
 
 /*
+ * openat2 reads its struct open_how after our answer, so a sibling thread
+ * could change RESOLVE_* under us; the copy we read goes into the arena and
+ * the call gets pointed at it, like the path. RESOLVE_BENEATH and
+ * RESOLVE_IN_ROOT resolve even an absolute path inside the dirfd: the
+ * target would be looked up somewhere else, so that is a fallback.
+ */
+static int redirect_open_how(SrdListener *l, struct seccomp_notif_resp_redirect *req, unsigned h,
+                             uint64_t offset[SRD_ARGS], const char **ret_reason) {
+        int r;
+
+        if (!l->how_read || h >= SRD_ARGS) {
+                *ret_reason = "openat2's struct open_how could not be read";
+                return -EFAULT;
+        }
+        if (l->how.resolve & (PROCMEM_RESOLVE_BENEATH | PROCMEM_RESOLVE_IN_ROOT)) {
+                *ret_reason = "openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT would look the target up inside its dirfd";
+                return -EXDEV;
+        }
+        r = arena_place_bytes(l->arena, l->how.bytes, l->how.size, &offset[h]);
+        if (r == -ENOSPC) {
+                *ret_reason = "redirect arena full (see --arena-size)";
+                return r;
+        }
+        if (r < 0) {
+                *ret_reason = "cannot place openat2's struct open_how";
+                return r;
+        }
+        req->args_mask |= 1u << h;
+        req->ptr_mask |= 1u << h;
+        req->ptr_len[h] = l->how.size;
+        return 0;
+}
+
+/*
  * Answer with SEND_REDIRECT: every path in v->path_mask points at its target
  * in the pinned arena, every scalar in v->args_mask takes its new value, in
  * one answer. The first redirect of an address space pins the arena there;
@@ -520,6 +573,12 @@ static int send_redirect(SrdListener *l, const struct seccomp_notif *n, const Sr
                 req.args_mask |= 1u << a;
                 req.ptr_mask |= 1u << a;
                 req.ptr_len[a] = len + 1;
+
+                if (info->paths[i].how_arg >= 0) {
+                        r = redirect_open_how(l, &req, (unsigned) info->paths[i].how_arg, offset, ret_reason);
+                        if (r < 0)
+                                return r;
+                }
         }
 
         if (req.ptr_mask) {

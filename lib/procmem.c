@@ -259,8 +259,66 @@ fail:
         return r;
 }
 
-int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], char *ret,
-                      size_t size) {
+int procmem_read_open_how(pid_t pid, uint64_t addr, uint64_t size, ProcmemOpenHow *ret) {
+        size_t page = (size_t) getpagesize(), off = 0;
+
+        if (!ret)
+                return -EINVAL;
+        *ret = (ProcmemOpenHow) {};
+        if (size < PROCMEM_OPEN_HOW_MIN)
+                return -EINVAL;
+        if (size > PROCMEM_OPEN_HOW_MAX)
+                return -E2BIG;
+        if (pid <= 0)
+                return -ESRCH;
+        if (addr == 0 || addr + size < addr)
+                return -EFAULT;
+
+        /* Page by page, like strings: the struct may straddle into a page
+         * that /proc/PID/mem can read while process_vm_readv cannot. */
+        while (off < size) {
+                size_t chunk = MIN(page - (size_t) ((addr + off) % page), (size_t) size - off);
+                ssize_t n = read_chunk_vm(&pid, addr + off, ret->bytes + off, chunk);
+
+                if (n == -EPERM || n == -ENOSYS) {
+                        char p[PROC_PATH_MAX];
+                        _cleanup_close_ int fd = -EBADF;
+
+                        (void) snprintf(p, sizeof(p), "/proc/%d/mem", (int) pid);
+                        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                        if (fd < 0)
+                                return errno == ENOENT ? -ESRCH : negative_errno();
+                        n = read_chunk_mem(&fd, addr + off, ret->bytes + off, chunk);
+                }
+                if (n < 0)
+                        return (int) n;
+                if (n == 0)
+                        return -EFAULT;
+                off += (size_t) n;
+        }
+        ret->size = (size_t) size;
+        memcpy(&ret->resolve, ret->bytes + 16, sizeof(ret->resolve));
+        return 0;
+}
+
+/* RESOLVE_IN_ROOT: "/a/../../b" and "a/../../b" both name root/b. */
+static int path_in_root(pid_t pid, int dirfd, const char *raw, char *ret, size_t size) {
+        char rooted[SRD_PATH_MAX + 2], norm[SRD_PATH_MAX + 2], root[SRD_PATH_MAX + 1];
+        int r;
+
+        if ((size_t) snprintf(rooted, sizeof(rooted), "%s%s", raw[0] == '/' ? "" : "/", raw) >= sizeof(rooted))
+                return -ENAMETOOLONG;
+        r = srd_path_normalize(rooted, norm, sizeof(norm));
+        if (r < 0)
+                return r;
+        r = procmem_task_dir(pid, dirfd, root, sizeof(root));
+        if (r < 0)
+                return r;
+        return srd_path_join(root, norm + 1, ret, size);
+}
+
+int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                      char *ret, size_t size) {
         char raw[SRD_PATH_MAX + 1], base[SRD_PATH_MAX + 1];
         int dirfd = AT_FDCWD, r;
 
@@ -271,6 +329,14 @@ int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_A
         r = procmem_read_string(pid, args[pa->arg], raw, sizeof(raw));
         if (r < 0)
                 return r;
+
+        if (resolve & PROCMEM_RESOLVE_IN_ROOT) {
+                if (pa->dirfd_arg >= 0 && pa->dirfd_arg < SRD_ARGS)
+                        dirfd = (int) (uint32_t) args[pa->dirfd_arg];
+                if (raw[0] == '\0')
+                        return -ENOENT; /* openat2 has no AT_EMPTY_PATH */
+                return path_in_root(pid, dirfd, raw, ret, size);
+        }
 
         if (raw[0] == '/')
                 return srd_path_normalize(raw, ret, size);

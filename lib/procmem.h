@@ -50,10 +50,29 @@ int procmem_task_dir(pid_t pid, int dirfd, char *ret, size_t size);
  * Read path argument pa of a syscall with arguments args from task pid and
  * make it absolute and normalized in the task's view: absolute paths as
  * they are, relative ones joined to procmem_task_dir() of the dirfd (or the
- * cwd), "" with AT_EMPTY_PATH is the dirfd itself.
+ * cwd), "" with AT_EMPTY_PATH is the dirfd itself. resolve holds openat2's
+ * RESOLVE_* flags (0 for everything else): with RESOLVE_IN_ROOT the dirfd is
+ * the root every path, absolute or not, is resolved in.
  *
  * Returns 0 or the errors of procmem_read_string() and procmem_task_dir(),
  * plus -ENOENT for "" without AT_EMPTY_PATH (the kernel says ENOENT too).
  */
-int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], char *ret,
-                      size_t size);
+int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                      char *ret, size_t size);
+
+/*
+ * openat2's struct open_how as the kernel will see it: size bytes (the
+ * syscall's fourth argument) at addr, 24 (version 0) to PROCMEM_OPEN_HOW_MAX.
+ * -EINVAL for a size the kernel refuses too (< 24), -E2BIG above our bound,
+ * else the errors of reading task memory.
+ */
+#define PROCMEM_RESOLVE_BENEATH 0x08  /* RESOLVE_BENEATH, <linux/openat2.h> */
+#define PROCMEM_RESOLVE_IN_ROOT 0x10  /* RESOLVE_IN_ROOT */
+#define PROCMEM_OPEN_HOW_MIN 24
+#define PROCMEM_OPEN_HOW_MAX 64
+typedef struct ProcmemOpenHow {
+        uint8_t bytes[PROCMEM_OPEN_HOW_MAX];
+        size_t size;
+        uint64_t resolve; /* the RESOLVE_* flags, bytes 16..23 */
+} ProcmemOpenHow;
+int procmem_read_open_how(pid_t pid, uint64_t addr, uint64_t size, ProcmemOpenHow *ret);

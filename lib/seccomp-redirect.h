@@ -144,6 +144,7 @@ typedef struct SrdPathArg {
         int8_t arg;       /* index of the pointer argument */
         int8_t dirfd_arg; /* index of the dirfd argument, -1: relative to cwd */
         int8_t flags_arg; /* index of an AT_* flags argument (AT_EMPTY_PATH), -1: none */
+        int8_t how_arg;   /* openat2: index of its struct open_how pointer (size follows), -1: none */
 } SrdPathArg;
 
 typedef struct SrdSyscallInfo {

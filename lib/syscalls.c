@@ -32,7 +32,9 @@
 #endif
 
 /* One path argument: pointer arg, dirfd arg (-1 = cwd), AT_* flags arg (-1 = none). */
-#define P(a, d, f) { .arg = (a), .dirfd_arg = (d), .flags_arg = (f) }
+#define P(a, d, f) { .arg = (a), .dirfd_arg = (d), .flags_arg = (f), .how_arg = -1 }
+/* openat2: its RESOLVE_* flags (in struct open_how) change where the path leads. */
+#define P_HOW(a, d, h) { .arg = (a), .dirfd_arg = (d), .flags_arg = -1, .how_arg = (h) }
 #define ONE(n, p0) [SYS_##n] = { .name = #n, .nr = SYS_##n, .n_paths = 1, .paths = { p0 } }
 #define TWO(n, p0, p1) [SYS_##n] = { .name = #n, .nr = SYS_##n, .n_paths = 2, .paths = { p0, p1 } }
 
@@ -48,7 +50,7 @@ static const SrdSyscallInfo syscall_table[] = {
         ONE(openat, P(1, 0, -1)),
 #endif
 #ifdef SYS_openat2
-        ONE(openat2, P(1, 0, -1)), /* RESOLVE_* live in struct open_how, not in an arg */
+        ONE(openat2, P_HOW(1, 0, 2)),
 #endif
         /* stat */
 #ifdef SYS_stat

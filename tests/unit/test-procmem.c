@@ -360,6 +360,7 @@ static SrdPathArg path_arg(int arg, int dirfd_arg, int flags_arg) {
                 .arg = (int8_t) arg,
                 .dirfd_arg = (int8_t) dirfd_arg,
                 .flags_arg = (int8_t) flags_arg,
+                .how_arg = -1,
         };
 }
 
@@ -378,7 +379,7 @@ TEST(relative_path_resolves_against_the_tasks_cwd) {
         ASSERT_OK(procmem_task_dir(c.pid, AT_FDCWD, out, sizeof(out)));
         ASSERT_STREQ(out, d);
 
-        ASSERT_OK(procmem_read_path(c.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)));
         snprintf(want, sizeof(want), "%s/a/c", d);
         ASSERT_STREQ(out, want);
 
@@ -386,8 +387,54 @@ TEST(relative_path_resolves_against_the_tasks_cwd) {
         pa = path_arg(1, 0, -1);
         args[0] = UINT64_C(0xdeadbeef00000000) | (uint32_t) AT_FDCWD;
         args[1] = (uintptr_t) rel;
-        ASSERT_OK(procmem_read_path(c.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)));
         ASSERT_STREQ(out, want);
+}
+
+TEST(resolve_in_root_makes_the_dirfd_the_root_of_absolute_and_relative_paths) {
+        static char abs_path[] = "/real/../../../x", rel[] = "a/../../b";
+        _cleanup_(tmpdir_remove) char d[PATH_MAX] = "";
+        _cleanup_(child_stop) Child c = {};
+        char out[PATH_MAX], want[PATH_MAX + 16];
+        SrdPathArg pa = path_arg(1, 0, -1);
+        uint64_t args[SRD_ARGS] = { (uint32_t) AT_FDCWD, (uintptr_t) abs_path };
+
+        ASSERT_OK(tmpdir_make(&d));
+        ASSERT_OK(child_start(setup_chdir, d, &c));
+        ASSERT_EQ(c.value, 0);
+
+        /* openat2(AT_FDCWD, "/real/../../../x", RESOLVE_IN_ROOT) opens cwd/x. */
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, PROCMEM_RESOLVE_IN_ROOT, out, sizeof(out)));
+        snprintf(want, sizeof(want), "%s/x", d);
+        ASSERT_STREQ(out, want);
+        /* ".." stops at that root for relative paths too. */
+        args[1] = (uintptr_t) rel;
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, PROCMEM_RESOLVE_IN_ROOT, out, sizeof(out)));
+        snprintf(want, sizeof(want), "%s/b", d);
+        ASSERT_STREQ(out, want);
+        /* RESOLVE_BENEATH does not move anything (the kernel refuses escapes). */
+        args[1] = (uintptr_t) abs_path;
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, PROCMEM_RESOLVE_BENEATH, out, sizeof(out)));
+        ASSERT_STREQ(out, "/x");
+}
+
+TEST(open_how_is_read_whole_with_its_resolve_flags_and_bounded) {
+        static uint64_t how[8] = { 0x42 /* flags */, 0644 /* mode */, PROCMEM_RESOLVE_IN_ROOT | 0x4 };
+        _cleanup_(child_stop) Child c = {};
+        ProcmemOpenHow h;
+
+        ASSERT_OK(child_start(NULL, NULL, &c));
+        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) how, 24, &h));
+        ASSERT_EQ(h.size, (size_t) 24);
+        ASSERT_EQ(h.resolve, (uint64_t) (PROCMEM_RESOLVE_IN_ROOT | 0x4));
+        ASSERT_EQ(memcmp(h.bytes, how, 24), 0);
+        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) how, 32, &h));
+        ASSERT_EQ(h.size, (size_t) 32);
+        /* The kernel's own bounds, and ours. */
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) how, 16, &h), EINVAL);
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) how, PROCMEM_OPEN_HOW_MAX + 8, &h), E2BIG);
+        ASSERT_ERROR(procmem_read_open_how(c.pid, 0, 24, &h), EFAULT);
+        ASSERT_ERROR(procmem_read_open_how(c.pid, UINT64_MAX - 8, 24, &h), EFAULT);
 }
 
 TEST(absolute_path_is_normalized_and_ignores_the_dirfd) {
@@ -398,7 +445,7 @@ TEST(absolute_path_is_normalized_and_ignores_the_dirfd) {
         uint64_t args[SRD_ARGS] = { (uint64_t) -7, (uintptr_t) abs_path };
 
         ASSERT_OK(child_start(NULL, NULL, &c));
-        ASSERT_OK(procmem_read_path(c.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)));
         ASSERT_STREQ(out, "/etc/hosts");
 }
 
@@ -416,7 +463,7 @@ TEST(relative_path_resolves_against_the_tasks_dirfd) {
 
         args[0] = (uint64_t) c.value;
         args[1] = (uintptr_t) rel;
-        ASSERT_OK(procmem_read_path(c.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)));
         snprintf(want, sizeof(want), "%s/file", d);
         ASSERT_STREQ(out, want);
 }
@@ -436,16 +483,16 @@ TEST(empty_path_names_the_dirfd_only_with_at_empty_path) {
         args[0] = (uint64_t) c.value;
         args[1] = (uintptr_t) empty;
         args[3] = AT_EMPTY_PATH;
-        ASSERT_OK(procmem_read_path(c.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)));
         ASSERT_STREQ(out, d);
 
         args[3] = 0;
-        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, out, sizeof(out)), ENOENT);
+        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)), ENOENT);
 
         /* A syscall without a flags argument never takes "". */
         pa = path_arg(1, 0, -1);
         args[3] = AT_EMPTY_PATH;
-        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, out, sizeof(out)), ENOENT);
+        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)), ENOENT);
 }
 
 TEST(dirfd_that_is_not_a_directory_path_is_enotdir_or_ebadf) {
@@ -460,14 +507,14 @@ TEST(dirfd_that_is_not_a_directory_path_is_enotdir_or_ebadf) {
 
         /* "pipe:[1234]" is no place to resolve a path from. */
         args[0] = (uint64_t) c.value;
-        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, out, sizeof(out)), ENOTDIR);
+        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)), ENOTDIR);
         ASSERT_STREQ(out, "");
 
         /* Not open, negative, absurd. */
         args[0] = 999;
-        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, out, sizeof(out)), EBADF);
+        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)), EBADF);
         args[0] = (uint64_t) -1;
-        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, out, sizeof(out)), EBADF);
+        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)), EBADF);
         ASSERT_ERROR(procmem_task_dir(c.pid, -5, out, sizeof(out)), EBADF);
 }
 
@@ -492,13 +539,13 @@ TEST(deleted_cwd_is_enoent_but_a_dir_named_deleted_is_fine) {
         ASSERT_OK(child_start(setup_chdir_and_rmdir, sub, &c));
         ASSERT_EQ(c.value, 0);
         ASSERT_ERROR(procmem_task_dir(c.pid, AT_FDCWD, out, sizeof(out)), ENOENT);
-        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, out, sizeof(out)), ENOENT);
+        ASSERT_ERROR(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)), ENOENT);
 
         snprintf(sub, sizeof(sub), "%s/here (deleted)", d);
         ASSERT_OK(mkdir(sub, 0700));
         ASSERT_OK(child_start(setup_chdir, sub, &c2));
         ASSERT_EQ(c2.value, 0);
-        ASSERT_OK(procmem_read_path(c2.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c2.pid, &pa, args, 0, out, sizeof(out)));
         snprintf(want, sizeof(want), "%s/x", sub);
         ASSERT_STREQ(out, want);
 }
@@ -544,7 +591,7 @@ TEST(chrooted_task_sees_paths_relative_to_its_own_root) {
 
         ASSERT_OK(procmem_task_dir(c.pid, AT_FDCWD, out, sizeof(out)));
         ASSERT_STREQ(out, "/etc");
-        ASSERT_OK(procmem_read_path(c.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)));
         ASSERT_STREQ(out, "/etc/hosts");
 
         /* A directory outside its root has no name it could use. */
@@ -590,7 +637,7 @@ TEST(task_in_its_own_mount_namespace_sees_container_paths) {
                 SKIP("cannot create a mount namespace here");
         ASSERT_EQ(c.value, 0);
 
-        ASSERT_OK(procmem_read_path(c.pid, &pa, args, out, sizeof(out)));
+        ASSERT_OK(procmem_read_path(c.pid, &pa, args, 0, out, sizeof(out)));
         ASSERT_STREQ(out, "/etc/hosts");
 }
 
