@@ -109,7 +109,14 @@ TEST(socket_activated_lifecycle) {
 
         /* systemd-socket-activate execs on the first connection: this one is
          * queued before the daemon runs and must still be answered. */
-        early = itest_unix_connect(d.control, SOCK_STREAM);
+        /* The file appears at bind(), a moment before listen(): until then
+         * a connection is refused, not queued. */
+        for (int i = 0; i < 200; i++) {
+                early = itest_unix_connect(d.control, SOCK_STREAM);
+                if (early != -ECONNREFUSED)
+                        break;
+                (void) usleep(10 * 1000);
+        }
         ASSERT_TRUE(early >= 0);
         ASSERT_EQ(write(early, "status\n", 7), 7);
 
