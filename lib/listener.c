@@ -14,6 +14,7 @@
  * match, a vanished task is an outcome, not an error.
  */
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,6 +36,7 @@
 #include "srd-uapi.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(DIR *, closedir);
 
 /* x32 syscalls arrive with the native AUDIT_ARCH but this bit in nr. */
 #define X32_SYSCALL_BIT 0x40000000
@@ -44,11 +46,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
 #define PROBE_ID UINT64_MAX
 
 /*
- * An address space where the usual pin address was taken, so its pin went
- * elsewhere; keyed by the tid that installed it (its threads and a reused
- * tid just find out through EFAULT). Few: a collision is rare.
+ * Address spaces where the usual pin address was taken, so their pin went
+ * elsewhere: one entry per thread, all threads of the group added when one
+ * of them finds out (a reused tid just learns through EFAULT). Rare, so a
+ * plain array, bounded; the oldest entries make room.
  */
-#define PIN_OVERRIDES 8
+#define PIN_OVERRIDES_MAX 4096
 typedef struct PinOverride {
         pid_t tid;
         uint64_t addr;
@@ -69,8 +72,9 @@ struct SrdListener {
         Arena *arena;
         size_t arena_size;
         uint64_t pin_addr; /* where the first pin went, tried first everywhere */
-        PinOverride pin_overrides[PIN_OVERRIDES];
-        unsigned pin_override_next;
+        PinOverride *pin_overrides;
+        size_t n_pin_overrides;
+        size_t pin_override_next; /* the oldest, once the array is full */
         SrdListenerStats stats;
 
         /* openat2's struct open_how of the notification at hand, as read. */
@@ -143,6 +147,7 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
                 return NULL;
         safe_close(l->fd);
         arena_free(l->arena);
+        free(l->pin_overrides);
         free(l->req);
         free(l->resp);
         free(l);
@@ -393,20 +398,48 @@ _public_ int srd_listener_get_stats(const SrdListener *l, SrdListenerStats *ret)
 }
 
 static uint64_t pin_addr_for(const SrdListener *l, pid_t tid) {
-        for (size_t i = 0; i < PIN_OVERRIDES; i++)
-                if (l->pin_overrides[i].tid == tid && l->pin_overrides[i].addr)
+        for (size_t i = 0; i < l->n_pin_overrides; i++)
+                if (l->pin_overrides[i].tid == tid)
                         return l->pin_overrides[i].addr;
         return l->pin_addr;
 }
 
-static void pin_addr_remember(SrdListener *l, pid_t tid, uint64_t addr) {
-        for (size_t i = 0; i < PIN_OVERRIDES; i++)
+static void pin_addr_remember_one(SrdListener *l, pid_t tid, uint64_t addr) {
+        for (size_t i = 0; i < l->n_pin_overrides; i++)
                 if (l->pin_overrides[i].tid == tid) {
                         l->pin_overrides[i].addr = addr;
                         return;
                 }
+        if (!l->pin_overrides) {
+                l->pin_overrides = calloc(PIN_OVERRIDES_MAX, sizeof(PinOverride));
+                if (!l->pin_overrides)
+                        return; /* only slower: EFAULT finds the pin again */
+        }
+        if (l->n_pin_overrides < PIN_OVERRIDES_MAX) {
+                l->pin_overrides[l->n_pin_overrides++] = (PinOverride) { .tid = tid, .addr = addr };
+                return;
+        }
         l->pin_overrides[l->pin_override_next] = (PinOverride) { .tid = tid, .addr = addr };
-        l->pin_override_next = (l->pin_override_next + 1) % PIN_OVERRIDES;
+        l->pin_override_next = (l->pin_override_next + 1) % PIN_OVERRIDES_MAX;
+}
+
+/* addr is where this address space has its pin: for every thread of tid's group. */
+static void pin_addr_remember(SrdListener *l, pid_t tid, uint64_t addr) {
+        _cleanup_(closedirp) DIR *d = NULL;
+        char p[64];
+        struct dirent *de;
+
+        pin_addr_remember_one(l, tid, addr);
+        (void) snprintf(p, sizeof(p), "/proc/%d/task", (int) tid);
+        d = opendir(p);
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                int t = atoi(de->d_name);
+
+                if (t > 0 && t != tid)
+                        pin_addr_remember_one(l, (pid_t) t, addr);
+        }
 }
 
 /*
