@@ -5,6 +5,7 @@
  * reads or never writes cannot stall the containers.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,6 +51,10 @@ ControlConn *control_conn_free(ControlConn *c) {
         safe_close(c->fd);
         free(c->out);
         free(c);
+        /* A status reply for many containers is a burst of small json-c
+         * allocations (about 2 KiB per container) that malloc would keep;
+         * replies are rare, so give the memory back now. */
+        (void) malloc_trim(0);
         return NULL;
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(ControlConn *, control_conn_free);
