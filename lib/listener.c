@@ -75,7 +75,10 @@ struct SrdListener {
         PinOverride *pin_overrides;
         size_t n_pin_overrides;
         size_t pin_override_next; /* the oldest, once the array is full */
-        SrdListenerStats stats;
+        SrdListenerStats stats; /* relaxed atomics: read by other threads */
+
+        /* srd_listener_receive() took a notification, not answered yet. */
+        bool pending;
 
         /* openat2's struct open_how of the notification at hand, as read. */
         ProcmemOpenHow how;
@@ -388,12 +391,24 @@ _public_ int srd_listener_set_arena_size(SrdListener *l, size_t size) {
         return 0;
 }
 
+static void stat_add(uint64_t *counter) {
+        __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+static void stat_set(uint64_t *counter, uint64_t value) {
+        __atomic_store_n(counter, value, __ATOMIC_RELAXED);
+}
+
+/* Only the counters, never the arena itself: the thread that handles the
+ * listener may be making it right now. */
 _public_ int srd_listener_get_stats(const SrdListener *l, SrdListenerStats *ret) {
         if (!l || !ret)
                 return -EINVAL;
-        *ret = l->stats;
-        ret->arena_used = arena_used(l->arena);
-        ret->arena_size = arena_size(l->arena);
+        ret->redirects = __atomic_load_n(&l->stats.redirects, __ATOMIC_RELAXED);
+        ret->fallbacks = __atomic_load_n(&l->stats.fallbacks, __ATOMIC_RELAXED);
+        ret->pins = __atomic_load_n(&l->stats.pins, __ATOMIC_RELAXED);
+        ret->arena_used = __atomic_load_n(&l->stats.arena_used, __ATOMIC_RELAXED);
+        ret->arena_size = __atomic_load_n(&l->stats.arena_size, __ATOMIC_RELAXED);
         return 0;
 }
 
@@ -503,7 +518,7 @@ static int pin_install(SrdListener *l, uint64_t id, pid_t tid, uint64_t *ret_add
                         return -errno;
         }
 
-        l->stats.pins++;
+        stat_add(&l->stats.pins);
         if (l->pin_addr == 0)
                 l->pin_addr = req.target_addr;
         else if (req.target_addr != l->pin_addr)
@@ -532,6 +547,7 @@ static int redirect_open_how(SrdListener *l, struct seccomp_notif_resp_redirect 
                 return -EXDEV;
         }
         r = arena_place_bytes(l->arena, l->how.bytes, l->how.size, &offset[h]);
+        stat_set(&l->stats.arena_used, arena_used(l->arena));
         if (r == -ENOSPC) {
                 *ret_reason = "redirect arena full (see --arena-size)";
                 return r;
@@ -591,9 +607,11 @@ static int send_redirect(SrdListener *l, const struct seccomp_notif *n, const Sr
                                 *ret_reason = "cannot make the redirect arena";
                                 return r;
                         }
+                        stat_set(&l->stats.arena_size, arena_size(l->arena));
                 }
                 len = strlen(v->to[i]);
                 r = arena_place(l->arena, v->to[i], len, &offset[a]);
+                stat_set(&l->stats.arena_used, arena_used(l->arena));
                 if (r == -ENOSPC) {
                         *ret_reason = "redirect arena full (see --arena-size)";
                         return r;
@@ -631,7 +649,7 @@ static int send_redirect(SrdListener *l, const struct seccomp_notif *n, const Sr
                                 req.args[a] = addr + offset[a];
 
                 if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND_REDIRECT, &req) >= 0) {
-                        l->stats.redirects++;
+                        stat_add(&l->stats.redirects);
                         return 0;
                 }
                 r = -errno;
@@ -686,7 +704,7 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                                 e->fallback_reason = "kernel refused the redirect";
                 }
 
-                l->stats.fallbacks++;
+                stat_add(&l->stats.fallbacks);
 
                 srd_policy_redirect_fallback(policy, &action, &error);
                 if (action == SRD_ACTION_REDIRECT) {
@@ -715,13 +733,22 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
         return send_answer(l, id, action, e->applied_error);
 }
 
-_public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags, SrdEvent *ret) {
-        bool target_invalid;
+/* After RECV said ENOENT: a vanished notification, or nobody left at all? */
+static bool listener_hung_up(const SrdListener *l) {
+        struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+
+        return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)) && !(pfd.revents & POLLIN);
+}
+
+_public_ int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent *ret) {
         int r;
 
-        if (!l || !policy || !ret || (flags & ~SRD_HANDLE_READY))
+        if (!l || !ret || (flags & ~(SRD_HANDLE_READY | SRD_HANDLE_WAIT)))
                 return -EINVAL;
         event_init(ret);
+        /* A notification received and never answered stays with the task
+         * until the fd closes; taking the next one forgets it here. */
+        l->pending = false;
 
         /*
          * RECV ignores O_NONBLOCK and would sleep until the next notification.
@@ -729,8 +756,9 @@ _public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFla
          * RECV takes from it; a task that dies or is interrupted leaves its
          * count behind, and RECV then says ENOENT. So once POLLIN was seen,
          * one RECV cannot sleep: the caller's own poll may stand in for ours.
+         * A caller that wants to sleep in RECV (SRD_HANDLE_WAIT) needs neither.
          */
-        if (!(flags & SRD_HANDLE_READY)) {
+        if (!(flags & (SRD_HANDLE_READY | SRD_HANDLE_WAIT))) {
                 struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
 
                 r = poll(&pfd, 1, 0);
@@ -749,8 +777,13 @@ _public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFla
                 if (errno == EAGAIN || errno == EINTR)
                         return 0;
                 if (errno == ENOENT) {
-                        /* Woken for a task that died before we got to it. */
-                        ret->outcome = SRD_OUTCOME_TASK_GONE;
+                        /* Since 6.6 a sleeping RECV also wakes, with ENOENT,
+                         * when the filter loses its last task. */
+                        if ((flags & SRD_HANDLE_WAIT) && listener_hung_up(l))
+                                ret->outcome = SRD_OUTCOME_HANGUP;
+                        else
+                                /* Woken for a task that died before we got to it. */
+                                ret->outcome = SRD_OUTCOME_TASK_GONE;
                         return 0;
                 }
                 return negative_errno();
@@ -758,6 +791,20 @@ _public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFla
 
         ret->pid = (pid_t) l->req->pid;
         ret->nr = l->req->data.nr;
+        ret->outcome = SRD_OUTCOME_RECEIVED;
+        l->pending = true;
+        return 0;
+}
+
+_public_ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *ret) {
+        bool target_invalid;
+        int r;
+
+        if (!l || !policy || !ret)
+                return -EINVAL;
+        if (!l->pending || ret->outcome != SRD_OUTCOME_RECEIVED || ret->pid != (pid_t) l->req->pid)
+                return -ESRCH;
+        l->pending = false;
 
         decide(l, policy, ret, &target_invalid);
         srd_policy_count_hit(policy, ret->verdict.rule);
@@ -782,4 +829,15 @@ _public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFla
 
         ret->outcome = SRD_OUTCOME_ANSWERED;
         return 0;
+}
+
+_public_ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags, SrdEvent *ret) {
+        int r;
+
+        if (!l || !policy || !ret)
+                return -EINVAL;
+        r = srd_listener_receive(l, flags, ret);
+        if (r < 0 || ret->outcome != SRD_OUTCOME_RECEIVED)
+                return r;
+        return srd_listener_answer(l, policy, ret);
 }

@@ -863,15 +863,16 @@ fail:
 }
 
 _public_ SrdPolicy *srd_policy_ref(SrdPolicy *p) {
+        /* Atomic: a daemon thread per listener holds references too. */
         if (p)
-                p->n_ref++;
+                __atomic_add_fetch(&p->n_ref, 1, __ATOMIC_RELAXED);
         return p;
 }
 
 _public_ SrdPolicy *srd_policy_unref(SrdPolicy *p) {
         if (!p)
                 return NULL;
-        if (--p->n_ref > 0)
+        if (__atomic_sub_fetch(&p->n_ref, 1, __ATOMIC_ACQ_REL) > 0)
                 return NULL;
         return policy_free(p);
 }

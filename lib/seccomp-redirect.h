@@ -86,7 +86,8 @@ int srd_policy_load_file(const char *path, SrdPolicy **ret, SrdDiagList *diag);
 int srd_policy_load_buffer(const char *buf, size_t len, const char *filename, SrdPolicy **ret,
                            SrdDiagList *diag);
 
-/* Reference counted: a reload swaps policies while containers still use the old ones. */
+/* Reference counted, atomically (threads may share a policy): a reload swaps
+ * policies while containers still use the old ones. */
 SrdPolicy *srd_policy_ref(SrdPolicy *p);
 SrdPolicy *srd_policy_unref(SrdPolicy *p);
 
@@ -257,6 +258,7 @@ typedef struct SrdListenerStats {
         uint64_t arena_size;    /* its capacity (0: not made yet) */
 } SrdListenerStats;
 
+/* Safe from any thread, also while another one handles the listener. */
 int srd_listener_get_stats(const SrdListener *l, SrdListenerStats *ret);
 
 /* What happened to one notification, for logs and counters. */
@@ -264,6 +266,8 @@ typedef enum SrdOutcome {
         SRD_OUTCOME_NONE,       /* nothing pending (EAGAIN) */
         SRD_OUTCOME_ANSWERED,   /* the verdict (or its fallback) was sent */
         SRD_OUTCOME_TASK_GONE,  /* the task died or was interrupted meanwhile */
+        SRD_OUTCOME_RECEIVED,   /* srd_listener_receive() took one: answer it */
+        SRD_OUTCOME_HANGUP,     /* SRD_HANDLE_WAIT: no task uses the filter any more */
         _SRD_OUTCOME_MAX,
         _SRD_OUTCOME_INVALID = -EINVAL,
 } SrdOutcome;
@@ -291,18 +295,42 @@ typedef enum SrdHandleFlags {
          * after each POLLIN only.
          */
         SRD_HANDLE_READY = 1 << 0,
+        /*
+         * Sleep in the receive until a notification comes: for a thread of
+         * its own per listener, which the kernel then wakes directly (on the
+         * task's CPU with SYNC_WAKE_UP), the fastest way there is. The sleep
+         * ends with SRD_OUTCOME_NONE when a signal interrupts it (install the
+         * handler without SA_RESTART) and, on kernels since 6.6, with
+         * SRD_OUTCOME_HANGUP when the filter's last task is gone; older
+         * kernels sleep on, so watch the fd for POLLHUP elsewhere and signal.
+         */
+        SRD_HANDLE_WAIT = 1 << 1,
 } SrdHandleFlags;
 
 /*
- * Receive one notification, read its path arguments from the task (bounded,
- * NUL-checked, relative ones resolved against dirfd/cwd, normalized), decide
- * with policy, check the id is still valid, and answer. Without
- * SRD_HANDLE_READY it first checks that a notification is pending and
- * returns with ret->outcome == SRD_OUTCOME_NONE when none is. Returns 0 with
- * ret->outcome set; a negative errno only for failures of the listener
- * itself (then the caller drops it). Hostile or dying tasks never make it
- * fail.
+ * Receive one notification: ret->outcome is SRD_OUTCOME_RECEIVED (with pid
+ * and nr) when there is one to answer with srd_listener_answer(), else NONE,
+ * TASK_GONE or HANGUP. Without SRD_HANDLE_READY or SRD_HANDLE_WAIT it first
+ * checks that a notification is pending, and never sleeps. A negative errno
+ * only for failures of the listener itself (then the caller drops it).
+ *
+ * Receiving and answering are apart so that a long-sleeping receiver picks
+ * the policy only once it has a notification (one reloaded meanwhile).
  */
+int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent *ret);
+
+/*
+ * Answer the notification that srd_listener_receive() put in ret: read its
+ * path arguments from the task (bounded, NUL-checked, relative ones resolved
+ * against dirfd/cwd, normalized), decide with policy, and act (the act
+ * itself proves the notification still live). ret->outcome becomes ANSWERED
+ * or TASK_GONE. -ESRCH when ret holds no received notification; other
+ * negative errnos only for failures of the listener itself. Hostile or
+ * dying tasks never make it fail.
+ */
+int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *ret);
+
+/* srd_listener_receive() then, if it received one, srd_listener_answer(). */
 int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags, SrdEvent *ret);
 
 #ifdef __cplusplus

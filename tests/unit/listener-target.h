@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/*
+ * The listener tests' target: a forked process installs a notify filter
+ * (libseccomp, NEW_LISTENER), hands the listener fd to us over a socketpair
+ * and then runs the syscalls we send it, one command at a time, reporting
+ * what each returned. Also the test policy and a scratch directory (made
+ * before main, removed at exit).
+ */
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "macro.h"
+#include "seccomp-redirect.h"
+#include "tests.h"
+
+#define TIMEOUT_MS 5000
+
+/* The syscalls the target's filter notifies on. */
+extern const int notified[4];
+
+enum {
+        CMD_SYSCALL, /* syscall(nr, args) in the main thread */
+        CMD_SYSCALL_IN_THREAD, /* the same from a second thread */
+        CMD_UFFD_MKDIR, /* mkdir() of a path in userfaultfd-guarded memory */
+        CMD_INT80, /* an i386 syscall: nr, str[0], str[1] */
+};
+
+typedef struct Cmd {
+        int op;
+        long nr;
+        uint64_t args[6];
+        unsigned str_mask; /* bit i: args[i] := pointer to the next str[] */
+        unsigned buf_mask; /* bit i: args[i] := pointer to a scratch buffer */
+        char str[2][PATH_MAX + 16];
+} Cmd;
+
+typedef struct Target {
+        pid_t pid;
+        int sock;
+        SrdListener *listener;
+} Target;
+
+enum {
+        RULE_DENY,
+        RULE_KILL,
+        RULE_REDIRECT,
+        RULE_BAD_TEMPLATE,
+        RULE_STAT_DIRS,
+        RULE_ALLOW,
+        RULE_GETPPID,
+};
+
+/* No root needed: libseccomp sets no_new_privs, and the target is our
+ * child, so even Yama lets us read its memory. */
+#define REQUIRE_TARGET() \
+        do { \
+                if (!have_seccomp_notify()) \
+                        SKIP("seccomp user notification unavailable"); \
+        } while (0)
+
+DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, srd_policy_unref);
+
+/* Set before target_start(): the filter also covers i386 syscalls. */
+extern bool target_x86;
+
+int target_start(Target *t, void (*setup)(void));
+void target_stop(Target *t);
+int target_send(Target *t, const Cmd *c);
+/* What the target's last command returned (a negative errno for failures). */
+int target_result(Target *t, long *ret);
+/* Wait for a notification, then handle exactly one. */
+int serve(Target *t, SrdPolicy *p, SrdEvent *e);
+/* How the target ended: the signal that killed it, 0 for a normal exit, <0 on timeout. */
+int target_wait_death(Target *t);
+Cmd *cmd_new(long nr);
+
+int send_fd(int sock, int fd);
+/* An fd, or -EBADMSG when the message carried none (then *ret_payload is its data). */
+int recv_fd_or_payload(int sock, long *ret_payload);
+
+/* The scratch directory, /tmp/srd-listener-XXXXXX, and a path in it (four
+ * rotating buffers). */
+extern char tmpdir[PATH_MAX];
+const char *tmp(const char *name);
+
+/* The test policy, with the given redirectFallback (JSON). */
+int policy_load(const char *fallback, SrdPolicy **ret);
+bool have_seccomp_notify(void);
