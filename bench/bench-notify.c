@@ -14,10 +14,12 @@
  * it), which the minimal loop of the requirement does not: a third column
  * runs the minimal loop with that flag too, so that the daemon's own
  * userspace cost can be read apart from the kernel's wake-up behaviour.
- * A fourth is the least a supervisor of many containers can do: wait in
- * epoll, RECV, read the path with process_vm_readv, SEND (the daemon's
- * four syscalls per notification, without its policy, logging or event
- * loop library), so that what is left over is the daemon's own code.
+ * The last two are the least a supervisor that matches paths can do: RECV,
+ * read the path with process_vm_readv, SEND, once woken through epoll (an
+ * event loop for all containers) and once sleeping in RECV (a thread per
+ * container, the daemon's way: three syscalls per notification), without
+ * policy, logging or bookkeeping, so that what is left over is the
+ * daemon's own code.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -63,6 +65,7 @@ typedef enum LoopKind {
         LOOP_PLAIN, /* blocking RECV, SEND */
         LOOP_SYNC, /* the same with SYNC_WAKE_UP */
         LOOP_EPOLL, /* SYNC_WAKE_UP, epoll_wait, RECV, process_vm_readv, SEND */
+        LOOP_READ, /* SYNC_WAKE_UP, blocking RECV, process_vm_readv, SEND */
 } LoopKind;
 
 /* The baseline supervisors: nothing but what the kind says, then SEND CONTINUE. */
@@ -105,7 +108,7 @@ _Noreturn static void baseline_loop(int fd, LoopKind kind) {
                                 continue;
                         _exit(0);
                 }
-                if (kind == LOOP_EPOLL) {
+                if (kind == LOOP_EPOLL || kind == LOOP_READ) {
                         static char path[4096];
                         struct iovec local = {.iov_base = path, .iov_len = sizeof(path)};
                         struct iovec remote = {.iov_base = (void *) (uintptr_t) req->data.args[1],
@@ -182,10 +185,10 @@ static double unfiltered_us(void) {
 
 int main(int argc, char *argv[]) {
         static const char *const notified[] = {"openat", NULL};
-        double base[ROUNDS], sync[ROUNDS], epl[ROUNDS], dmn[ROUNDS], b, s, e, d, ratio;
+        double base[ROUNDS], sync[ROUNDS], epl[ROUNDS], rd[ROUNDS], dmn[ROUNDS], b, s, e, d, ratio, rr;
         char dir[ITEST_PATH_MAX];
-        Target tb, ts, te, td;
-        pid_t pb, ps, pe;
+        Target tb, ts, te, tr, td;
+        pid_t pb, ps, pe, pr;
         Daemon daemon_;
         json_object *st = NULL;
         long long hits;
@@ -205,30 +208,34 @@ int main(int argc, char *argv[]) {
                 return 1;
         }
 
-        if ((r = start_baseline(&tb, LOOP_PLAIN, &pb)) < 0 || (r = start_baseline(&ts, LOOP_SYNC, &ps)) < 0 ||
+        if ((r = start_baseline(&tb, LOOP_PLAIN, &pb)) < 0 ||
+            (r = start_baseline(&ts, LOOP_SYNC, &ps)) < 0 ||
             (r = start_baseline(&te, LOOP_EPOLL, &pe)) < 0 ||
-            (r = target_start(&td, notified)) < 0 ||
+            (r = start_baseline(&tr, LOOP_READ, &pr)) < 0 || (r = target_start(&td, notified)) < 0 ||
             (r = target_handoff(&td, daemon_.agent, "bench", "policy=bench")) < 0) {
                 fprintf(stderr, "bench-notify: cannot set up targets: %s\n", strerror(-r));
                 return 1;
         }
 
         /* Warm up caches, page tables and the daemon's allocations. */
-        if (round_us(&tb) < 0 || round_us(&ts) < 0 || round_us(&te) < 0 || round_us(&td) < 0)
+        if (round_us(&tb) < 0 || round_us(&ts) < 0 || round_us(&te) < 0 || round_us(&tr) < 0 ||
+            round_us(&td) < 0)
                 return 1;
 
         for (int i = 0; i < ROUNDS; i++) {
                 if ((base[i] = round_us(&tb)) < 0 || (dmn[i] = round_us(&td)) < 0 ||
-                    (sync[i] = round_us(&ts)) < 0 || (epl[i] = round_us(&te)) < 0)
+                    (sync[i] = round_us(&ts)) < 0 || (epl[i] = round_us(&te)) < 0 ||
+                    (rd[i] = round_us(&tr)) < 0)
                         return 1;
                 printf("  round %d: baseline %.2f us, daemon %.2f us, baseline+SYNC_WAKE_UP %.2f us, "
-                       "epoll loop %.2f us\n",
-                       i + 1, base[i], dmn[i], sync[i], epl[i]);
+                       "epoll loop %.2f us, read loop %.2f us\n",
+                       i + 1, base[i], dmn[i], sync[i], epl[i], rd[i]);
         }
         b = median(base, ROUNDS);
         d = median(dmn, ROUNDS);
         s = median(sync, ROUNDS);
         e = median(epl, ROUNDS);
+        rr = median(rd, ROUNDS);
         ratio = d / b;
 
         /* The daemon did answer every one of them through the rule. */
@@ -241,15 +248,20 @@ int main(int argc, char *argv[]) {
         printf("notify: baseline %.2f us (%.0f/s), daemon %.2f us (%.0f/s), ratio %.2f (target <= %.2f); "
                "baseline with SYNC_WAKE_UP %.2f us, daemon/that %.2f\n",
                b, 1e6 / b, d, 1e6 / d, ratio, TARGET_RATIO, s, d / s);
-        printf("minimal event loop (epoll_wait, RECV, process_vm_readv, SEND) %.2f us: that/SYNC baseline %.2f, "
+        printf("minimal event loop (epoll_wait, RECV, process_vm_readv, SEND) %.2f us: that/SYNC baseline "
+               "%.2f, "
                "daemon/that %.2f\n",
                e, e / s, d / e);
+        printf("read loop (RECV, process_vm_readv, SEND) %.2f us: that/SYNC baseline %.2f, daemon/that "
+               "%.2f\n",
+               rr, rr / s, d / rr);
         printf("rule hits counted by the daemon: %lld (expected %ld)\n", hits,
                (long) (ROUNDS + 1) * CALLS_PER_ROUND);
 
         (void) target_kill(&tb);
         (void) target_kill(&ts);
         (void) target_kill(&te);
+        (void) target_kill(&tr);
         (void) target_kill(&td);
         (void) daemon_stop(&daemon_, SIGTERM, 5000, NULL);
 

@@ -1,16 +1,29 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "container.h"
 #include "log.h"
 
-/* Notifications answered per wake-up: enough to drain a burst, small enough
- * that one busy container cannot starve the others (sd-event goes round). */
+/* Interrupts a worker's sleep in RECV; blocked in every other thread. */
+#define CONTAINER_WAKE_SIGNAL SIGUSR2
+/* A signal sent just before the worker went to sleep is lost on it. */
+#define CONTAINER_KICK_USEC (50U * 1000U)
+/* The worker's stack: an SrdEvent (four PATH_MAX buffers) and the reads;
+ * one guard page below. Ours, not glibc's cached ones: unmapped at the
+ * join, so that the memory of containers that went comes back. */
+#define CONTAINER_WORKER_STACK ((size_t) 256 * 1024)
+#define CONTAINER_GUARD ((size_t) 4096)
 
 /* 20 log lines per 5 s per container: a looping workload cannot flood the journal. */
 #define CONTAINER_LOG_INTERVAL_USEC (5U * 1000U * 1000U)
@@ -31,9 +44,12 @@ Container *container_free(Container *c) {
                 LIST_REMOVE(containers, c->manager->containers, c);
                 c->manager->n_containers--;
         }
+        /* Only once the worker is joined: it uses all of this. */
         sd_event_source_disable_unref(c->source);
+        sd_event_source_disable_unref(c->kick_source);
         srd_listener_free(c->listener);
         srd_policy_unref(c->policy);
+        (void) pthread_mutex_destroy(&c->policy_lock);
         free(c->id);
         free(c->policy_name);
         free(c);
@@ -41,7 +57,7 @@ Container *container_free(Container *c) {
 }
 
 void container_repoint_policy(Container *c, const PolicySet *set) {
-        SrdPolicy *p = policy_set_get(set, c->policy_name);
+        SrdPolicy *p = policy_set_get(set, c->policy_name), *old = NULL;
 
         if (!p) {
                 LogFields f = container_log_fields(c);
@@ -52,11 +68,30 @@ void container_repoint_policy(Container *c, const PolicySet *set) {
                          c->id, (int) c->pid, c->policy_name);
                 return;
         }
-        if (p == c->policy)
-                return;
+        /* The worker holds its own reference to the old one until it has
+         * taken the new one, at its next notification. */
+        (void) pthread_mutex_lock(&c->policy_lock);
+        if (p != c->policy) {
+                old = c->policy;
+                c->policy = srd_policy_ref(p);
+                __atomic_store_n(&c->policy_gen, c->policy_gen + 1, __ATOMIC_RELEASE);
+        }
+        (void) pthread_mutex_unlock(&c->policy_lock);
+        srd_policy_unref(old);
+}
 
-        srd_policy_unref(c->policy);
-        c->policy = srd_policy_ref(p);
+/* In the worker: the newest policy, taken only when a reload changed it. */
+static void container_follow_policy(Container *c, SrdPolicy **policy, unsigned *gen) {
+        SrdPolicy *p;
+
+        if (*policy && __atomic_load_n(&c->policy_gen, __ATOMIC_ACQUIRE) == *gen)
+                return;
+        (void) pthread_mutex_lock(&c->policy_lock);
+        p = srd_policy_ref(c->policy);
+        *gen = c->policy_gen;
+        (void) pthread_mutex_unlock(&c->policy_lock);
+        srd_policy_unref(*policy);
+        *policy = p;
 }
 
 static const char *action_name(SrdAction a) {
@@ -64,17 +99,18 @@ static const char *action_name(SrdAction a) {
         return s ? s : "?";
 }
 
-static const char *event_rule_name(const Container *c, const SrdEvent *ev) {
+static const char *event_rule_name(const SrdPolicy *p, const SrdEvent *ev) {
         if (ev->verdict.rule < 0)
                 return "defaultAction";
-        return srd_policy_rule_name(c->policy, (size_t) ev->verdict.rule) ?: "?";
+        return srd_policy_rule_name(p, (size_t) ev->verdict.rule) ?: "?";
 }
 
-static void container_log_event(Container *c, const SrdEvent *ev) {
+/* In the worker, with the policy it decided with. */
+static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent *ev) {
         const char *sysname = srd_syscall_name(ev->nr);
         char sysbuf[32], what[64];
         LogFields f = container_log_fields(c);
-        const char *rule = event_rule_name(c, ev);
+        const char *rule = event_rule_name(p, ev);
         int level;
 
         if (!sysname) {
@@ -119,51 +155,239 @@ static void container_log_event(Container *c, const SrdEvent *ev) {
                          (int) ev->pid, sysname, ev->path[0], rule, what);
 }
 
+static void counter_add(uint64_t *counter) {
+        __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t container_n_notifications(const Container *c) {
+        return __atomic_load_n(&c->n_notifications, __ATOMIC_RELAXED);
+}
+
+static void wake_handler(int sig) {
+        /* Nothing to do: being run ends the worker's RECV with EINTR. */
+}
+
+int container_setup_signals(void) {
+        struct sigaction sa = {.sa_handler = wake_handler}; /* no SA_RESTART */
+        sigset_t ss;
+
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(CONTAINER_WAKE_SIGNAL, &sa, NULL) < 0)
+                return -errno;
+        /* Workers unblock it for themselves; the main thread never takes it. */
+        sigemptyset(&ss);
+        sigaddset(&ss, CONTAINER_WAKE_SIGNAL);
+        return -pthread_sigmask(SIG_BLOCK, &ss, NULL);
+}
+
 /*
- * One notification per wake-up: the source is level-triggered, so more that
- * are pending bring us straight back, after every other ready container had
- * its turn. Draining here would cost a poll per notification (to learn that
- * nothing is left) and let one busy container delay the rest.
+ * The worker: sleep in RECV, answer, repeat, until the listener hangs up,
+ * fails, or the main thread asks it to stop. It never frees the container:
+ * it hands the pointer back through reap_fd and the main thread joins it.
  */
-static int container_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+static void *container_worker(void *userdata) {
         Container *c = userdata;
-        Manager *m = c->manager;
+        SrdPolicy *policy = NULL;
+        unsigned gen = 0;
+        sigset_t ss;
         SrdEvent ev;
         int r;
 
-        if (revents & EPOLLIN) {
-                r = srd_listener_handle(c->listener, c->policy, SRD_HANDLE_READY, &ev);
-                if (r < 0) {
-                        LogFields f = container_log_fields(c);
+        sigemptyset(&ss);
+        sigaddset(&ss, CONTAINER_WAKE_SIGNAL);
+        (void) pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
 
-                        log_full(LOG_ERR, r, &f, "Container %s pid %d: listener failed, dropping it: %m", c->id,
-                                 (int) c->pid);
-                        container_free(c);
-                        manager_update_status(m);
-                        return 0;
+        while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
+                r = srd_listener_receive(c->listener, SRD_HANDLE_WAIT, &ev);
+                if (r < 0) {
+                        c->worker_error = r;
+                        break;
                 }
-                if (ev.outcome != SRD_OUTCOME_NONE)
-                        c->n_notifications++;
+                if (ev.outcome == SRD_OUTCOME_HANGUP)
+                        break;
+                if (ev.outcome == SRD_OUTCOME_NONE) /* a signal: look at stop */
+                        continue;
+                counter_add(&c->n_notifications);
+                if (ev.outcome == SRD_OUTCOME_TASK_GONE) {
+                        counter_add(&c->n_task_gone);
+                        continue;
+                }
+
+                /* Picked now, not before the sleep: a reload may have come. */
+                container_follow_policy(c, &policy, &gen);
+                r = srd_listener_answer(c->listener, policy, &ev);
+                if (r < 0) {
+                        c->worker_error = r;
+                        break;
+                }
                 if (ev.outcome == SRD_OUTCOME_TASK_GONE)
-                        c->n_task_gone++;
+                        counter_add(&c->n_task_gone);
                 /* A successful kill usually reports the task gone: by our doing. */
                 if (ev.outcome == SRD_OUTCOME_ANSWERED ||
                     (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL))
-                        container_log_event(c, &ev);
-                /* Pending notifications first; the hang-up is seen again after. */
-                return 0;
+                        container_log_event(c, policy, &ev);
         }
 
-        /* A listener hangs up when the last task using the filter is gone. */
-        if (revents & (EPOLLHUP | EPOLLERR)) {
+        srd_policy_unref(policy);
+        /* A pointer is far below PIPE_BUF: written whole or not at all. */
+        while (write(c->reap_fd, &c, sizeof(c)) < 0 && errno == EINTR)
+                ;
+        return NULL;
+}
+
+static int container_on_kick(sd_event_source *s, uint64_t usec, void *userdata) {
+        Container *c = userdata;
+
+        (void) pthread_kill(c->worker, CONTAINER_WAKE_SIGNAL);
+        (void) sd_event_source_set_time_relative(s, CONTAINER_KICK_USEC);
+        (void) sd_event_source_set_enabled(s, SD_EVENT_ONESHOT);
+        return 0;
+}
+
+/*
+ * Ask the worker to go; it says so through reap_fd, container_reap() frees.
+ * It may have been on its way into RECV, where the signal no longer reaches
+ * it: with kick, a timer repeats the signal until it is done.
+ */
+static void container_stop(Container *c, bool kick) {
+        int r;
+
+        if (__atomic_exchange_n(&c->stop, true, __ATOMIC_ACQ_REL))
+                return;
+        if (!c->worker_started)
+                return;
+        (void) pthread_kill(c->worker, CONTAINER_WAKE_SIGNAL);
+        if (!kick)
+                return;
+        r = sd_event_add_time_relative(c->manager->event, &c->kick_source, CLOCK_MONOTONIC,
+                                       CONTAINER_KICK_USEC, 0, container_on_kick, c);
+        if (r < 0) {
                 LogFields f = container_log_fields(c);
 
-                log_ratelimit_flush(&c->ratelimit, &f);
-                log_full(LOG_INFO, 0, &f, "Container %s pid %d gone (%" PRIu64 " notifications).", c->id,
-                         (int) c->pid, c->n_notifications);
-                container_free(c);
-                manager_update_status(m);
+                log_full(LOG_WARNING, r, &f, "Container %s pid %d: cannot arm the stop timer: %m", c->id,
+                         (int) c->pid);
         }
+}
+
+/*
+ * A listener hangs up when the last task using its filter is gone. Since 6.6
+ * that also wakes the worker's RECV, older kernels need the signal.
+ */
+static int container_on_hangup(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        /* Level-triggered: it would fire on until the worker is done. */
+        (void) sd_event_source_set_enabled(s, SD_EVENT_OFF);
+        container_stop(userdata, true);
+        return 0;
+}
+
+void container_reap(Container *c) {
+        Manager *m = c->manager;
+        LogFields f = container_log_fields(c);
+
+        if (c->worker_started) {
+                (void) pthread_join(c->worker, NULL);
+                c->worker_started = false;
+                (void) munmap(c->worker_stack, CONTAINER_GUARD + CONTAINER_WORKER_STACK);
+                c->worker_stack = NULL;
+        }
+
+        log_ratelimit_flush(&c->ratelimit, &f);
+        if (c->worker_error < 0)
+                log_full(LOG_ERR, c->worker_error, &f,
+                         "Container %s pid %d: listener failed, dropping it: %m", c->id, (int) c->pid);
+        else if (!m->stopping)
+                log_full(LOG_INFO, 0, &f, "Container %s pid %d gone (%" PRIu64 " notifications).", c->id,
+                         (int) c->pid, container_n_notifications(c));
+        container_free(c);
+        manager_update_status(m);
+}
+
+size_t container_stop_all(Manager *m, uint64_t timeout_usec) {
+        struct timespec start, now;
+        size_t stuck = 0;
+
+        /* The event loop is done: this loop repeats the signals itself. */
+        LIST_FOREACH(containers, c, m->containers) {
+                container_stop(c, false);
+        }
+
+        (void) clock_gettime(CLOCK_MONOTONIC, &start);
+        for (;;) {
+                struct pollfd pfd = {.fd = m->reap_fds[0], .events = POLLIN};
+                Container *c;
+                bool running = false;
+
+                while (read(m->reap_fds[0], &c, sizeof(c)) == (ssize_t) sizeof(c))
+                        container_reap(c);
+                LIST_FOREACH(containers, i, m->containers) {
+                        if (i->worker_started) {
+                                running = true;
+                                (void) pthread_kill(i->worker, CONTAINER_WAKE_SIGNAL);
+                        }
+                }
+                if (!running)
+                        break;
+                (void) clock_gettime(CLOCK_MONOTONIC, &now);
+                if ((uint64_t) (now.tv_sec - start.tv_sec) * 1000000U +
+                            (uint64_t) ((now.tv_nsec - start.tv_nsec) / 1000) >=
+                    timeout_usec)
+                        break;
+                (void) poll(&pfd, 1, (int) (CONTAINER_KICK_USEC / 1000U));
+        }
+
+        /* Stuck in the kernel (a read of memory that never arrives): its
+         * container stays allocated for it; the process exit ends it. */
+        for (Container *c = m->containers, *next; c; c = next) {
+                next = c->containers_next;
+                if (!c->worker_started) {
+                        container_free(c);
+                        continue;
+                }
+                LIST_REMOVE(containers, m->containers, c);
+                m->n_containers--;
+                c->manager = NULL;
+                stuck++;
+        }
+        if (stuck > 0)
+                log_warning("%zu container workers did not stop in time, leaving them to the exit.", stuck);
+        return stuck;
+}
+
+static int container_start_worker(Container *c) {
+        pthread_attr_t attr;
+        char name[16];
+        void *stack;
+        int r;
+
+        stack = mmap(NULL, CONTAINER_GUARD + CONTAINER_WORKER_STACK, PROT_NONE,
+                     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+        if (stack == MAP_FAILED)
+                return -errno;
+        if (mprotect((uint8_t *) stack + CONTAINER_GUARD, CONTAINER_WORKER_STACK, PROT_READ | PROT_WRITE) <
+            0) {
+                r = -errno;
+                (void) munmap(stack, CONTAINER_GUARD + CONTAINER_WORKER_STACK);
+                return r;
+        }
+
+        r = pthread_attr_init(&attr);
+        if (r == 0) {
+                r = pthread_attr_setstack(&attr, (uint8_t *) stack + CONTAINER_GUARD,
+                                          CONTAINER_WORKER_STACK);
+                if (r == 0)
+                        r = pthread_create(&c->worker, &attr, container_worker, c);
+                (void) pthread_attr_destroy(&attr);
+        }
+        if (r != 0) {
+                (void) munmap(stack, CONTAINER_GUARD + CONTAINER_WORKER_STACK);
+                return -r;
+        }
+        c->worker_stack = stack;
+        c->worker_started = true;
+
+        /* For top -H and ps -L: which container a busy thread serves. */
+        (void) snprintf(name, sizeof(name), "srd-%d", (int) c->pid);
+        (void) pthread_setname_np(c->worker, name);
         return 0;
 }
 
@@ -185,6 +409,8 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
                 return -ENOMEM;
         }
         c->pid = record->pid;
+        c->reap_fd = m->reap_fds[1];
+        (void) pthread_mutex_init(&c->policy_lock, NULL);
         c->ratelimit = RATELIMIT_INIT(CONTAINER_LOG_INTERVAL_USEC, CONTAINER_LOG_BURST);
         c->id = strdup(record->id ?: "unknown");
         c->policy_name = strdup(record->policy);
@@ -201,7 +427,8 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         if (r < 0)
                 return r;
 
-        r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), EPOLLIN, container_on_io, c);
+        /* No EPOLLIN: that is the worker's. Hang-ups are always reported. */
+        r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), 0, container_on_hangup, c);
         if (r < 0)
                 return r;
         (void) snprintf(description, sizeof(description), "container-%s-%d", c->id, (int) c->pid);
@@ -210,6 +437,10 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         c->manager = m;
         LIST_PREPEND(containers, m->containers, c);
         m->n_containers++;
+
+        r = container_start_worker(c);
+        if (r < 0)
+                return r;
 
         if (ret)
                 *ret = c;

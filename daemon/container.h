@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -22,6 +24,15 @@ typedef struct ContainerRecord {
         pid_t pid;
 } ContainerRecord;
 
+/*
+ * One per supervised container process. Its notifications are answered by a
+ * thread of its own that sleeps in RECV: the kernel wakes exactly that
+ * thread (on the task's CPU, with SYNC_WAKE_UP), and a task that makes the
+ * daemon's read of its memory hang (userfaultfd, FUSE) stalls nobody else.
+ * The main thread keeps the bookkeeping: it sees the listener hang up,
+ * hands over reloaded policies, reports status, and frees the object once
+ * the worker has said it is done (Manager.reap_fd).
+ */
 struct Container {
         Manager *manager;
         LIST_FIELDS(Container, containers);
@@ -29,14 +40,27 @@ struct Container {
         char *id;
         char *policy_name;
         pid_t pid;
-        SrdPolicy *policy; /* own reference; re-pointed on reload */
 
-        SrdListener *listener; /* owns the fd */
-        sd_event_source *source;
+        /* The newest policy for this container, under policy_lock; the
+         * worker takes its own reference when policy_gen moves. */
+        pthread_mutex_t policy_lock;
+        SrdPolicy *policy;
+        unsigned policy_gen;
 
-        uint64_t n_notifications;
-        uint64_t n_task_gone;
-        RateLimit ratelimit;
+        SrdListener *listener; /* owns the fd; the worker's alone while it runs */
+        sd_event_source *source; /* the listener's hang-up, in the main thread */
+        sd_event_source *kick_source; /* re-signals the worker until it is done */
+
+        pthread_t worker;
+        void *worker_stack; /* ours, with its guard page: unmapped after the join */
+        bool worker_started;
+        int reap_fd; /* Manager.reap_fds[1], copied: the worker never touches the manager */
+        bool stop; /* atomic: the main thread wants the worker gone */
+        int worker_error; /* the listener failure that ended the worker */
+
+        uint64_t n_notifications; /* atomic */
+        uint64_t n_task_gone; /* atomic */
+        RateLimit ratelimit; /* the worker's, until it is done */
 };
 
 /*
@@ -50,6 +74,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
 
 /* After a reload: follow the policy of the same name, if it still exists. */
 void container_repoint_policy(Container *c, const PolicySet *set);
+
+/* The signal that interrupts a worker's RECV: install its handler first. */
+int container_setup_signals(void);
+
+/* A worker said it is done (its Container pointer came through reap_fd). */
+void container_reap(Container *c);
+
+/* Stop every worker, waiting at most timeout_usec for them, and free what
+ * stopped; a worker stuck in the kernel is left to the process exit (and
+ * counted in the return value: reap_fd must then stay open). */
+size_t container_stop_all(Manager *m, uint64_t timeout_usec);
+
+uint64_t container_n_notifications(const Container *c);
 
 /* Fields for the log lines about this container. */
 LogFields container_log_fields(const Container *c);

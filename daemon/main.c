@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -151,7 +152,8 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         r = parse_size(optarg, &a->config.arena_size);
                         if (r < 0) {
                                 fprintf(stderr,
-                                        "--arena-size: expected a size from 4K to 1G (bytes, or K/M/G), got \"%s\".\n",
+                                        "--arena-size: expected a size from 4K to 1G (bytes, or K/M/G), got "
+                                        "\"%s\".\n",
                                         optarg);
                                 return r;
                         }
@@ -211,6 +213,10 @@ static int run(int argc, char *argv[]) {
                 return log_error_errno(errno, "Failed to block signals: %m"), EXIT_FAILURE;
         /* Peers that hang up are handled where we write; never die of it. */
         (void) signal(SIGPIPE, SIG_IGN);
+        /* One malloc arena for all: the per-container workers hardly
+         * allocate, and an arena per thread would keep memory of containers
+         * long gone. */
+        (void) mallopt(M_ARENA_MAX, 1);
 
         r = manager_new(&args.config, &m);
         if (r < 0)

@@ -20,6 +20,8 @@
 #include "notify.h"
 
 #define MANAGER_STATUS_INTERVAL_USEC (1U * 1000U * 1000U)
+/* How long SIGTERM waits for the workers to leave their RECV. */
+#define MANAGER_STOP_TIMEOUT_USEC (2U * 1000U * 1000U)
 
 bool manager_uid_allowed(const Manager *m, uid_t uid) {
         if (uid == 0)
@@ -96,6 +98,14 @@ static int manager_on_watchdog(sd_event_source *s, uint64_t usec, void *userdata
 
 static int manager_on_agent(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         return agent_conn_accept(userdata);
+}
+
+static int manager_on_reap(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        Container *c;
+
+        while (read(fd, &c, sizeof(c)) == (ssize_t) sizeof(c))
+                container_reap(c);
+        return 0;
 }
 
 static int manager_on_control(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -283,7 +293,14 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->agent_fd = m->control_fd = -EBADF;
+        m->reap_fds[0] = m->reap_fds[1] = -EBADF;
         m->reload_ok = true;
+
+        /* Blocking for the workers' writes, non-blocking for our reads. */
+        if (pipe2(m->reap_fds, O_CLOEXEC) < 0)
+                return -errno;
+        if (fcntl(m->reap_fds[0], F_SETFL, O_NONBLOCK) < 0)
+                return -errno;
 
         /* Absolute, so that status and logs name files unambiguously; a missing dir fails later. */
         m->policy_dir = realpath(config->policy_dir, NULL) ?: strdup(config->policy_dir);
@@ -330,6 +347,16 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         r = manager_adopt_sockets(m, config->listen_path, config->control_path);
         if (r < 0)
                 return r;
+
+        r = container_setup_signals();
+        if (r < 0)
+                return log_error_errno(r, "Failed to set up the workers' wake-up signal: %m");
+        r = sd_event_add_io(m->event, &m->reap_source, m->reap_fds[0], EPOLLIN, manager_on_reap, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to watch the workers: %m");
+        (void) sd_event_source_set_description(m->reap_source, "worker-reap");
+        /* Decided now, before any worker thread logs. */
+        (void) log_to_journal();
 
         r = sd_event_add_io(m->event, &m->agent_source, m->agent_fd, EPOLLIN, manager_on_agent, m);
         if (r < 0)
@@ -389,11 +416,13 @@ int manager_run(Manager *m) {
 }
 
 Manager *manager_free(Manager *m) {
+        size_t stuck;
+
         if (!m)
                 return NULL;
 
-        while (m->containers)
-                container_free(m->containers);
+        /* Before anything the workers might still use goes. */
+        stuck = container_stop_all(m, MANAGER_STOP_TIMEOUT_USEC);
         while (m->agent_conns)
                 agent_conn_free(m->agent_conns);
         while (m->control_conns)
@@ -406,6 +435,10 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->status_source);
         sd_event_source_disable_unref(m->watchdog_source);
+        sd_event_source_disable_unref(m->reap_source);
+        safe_close(m->reap_fds[0]);
+        if (stuck == 0) /* else a worker may yet write to it */
+                safe_close(m->reap_fds[1]);
         safe_close(m->agent_fd);
         safe_close(m->control_fd);
         /* Only what we bound ourselves; systemd owns the activated paths. */

@@ -69,6 +69,10 @@ typedef struct Manager {
         bool reload_ok;
         char *reload_error;
 
+        /* Workers that are done write their Container pointer here. */
+        int reap_fds[2];
+        sd_event_source *reap_source;
+
         AgentConn *agent_conns;
         ControlConn *control_conns;
         Container *containers;

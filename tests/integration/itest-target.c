@@ -2,6 +2,7 @@
 /* The runtime's side of the agent protocol, and the targets it hands over. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/userfaultfd.h>
 #include <poll.h>
 #include <seccomp.h>
 #include <signal.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -152,6 +154,29 @@ static int recv_fd(int sock, unsigned timeout_ms) {
         return fd;
 }
 
+/* A page that nobody can read until we die: its faults wait on a
+ * userfaultfd that we keep open and never serve. */
+static char *uffd_page(size_t pagesize) {
+        static int uffd = -1;
+        struct uffdio_api api = {.api = UFFD_API};
+        struct uffdio_register reg = {.mode = UFFDIO_REGISTER_MODE_MISSING};
+        char *p;
+
+        if (uffd < 0) {
+                uffd = (int) syscall(SYS_userfaultfd, O_CLOEXEC);
+                if (uffd < 0 || ioctl(uffd, UFFDIO_API, &api) < 0)
+                        return NULL;
+        }
+        p = mmap(NULL, pagesize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+                return NULL;
+        reg.range.start = (uintptr_t) p;
+        reg.range.len = pagesize;
+        if (ioctl(uffd, UFFDIO_REGISTER, &reg) < 0)
+                return NULL;
+        return p;
+}
+
 static long target_run(const TargetCmd *cmd) {
         long pagesize = sysconf(_SC_PAGESIZE), r;
         char *p;
@@ -178,6 +203,12 @@ static long target_run(const TargetCmd *cmd) {
                         return -errno;
                 (void) munmap(p, pagesize);
                 r = syscall(SYS_openat, AT_FDCWD, p + 16, cmd->flags, cmd->mode);
+                break;
+        case TARGET_OPENAT_UFFD:
+                p = uffd_page((size_t) pagesize);
+                if (!p)
+                        return -errno;
+                r = syscall(SYS_openat, AT_FDCWD, p, cmd->flags, cmd->mode);
                 break;
         case TARGET_OPENAT_UNTERMINATED:
                 /* 100 bytes without NUL, then a hole: neither we nor the daemon may read past it. */

@@ -67,7 +67,7 @@ static int setup(void) {
         (void) snprintf(path, sizeof(path), "%s/ro/file", dir);
         (void) itest_write_file(path, "x\n");
         /* A default policy, so that refusals below cannot be a missing one. */
-        if ((r = daemon_start(&daemon_, (const char *const[]) { "--default-policy", "itest", NULL }, NULL)) < 0)
+        if ((r = daemon_start(&daemon_, (const char *const[]){"--default-policy", "itest", NULL}, NULL)) < 0)
                 return r;
 
         if ((r = target_start(&healthy, notified)) < 0 ||
@@ -243,7 +243,8 @@ TEST(invalid_policy_name_is_refused_not_defaulted) {
         /* A typo'd or hostile name must not quietly get the default policy. */
         ASSERT_TRUE(handoff_json(json, sizeof(json), getpid(), "c-badname", "policy=../itest") > 0);
         ASSERT_OK(refused(json, strlen(json), true, -1, "not a valid policy name"));
-        ASSERT_TRUE(handoff_json(json, sizeof(json), getpid(), "c-twonames", "policy=itest,policy=other") > 0);
+        ASSERT_TRUE(handoff_json(json, sizeof(json), getpid(), "c-twonames", "policy=itest,policy=other") >
+                    0);
         ASSERT_OK(refused(json, strlen(json), true, -1, "not a valid policy name"));
 }
 
@@ -551,13 +552,67 @@ TEST(no_fd_leaked_and_refusals_counted) {
         json_object_put(s);
 }
 
+/* A path in memory that never arrives (userfaultfd nobody serves): the
+ * daemon's read of it waits, in that container's thread only. */
+static int start_stuck(Target *t, const char *id) {
+        TargetCmd cmd = {.op = TARGET_OPENAT_UFFD, .flags = O_RDONLY};
+        int r;
+
+        if ((r = target_start(t, notified)) < 0 ||
+            (r = target_handoff(t, daemon_.agent, id, "policy=itest")) < 0 ||
+            (r = status_wait_container(daemon_.control, id, true, 3000)) < 0)
+                return r;
+        return target_send(t, &cmd);
+}
+
+TEST(path_that_never_arrives_stalls_only_its_own_container) {
+        json_object *s = NULL;
+        Target stuck, other;
+        uint64_t t0;
+
+        SETUP();
+        ASSERT_OK(start_stuck(&stuck, "c-stuck"));
+        (void) usleep(200000);
+
+        /* The stuck one's openat never returns... */
+        ASSERT_EQ(target_call(&stuck, &(TargetCmd){.op = TARGET_EXIT}, 300), -ETIMEDOUT);
+        /* ...while everyone else, old and new, gets answers at once. */
+        t0 = itest_now_usec();
+        ASSERT_OK(healthy_check());
+        printf("# healthy container's 3 syscalls beside a stuck one: %.1f ms\n",
+               (double) (itest_now_usec() - t0) / 1000.0);
+        ASSERT_OK(target_start(&other, notified));
+        ASSERT_OK(target_handoff(&other, daemon_.agent, "c-beside-stuck", "policy=itest"));
+        ASSERT_EQ(target_mkdir(&other, "/tmp/forbidden-beside-stuck"), -EACCES);
+        ASSERT_TRUE(WIFEXITED(target_stop(&other)));
+        ASSERT_OK(status_wait_container(daemon_.control, "c-beside-stuck", false, 3000));
+        /* And the control socket answers. */
+        ASSERT_OK(control_status(daemon_.control, &s));
+        ASSERT_NOT_NULL(status_container(s, "c-stuck"));
+        json_object_put(s);
+
+        /* Its death ends the read: the container is dropped like any other. */
+        (void) target_kill(&stuck);
+        ASSERT_OK(status_wait_container(daemon_.control, "c-stuck", false, 5000));
+        ASSERT_OK(healthy_check());
+}
+
 TEST(daemon_still_exits_cleanly) {
+        Target stuck;
+        uint64_t t0;
         int status;
 
         SETUP();
+        /* Even with a container's thread stuck in a read that never ends. */
+        ASSERT_OK(start_stuck(&stuck, "c-stuck-at-exit"));
+        (void) usleep(200000);
+        t0 = itest_now_usec();
         ASSERT_OK(daemon_stop(&daemon_, SIGTERM, 5000, &status));
+        printf("# SIGTERM to exit with a stuck worker: %.1f s\n", (double) (itest_now_usec() - t0) / 1e6);
         ASSERT_TRUE(WIFEXITED(status));
         ASSERT_EQ(WEXITSTATUS(status), 0);
+        ASSERT_TRUE(daemon_log_contains(&daemon_, "did not stop in time"));
+        (void) target_kill(&stuck);
         /* Without its supervisor the container fails closed, it does not hang. */
         ASSERT_EQ(target_openat(&healthy, "/dev/null", O_RDONLY), -ENOSYS);
         ASSERT_TRUE(WIFEXITED(target_stop(&healthy)));
