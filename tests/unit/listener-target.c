@@ -236,6 +236,36 @@ static _Noreturn void target_main(int sock, void (*setup)(void)) {
         }
 }
 
+static void on_sigusr1(int sig) {
+}
+
+void target_setup_sigusr1_interrupts(void) {
+        struct sigaction sa = {.sa_handler = on_sigusr1};
+
+        (void) sigaction(SIGUSR1, &sa, NULL);
+}
+
+int target_vanish_notification(Target *t) {
+        _cleanup_free_ Cmd *c = cmd_new(SYS_getppid);
+        struct pollfd pf = {.fd = srd_listener_fd(t->listener), .events = POLLIN};
+        long res;
+        int r;
+
+        if (!c)
+                return -ENOMEM;
+        r = target_send(t, c);
+        if (r < 0)
+                return r;
+        if (poll(&pf, 1, TIMEOUT_MS) != 1)
+                return -ETIMEDOUT;
+        if (kill(t->pid, SIGUSR1) < 0)
+                return -errno;
+        r = target_result(t, &res);
+        if (r < 0)
+                return r;
+        return res == -EINTR ? 0 : -EBADMSG;
+}
+
 void target_stop(Target *t) {
         t->listener = srd_listener_free(t->listener);
         t->sock = safe_close(t->sock);

@@ -69,6 +69,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, srd_policy_unref);
 extern bool target_x86;
 
 int target_start(Target *t, void (*setup)(void));
+/* A setup for target_start(): SIGUSR1 interrupts a notified syscall with
+ * EINTR (no SA_RESTART), so that its notification vanishes. */
+void target_setup_sigusr1_interrupts(void);
+/* With that setup: POLLIN, then the notification goes away while its task
+ * lives on (so the filter keeps a user and RECV has no hang-up to return on). */
+int target_vanish_notification(Target *t);
 void target_stop(Target *t);
 int target_send(Target *t, const Cmd *c);
 /* What the target's last command returned (a negative errno for failures). */

@@ -66,6 +66,20 @@ static bool receiver_wait(Receiver *rc) {
         return false;
 }
 
+/*
+ * The daemon's way of stopping a worker: a signal with a handler without
+ * SA_RESTART, repeated, since one sent just before the receiver went to
+ * sleep is lost on it. Then wait for the receiver to return.
+ */
+static bool receiver_interrupt(Receiver *rc) {
+        for (int i = 0; i < 100 && !atomic_load(&rc->done); i++) {
+                if (pthread_kill(rc->thread, SIGUSR2) != 0)
+                        return false;
+                usleep(10 * 1000);
+        }
+        return receiver_wait(rc);
+}
+
 TEST(receive_then_answer_is_what_handle_does) {
         _cleanup_(target_stop) Target t = {};
         _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
@@ -192,12 +206,7 @@ TEST(wait_is_interrupted_by_a_signal_with_outcome_none) {
 
         ASSERT_OK(receiver_start(&rc, t.listener));
         ASSERT_TRUE(receiver_sleeps_for(&rc, 200));
-        /* The daemon's way of stopping a worker: a handler without SA_RESTART. */
-        for (int i = 0; i < 100 && !atomic_load(&rc.done); i++) {
-                ASSERT_OK(-pthread_kill(rc.thread, SIGUSR2));
-                usleep(10 * 1000);
-        }
-        ASSERT_TRUE(receiver_wait(&rc));
+        ASSERT_TRUE(receiver_interrupt(&rc));
         ASSERT_OK(rc.r);
         ASSERT_EQ(rc.event.outcome, SRD_OUTCOME_NONE);
 }
@@ -227,35 +236,15 @@ TEST(wait_ends_with_hangup_when_the_last_task_is_gone) {
         ASSERT_EQ(rc.event.outcome, SRD_OUTCOME_HANGUP);
 }
 
-static void on_sigusr1(int sig) {
-}
-
-/* In the target: SIGUSR1 interrupts a notified syscall with EINTR. */
-static void setup_sigusr1_interrupts(void) {
-        struct sigaction sa = {.sa_handler = on_sigusr1};
-
-        (void) sigaction(SIGUSR1, &sa, NULL);
-}
-
 TEST(wait_after_a_vanished_notification_is_task_gone_then_sleeps_again) {
         _cleanup_(target_stop) Target t = {};
-        _cleanup_free_ Cmd *c = cmd_new(SYS_getppid);
-        struct pollfd pf;
         static SrdEvent e;
         Receiver rc;
-        long res;
 
         REQUIRE_TARGET();
-        ASSERT_OK(target_start(&t, setup_sigusr1_interrupts));
-
-        /* The notification goes away while its task lives on: the filter
-         * keeps its user, RECV has a count to take and says ENOENT. */
-        ASSERT_OK(target_send(&t, c));
-        pf = (struct pollfd){.fd = srd_listener_fd(t.listener), .events = POLLIN};
-        ASSERT_EQ(poll(&pf, 1, TIMEOUT_MS), 1);
-        ASSERT_OK(kill(t.pid, SIGUSR1));
-        ASSERT_OK(target_result(&t, &res));
-        ASSERT_EQ(res, -EINTR);
+        ASSERT_OK(target_start(&t, target_setup_sigusr1_interrupts));
+        /* RECV has a count to take and says ENOENT. */
+        ASSERT_OK(target_vanish_notification(&t));
 
         alarm(10);
         ASSERT_OK(srd_listener_receive(t.listener, SRD_HANDLE_WAIT, &e));
@@ -265,11 +254,7 @@ TEST(wait_after_a_vanished_notification_is_task_gone_then_sleeps_again) {
         /* Not a hang-up: the next receive sleeps like any other. */
         ASSERT_OK(receiver_start(&rc, t.listener));
         ASSERT_TRUE(receiver_sleeps_for(&rc, 200));
-        for (int i = 0; i < 100 && !atomic_load(&rc.done); i++) {
-                ASSERT_OK(-pthread_kill(rc.thread, SIGUSR2));
-                usleep(10 * 1000);
-        }
-        ASSERT_TRUE(receiver_wait(&rc));
+        ASSERT_TRUE(receiver_interrupt(&rc));
         ASSERT_EQ(rc.event.outcome, SRD_OUTCOME_NONE);
 }
 
