@@ -438,13 +438,25 @@ static void parse_set(Loader *L, const Val *set, SrdRule *r) {
                 for (size_t j = 0; ok && j < r->n_syscalls; j++) {
                         const SrdSyscallInfo *info = srd_syscall_info(r->syscalls[j]);
 
-                        for (unsigned k = 0; ok && info && k < info->n_paths && k < SRD_MAX_PATHS; k++)
-                                if (info->paths[k].arg >= 0 && (unsigned) info->paths[k].arg == a.index) {
+                        for (unsigned k = 0; ok && info && k < info->n_paths && k < SRD_MAX_PATHS; k++) {
+                                const SrdPathArg *pa = &info->paths[k];
+
+                                if (pa->arg >= 0 && (unsigned) pa->arg == a.index) {
                                         fail(L, &index,
                                              "argument %u of \"%s\" is a path: rewrite paths with \"to\"",
                                              a.index, info->name ? info->name : "?");
                                         ok = false;
+                                } else if (pa->how_arg >= 0 && ((unsigned) pa->how_arg == a.index ||
+                                                                (unsigned) pa->how_arg + 1 == a.index)) {
+                                        /* openat2: a pointer to struct open_how, then its size. */
+                                        fail(L, &index,
+                                             "argument %u of \"%s\" is %s struct open_how, not a scalar to set",
+                                             a.index, info->name ? info->name : "?",
+                                             (unsigned) pa->how_arg == a.index ? "a pointer to its"
+                                                                                : "the size of its");
+                                        ok = false;
                                 }
+                        }
                 }
                 if (ok)
                         r->set[r->n_set++] = a;

@@ -227,6 +227,12 @@ static const Case rule_errors[] = {
         {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 1, \"value\": 0}]}",
          "t.json:3:63: rules[0].set[0].index: argument 1 of \"openat\" is a path: rewrite paths with "
          "\"to\""},
+        {"{\"names\": [\"openat\", \"openat2\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0}, "
+         "{\"index\": 3, \"value\": 0}]}",
+         "t.json:3:74: rules[0].set[0].index: argument 2 of \"openat2\" is a pointer to its struct open_how, not a "
+         "scalar to set\n"
+         "t.json:3:100: rules[0].set[1].index: argument 3 of \"openat2\" is the size of its struct open_how, not a "
+         "scalar to set"},
         {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0}, "
          "{\"index\": 2, \"value\": 1}]}",
          "t.json:3:89: rules[0].set[1].index: argument 2 is already rewritten by set[0]"},
