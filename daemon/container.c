@@ -9,7 +9,6 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "container.h"
@@ -303,7 +302,7 @@ void container_reap(Container *c) {
 }
 
 size_t container_stop_all(Manager *m, uint64_t timeout_usec) {
-        struct timespec start, now;
+        uint64_t end = now_monotonic_usec() + timeout_usec;
         size_t stuck = 0;
 
         /* The event loop is done: this loop repeats the signals itself. */
@@ -311,7 +310,6 @@ size_t container_stop_all(Manager *m, uint64_t timeout_usec) {
                 container_stop(c, false);
         }
 
-        (void) clock_gettime(CLOCK_MONOTONIC, &start);
         for (;;) {
                 struct pollfd pfd = {.fd = m->reap_fds[0], .events = POLLIN};
                 Container *c;
@@ -327,10 +325,7 @@ size_t container_stop_all(Manager *m, uint64_t timeout_usec) {
                 }
                 if (!running)
                         break;
-                (void) clock_gettime(CLOCK_MONOTONIC, &now);
-                if ((uint64_t) (now.tv_sec - start.tv_sec) * 1000000U +
-                            (uint64_t) ((now.tv_nsec - start.tv_nsec) / 1000) >=
-                    timeout_usec)
+                if (now_monotonic_usec() >= end)
                         break;
                 (void) poll(&pfd, 1, (int) (CONTAINER_KICK_USEC / 1000U));
         }

@@ -156,13 +156,6 @@ int log_full(int level, int error, const LogFields *fields, const char *format, 
         return error == 0 ? 0 : -abs(error);
 }
 
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * UINT64_C(1000000) + (uint64_t) ts.tv_nsec / 1000;
-}
-
 void log_ratelimit_flush(RateLimit *rl, const LogFields *fields) {
         if (rl->suppressed > 0)
                 log_full(LOG_WARNING, 0, fields, "Container %s: suppressed %u messages.",
@@ -171,7 +164,7 @@ void log_ratelimit_flush(RateLimit *rl, const LogFields *fields) {
 }
 
 bool log_ratelimit_below(RateLimit *rl, const LogFields *fields) {
-        uint64_t now = now_usec();
+        uint64_t now = now_monotonic_usec();
 
         if (rl->begin == 0 || now - rl->begin >= rl->interval_usec) {
                 log_ratelimit_flush(rl, fields);

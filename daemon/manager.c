@@ -145,14 +145,11 @@ static int manager_on_signal(sd_event_source *s, const struct signalfd_siginfo *
 int manager_reload(Manager *m) {
         PolicySet *set = NULL;
         char *error = NULL;
-        struct timespec ts;
         int r;
 
-        (void) clock_gettime(CLOCK_MONOTONIC, &ts);
         /* MONOTONIC_USEC lets systemd >= 253 (Type=notify-reload) match this reload to its request. */
         (void) notify_send("RELOADING=1\nMONOTONIC_USEC=%llu\nSTATUS=Reloading policies",
-                           (unsigned long long) ts.tv_sec * 1000000ULL +
-                                   (unsigned long long) ts.tv_nsec / 1000ULL);
+                           (unsigned long long) now_monotonic_usec());
 
         r = policy_set_load(m->policy_dir, &set, &error);
         if (r < 0) {
