@@ -162,6 +162,12 @@ uint64_t container_n_notifications(const Container *c) {
         return __atomic_load_n(&c->n_notifications, __ATOMIC_RELAXED);
 }
 
+uint64_t container_busy_usec(const Container *c) {
+        uint64_t since = __atomic_load_n(&c->busy_since_usec, __ATOMIC_RELAXED), now = now_monotonic_usec();
+
+        return since > 0 && now > since ? now - since : 0;
+}
+
 static void wake_handler(int sig) {
         /* Nothing to do: being run ends the worker's RECV with EINTR. */
 }
@@ -214,7 +220,9 @@ static void *container_worker(void *userdata) {
 
                 /* Picked now, not before the sleep: a reload may have come. */
                 container_follow_policy(c, &policy, &gen);
+                __atomic_store_n(&c->busy_since_usec, now_monotonic_usec(), __ATOMIC_RELAXED);
                 r = srd_listener_answer(c->listener, policy, &ev);
+                __atomic_store_n(&c->busy_since_usec, 0, __ATOMIC_RELAXED);
                 if (r < 0) {
                         c->worker_error = r;
                         break;

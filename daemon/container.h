@@ -58,6 +58,7 @@ struct Container {
         bool stop; /* atomic: the main thread wants the worker gone */
         int worker_error; /* the listener failure that ended the worker */
 
+        uint64_t busy_since_usec; /* atomic: since when the worker is on one notification, 0 idle */
         uint64_t n_notifications; /* atomic */
         uint64_t n_task_gone; /* atomic */
         RateLimit ratelimit; /* the worker's, until it is done */
@@ -87,6 +88,9 @@ void container_reap(Container *c);
 size_t container_stop_all(Manager *m, uint64_t timeout_usec);
 
 uint64_t container_n_notifications(const Container *c);
+/* How long the worker has been on the notification at hand, 0 when it waits
+ * for one: a container whose memory will not be read shows here. */
+uint64_t container_busy_usec(const Container *c);
 
 /* Fields for the log lines about this container. */
 LogFields container_log_fields(const Container *c);

@@ -107,14 +107,22 @@ static void status_print_table(json_object *root) {
         }
         printf("Handoffs refused: %" PRIu64 "\n\n", num(root, "handoffsRefused"));
 
-        printf("%-24s %10s %-24s %-20s %13s %10s %9s %5s\n", "CONTAINER", "PID", "POLICY", "REDIRECT",
-               "NOTIFICATIONS", "REDIRECTS", "FALLBACKS", "PINS");
+        printf("%-24s %10s %-24s %-20s %13s %10s %9s %5s %8s\n", "CONTAINER", "PID", "POLICY", "REDIRECT",
+               "NOTIFICATIONS", "REDIRECTS", "FALLBACKS", "PINS", "BUSY");
         for (size_t i = 0; i < n_containers; i++) {
                 json_object *c = json_object_array_get_idx(containers, i);
 
-                printf("%-24s %10" PRIu64 " %-24s %-20s %13" PRIu64 " %10" PRIu64 " %9" PRIu64 " %5" PRIu64 "\n",
-                       str(c, "id"), num(c, "pid"), str(c, "policy"), str(c, "redirect"), num(c, "notifications"),
-                       num(c, "redirects"), num(c, "redirectFallbacks"), num(c, "pins"));
+                uint64_t busy_ms = num(c, "busyMs");
+                char busy[32] = "-";
+
+                /* Only what a person should look at: one notification for a second or more. */
+                if (busy_ms >= 1000)
+                        (void) snprintf(busy, sizeof(busy), "%" PRIu64 "s", busy_ms / 1000);
+                printf("%-24s %10" PRIu64 " %-24s %-20s %13" PRIu64 " %10" PRIu64 " %9" PRIu64 " %5" PRIu64
+                       " %8s\n",
+                       str(c, "id"), num(c, "pid"), str(c, "policy"), str(c, "redirect"),
+                       num(c, "notifications"), num(c, "redirects"), num(c, "redirectFallbacks"),
+                       num(c, "pins"), busy);
         }
         printf("%zu container processes.\n", n_containers);
 

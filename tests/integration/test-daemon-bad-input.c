@@ -586,9 +586,14 @@ TEST(path_that_never_arrives_stalls_only_its_own_container) {
         ASSERT_EQ(target_mkdir(&other, "/tmp/forbidden-beside-stuck"), -EACCES);
         ASSERT_TRUE(WIFEXITED(target_stop(&other)));
         ASSERT_OK(status_wait_container(daemon_.control, "c-beside-stuck", false, 3000));
-        /* And the control socket answers. */
+        /* And the control socket answers, naming the stuck one. */
         ASSERT_OK(control_status(daemon_.control, &s));
         ASSERT_NOT_NULL(status_container(s, "c-stuck"));
+        printf("# status: c-stuck busyMs %lld, healthy busyMs %lld\n",
+               status_int(status_container(s, "c-stuck"), "busyMs"),
+               status_int(status_container(s, "healthy"), "busyMs"));
+        ASSERT_TRUE(status_int(status_container(s, "c-stuck"), "busyMs") >= 200);
+        ASSERT_EQ(status_int(status_container(s, "healthy"), "busyMs"), 0);
         json_object_put(s);
 
         /* Its death ends the read: the container is dropped like any other. */
