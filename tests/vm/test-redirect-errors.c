@@ -4,7 +4,10 @@
  * the check order it defines: the struct is validated before the id is
  * looked up, so probes work without a live notification.
  */
+#include <sys/ptrace.h>
+
 #include "redirect-test.h"
+
 
 #define NR __NR_getppid
 #define PG PAGE_SIZE_
@@ -110,6 +113,62 @@ static void rows_seccomp(void)
         r = child_install(SECCOMP_FILTER_FLAG_NEW_LISTENER, true, REDIRECT_LISTENER);
         tap_ok(r == 0, "control: REDIRECT filter below a closed plain listener filter is accepted (got %s)",
                install_result(r));
+}
+
+/*
+ * The flags PTRACE_SECCOMP_GET_METADATA reports for the newest filter of a
+ * child that installed one with flags, then stopped; negative errno.
+ */
+static long metadata_flags(unsigned long flags)
+{
+        struct __ptrace_seccomp_metadata md = {.filter_off = 0};
+        int p[2], st;
+        long r;
+        pid_t pid;
+        char c;
+
+        if (pipe(p) < 0)
+                return -errno;
+        fflush(stdout);
+        pid = fork();
+        if (pid == 0) {
+                close(p[0]);
+                prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+                if (filter_install_nr(NR, SECCOMP_RET_USER_NOTIF, flags) < 0)
+                        _exit(1);
+                (void) write(p[1], "i", 1);
+                for (;;)
+                        pause();
+        }
+        close(p[1]);
+        r = read(p[0], &c, 1) == 1 ? 0 : -EIO;
+        close(p[0]);
+        if (r == 0 && ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+                r = -errno;
+        if (r == 0 && waitpid(pid, &st, 0) != pid)
+                r = -errno;
+        if (r == 0) {
+                r = ptrace(PTRACE_SECCOMP_GET_METADATA, pid, (void *) sizeof(md), &md);
+                r = r < 0 ? -errno : (long) md.flags;
+        }
+        kill(pid, SIGKILL);
+        waitpid(pid, &st, 0);
+        return r;
+}
+
+static void rows_metadata(void)
+{
+        long r;
+
+        r = metadata_flags(REDIRECT_LISTENER);
+        tap_ok(r >= 0 && (r & SECCOMP_FILTER_FLAG_REDIRECT),
+               "GET_METADATA reports FLAG_REDIRECT of a redirect filter (flags %#lx)", r);
+        r = metadata_flags(REDIRECT_LISTENER | SECCOMP_FILTER_FLAG_LOG);
+        tap_ok(r >= 0 && (r & SECCOMP_FILTER_FLAG_REDIRECT) && (r & SECCOMP_FILTER_FLAG_LOG),
+               "GET_METADATA reports FLAG_REDIRECT beside FLAG_LOG (flags %#lx)", r);
+        r = metadata_flags(SECCOMP_FILTER_FLAG_NEW_LISTENER);
+        tap_ok(r >= 0 && !(r & SECCOMP_FILTER_FLAG_REDIRECT),
+               "control: GET_METADATA of a plain listener filter has no FLAG_REDIRECT (flags %#lx)", r);
 }
 
 static void rows_eperm(int mfd)
@@ -381,6 +440,7 @@ int main(void)
                 return tap_done();
         }
         rows_seccomp();
+        rows_metadata();
         rows_eperm(mfd);
         rows_einval_ebadf_enoent(mfd);
         rows_task_gone(mfd);
