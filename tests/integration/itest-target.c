@@ -47,8 +47,7 @@ int handoff_json(char *buf, size_t size, pid_t pid, const char *id, const char *
         return n < 0 || (size_t) n >= size ? -ENOBUFS : n;
 }
 
-int handoff_send(const char *path, const void *payload, size_t len, const int *fds, size_t n_fds,
-                 bool keep_open, int *ret_conn) {
+int handoff_send_on(int fd, const void *payload, size_t len, const int *fds, size_t n_fds) {
         union {
                 struct cmsghdr align;
                 char buf[CMSG_SPACE(sizeof(int) * 16)];
@@ -57,14 +56,9 @@ int handoff_send(const char *path, const void *payload, size_t len, const int *f
         struct iovec iov = {.iov_base = (void *) payload, .iov_len = first};
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
         ssize_t k;
-        int fd;
 
         if (n_fds > 16)
                 return -EINVAL;
-        fd = itest_unix_connect(path, SOCK_STREAM);
-        if (fd < 0)
-                return fd;
-
         if (n_fds > 0) {
                 struct cmsghdr *c;
 
@@ -83,11 +77,8 @@ int handoff_send(const char *path, const void *payload, size_t len, const int *f
                 iov.iov_len = 0;
         }
         k = sendmsg(fd, &mh, MSG_NOSIGNAL);
-        if (k < 0) {
-                int r = negative_errno_();
-                close(fd);
-                return r;
-        }
+        if (k < 0)
+                return negative_errno_();
         /* The rest as plain stream data; the daemon may hang up on an oversized one. */
         for (done = (size_t) k; done < len;) {
                 k = send(fd, (const char *) payload + done, len - done, MSG_NOSIGNAL);
@@ -95,7 +86,23 @@ int handoff_send(const char *path, const void *payload, size_t len, const int *f
                         break;
                 done += (size_t) k;
         }
+        return 0;
+}
 
+int handoff_send(const char *path, const void *payload, size_t len, const int *fds, size_t n_fds,
+                 bool keep_open, int *ret_conn) {
+        int fd, r;
+
+        if (n_fds > 16)
+                return -EINVAL;
+        fd = itest_unix_connect(path, SOCK_STREAM);
+        if (fd < 0)
+                return fd;
+        r = handoff_send_on(fd, payload, len, fds, n_fds);
+        if (r < 0) {
+                close(fd);
+                return r;
+        }
         if (keep_open && ret_conn) {
                 *ret_conn = fd;
                 return 0;

@@ -116,6 +116,9 @@ int handoff_json(char *buf, size_t size, pid_t pid, const char *id, const char *
  */
 int handoff_send(const char *path, const void *payload, size_t len, const int *fds, size_t n_fds,
                  bool keep_open, int *ret_conn);
+/* The same on a connection made beforehand (e.g. before a filter that
+ * notifies socket() or connect() is installed); fd stays open. */
+int handoff_send_on(int fd, const void *payload, size_t len, const int *fds, size_t n_fds);
 
 /* ------------------------------------------------------------------------ */
 /* Target processes under a notify filter.                                   */

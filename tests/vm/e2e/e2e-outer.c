@@ -292,84 +292,6 @@ static int target_body(void *userdata) {
         return 0;
 }
 
-/* SCM_RIGHTS the listener with the handoff document over a connected agent socket. */
-static int send_listener(int conn, const char *json, size_t len, int fd) {
-        union {
-                struct cmsghdr align;
-                char buf[CMSG_SPACE(sizeof(int))];
-        } control = {};
-        struct iovec iov = {.iov_base = (void *) json, .iov_len = len};
-        struct msghdr mh = {
-                .msg_iov = &iov,
-                .msg_iovlen = 1,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control.buf),
-        };
-        struct cmsghdr *cm = CMSG_FIRSTHDR(&mh);
-
-        cm->cmsg_level = SOL_SOCKET;
-        cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-        if (sendmsg(conn, &mh, MSG_NOSIGNAL) != (ssize_t) len)
-                return -EIO;
-        (void) shutdown(conn, SHUT_WR);
-        return 0;
-}
-
-/*
- * e2e_spawn() with one difference: the agent connection is made before
- * any filter, because socket() is among the notified calls and the
- * daemon cannot answer it before it has the listener. (A runtime hands
- * the listener over from outside the container, so nothing is lost.)
- */
-static pid_t spawn_target(const E2eTarget *t, int (*body)(void *userdata), void *userdata) {
-        struct sock_fprog prog;
-        pid_t pid;
-        int r;
-
-        r = e2e_notify_prog(t->notify, t->n_notify, &prog);
-        if (r < 0)
-                return r;
-        fflush(stdout);
-        pid = fork();
-        if (pid < 0) {
-                r = -errno;
-                free(prog.filter);
-                return r;
-        }
-        if (pid == 0) {
-                char meta[128], json[1024];
-                int conn, fd;
-
-                (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
-                conn = itest_unix_connect(t->agent, SOCK_STREAM);
-                if (conn < 0)
-                        _exit(110);
-                if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-                        _exit(111);
-                if (t->outer && e2e_seccomp(0, t->outer) < 0)
-                        _exit(112);
-                fd = e2e_seccomp(SECCOMP_FILTER_FLAG_NEW_LISTENER |
-                                         (t->redirect ? SECCOMP_FILTER_FLAG_REDIRECT : 0),
-                                 &prog);
-                if (fd < 0)
-                        _exit(113);
-                (void) snprintf(meta, sizeof(meta), "policy=%s", t->policy);
-                r = handoff_json(json, sizeof(json), getpid(), t->id, meta);
-                if (r < 0)
-                        _exit(114);
-                if (send_listener(conn, json, (size_t) r, fd) < 0)
-                        _exit(115);
-                close(fd);
-                close(conn);
-                _exit(body(userdata));
-        }
-        free(prog.filter);
-        itest_track_pid(pid);
-        return pid;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Checks, in the parent.                                                    */
 
@@ -627,7 +549,7 @@ static void run_case(Case *c, unsigned idx) {
         res->acc_mode = res->domain = -1;
         offset = daemon_log_size(&daemon_);
         fflush(stdout);
-        pid = spawn_target(&t, target_body, c);
+        pid = e2e_spawn(&t, target_body, c);
         if (pid < 0) {
                 tap(false, "%s: spawn: %s", name, strerror((int) -pid));
                 return;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,7 +57,8 @@ int e2e_notify_prog(const int *nrs, size_t n, struct sock_fprog *ret) {
         f = calloc(n + 8, sizeof(*f));
         if (!f)
                 return -ENOMEM;
-        f[k++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
+        f[k++] =
+                (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
         f[k++] = (struct sock_filter) BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, E2E_AUDIT_ARCH, 1, 0);
         f[k++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
         f[k++] = (struct sock_filter) BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
@@ -66,7 +68,7 @@ int e2e_notify_prog(const int *nrs, size_t n, struct sock_fprog *ret) {
                                                        (unsigned char) (n - i), 0);
         f[k++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
         f[k++] = (struct sock_filter) BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF);
-        *ret = (struct sock_fprog) { .len = (unsigned short) k, .filter = f };
+        *ret = (struct sock_fprog){.len = (unsigned short) k, .filter = f};
         return 0;
 }
 
@@ -102,9 +104,14 @@ pid_t e2e_spawn(const E2eTarget *t, int (*body)(void *userdata), void *userdata)
         if (pid == 0) {
                 char meta[128], json[1024];
                 unsigned long flags = SECCOMP_FILTER_FLAG_NEW_LISTENER;
-                int fd;
+                int fd, conn;
 
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                /* Connected before the filters: they may notify socket() or
+                 * connect(), which nobody could answer yet. */
+                conn = itest_unix_connect(t->agent, SOCK_STREAM);
+                if (conn < 0)
+                        _exit(105);
                 if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                         _exit(101);
                 if (t->outer && e2e_seccomp(0, t->outer) < 0)
@@ -116,11 +123,13 @@ pid_t e2e_spawn(const E2eTarget *t, int (*body)(void *userdata), void *userdata)
                         _exit(103);
                 if (t->policy)
                         (void) snprintf(meta, sizeof(meta), "policy=%s", t->policy);
-                r = handoff_json(json, sizeof(json), getpid(), t->id ? t->id : "e2e", t->policy ? meta : NULL);
+                r = handoff_json(json, sizeof(json), getpid(), t->id ? t->id : "e2e",
+                                 t->policy ? meta : NULL);
                 if (r < 0)
                         _exit(104);
-                if (handoff_send(t->agent, json, (size_t) r, &fd, 1, false, NULL) < 0)
+                if (handoff_send_on(conn, json, (size_t) r, &fd, 1) < 0)
                         _exit(105);
+                close(conn);
                 close(fd);
                 _exit(body(userdata));
         }

@@ -37,9 +37,12 @@ typedef struct E2eTarget {
 } E2eTarget;
 
 /*
- * Fork a target: no_new_privs, outer filter, notify filter, handoff, then
- * _exit(body(userdata)). Returns the pid (tracked by itest-util) or -errno.
- * Setup failures in the child exit with 100 + a step number.
+ * Fork a target: agent connection, no_new_privs, outer filter, notify
+ * filter, handoff, then _exit(body(userdata)). The connection comes first,
+ * as a runtime hands the listener over from outside the filter: socket()
+ * and connect() may be among the notified calls. Returns the pid (tracked
+ * by itest-util) or -errno. Setup failures in the child exit with 100 + a
+ * step number.
  */
 pid_t e2e_spawn(const E2eTarget *t, int (*body)(void *userdata), void *userdata);
 
