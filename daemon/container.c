@@ -213,10 +213,8 @@ static void *container_worker(void *userdata) {
                 if (ev.outcome == SRD_OUTCOME_NONE) /* a signal: look at stop */
                         continue;
                 counter_add(&c->n_notifications);
-                if (ev.outcome == SRD_OUTCOME_TASK_GONE) {
-                        counter_add(&c->n_task_gone);
+                if (ev.outcome == SRD_OUTCOME_TASK_GONE)
                         continue;
-                }
 
                 /* Picked now, not before the sleep: a reload may have come. */
                 container_follow_policy(c, &policy, &gen);
@@ -227,8 +225,6 @@ static void *container_worker(void *userdata) {
                         c->worker_error = r;
                         break;
                 }
-                if (ev.outcome == SRD_OUTCOME_TASK_GONE)
-                        counter_add(&c->n_task_gone);
                 /* A successful kill usually reports the task gone: by our doing. */
                 if (ev.outcome == SRD_OUTCOME_ANSWERED ||
                     (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL))
@@ -287,7 +283,7 @@ static int container_on_hangup(sd_event_source *s, int fd, uint32_t revents, voi
         return 0;
 }
 
-void container_reap(Container *c) {
+static void container_reap(Container *c) {
         Manager *m = c->manager;
         LogFields f = container_log_fields(c);
 
@@ -309,6 +305,13 @@ void container_reap(Container *c) {
         manager_update_status(m);
 }
 
+void container_reap_done(Manager *m) {
+        Container *c;
+
+        while (read(m->reap_fds[0], &c, sizeof(c)) == (ssize_t) sizeof(c))
+                container_reap(c);
+}
+
 size_t container_stop_all(Manager *m, uint64_t timeout_usec) {
         uint64_t end = now_monotonic_usec() + timeout_usec;
         size_t stuck = 0;
@@ -320,11 +323,9 @@ size_t container_stop_all(Manager *m, uint64_t timeout_usec) {
 
         for (;;) {
                 struct pollfd pfd = {.fd = m->reap_fds[0], .events = POLLIN};
-                Container *c;
                 bool running = false;
 
-                while (read(m->reap_fds[0], &c, sizeof(c)) == (ssize_t) sizeof(c))
-                        container_reap(c);
+                container_reap_done(m);
                 LIST_FOREACH(containers, i, m->containers) {
                         if (i->worker_started) {
                                 running = true;

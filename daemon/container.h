@@ -60,7 +60,6 @@ struct Container {
 
         uint64_t busy_since_usec; /* atomic: since when the worker is on one notification, 0 idle */
         uint64_t n_notifications; /* atomic */
-        uint64_t n_task_gone; /* atomic */
         RateLimit ratelimit; /* the worker's, until it is done */
 };
 
@@ -79,8 +78,9 @@ void container_repoint_policy(Container *c, const PolicySet *set);
 /* The signal that interrupts a worker's RECV: install its handler first. */
 int container_setup_signals(void);
 
-/* A worker said it is done (its Container pointer came through reap_fd). */
-void container_reap(Container *c);
+/* Join and free the containers whose workers said they are done (their
+ * pointers came through Manager.reap_fds). */
+void container_reap_done(Manager *m);
 
 /* Stop every worker, waiting at most timeout_usec for them, and free what
  * stopped; a worker stuck in the kernel is left to the process exit (and

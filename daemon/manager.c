@@ -101,10 +101,7 @@ static int manager_on_agent(sd_event_source *s, int fd, uint32_t revents, void *
 }
 
 static int manager_on_reap(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
-        Container *c;
-
-        while (read(fd, &c, sizeof(c)) == (ssize_t) sizeof(c))
-                container_reap(c);
+        container_reap_done(userdata);
         return 0;
 }
 
