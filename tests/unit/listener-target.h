@@ -68,6 +68,24 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, srd_policy_unref);
 /* Set before target_start(): the filter also covers i386 syscalls. */
 extern bool target_x86;
 
+#if defined(__x86_64__)
+/* NULL when this host delivers i386 syscalls (int $0x80) to a seccomp
+ * filter, else the reason it does not. */
+const char *host_i386_unsupported(void);
+
+/* For a case that needs i386 syscalls: skip with the host's reason, except
+ * where SRD_REQUIRE_I386 is set (the VM, whose kernel surely has ia32
+ * emulation): there a host that cannot is a failure. */
+#define REQUIRE_I386()                                                          \
+        do {                                                                    \
+                const char *why_ = host_i386_unsupported();                     \
+                if (why_ && getenv("SRD_REQUIRE_I386"))                         \
+                        TEST_FAIL_("SRD_REQUIRE_I386 is set, but %s", why_);    \
+                if (why_)                                                       \
+                        SKIP(why_);                                             \
+        } while (0)
+#endif
+
 int target_start(Target *t, void (*setup)(void));
 /* A setup for target_start(): SIGUSR1 interrupts a notified syscall with
  * EINTR (no SA_RESTART), so that its notification vanishes. */

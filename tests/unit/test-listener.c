@@ -442,6 +442,7 @@ TEST(i386_syscall_is_not_mistaken_for_the_native_one_with_its_number) {
         long res;
 
         REQUIRE_TARGET();
+        REQUIRE_I386();
         ASSERT_EQ(SYS_mkdir, 83);
         ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
         target_x86 = true;
