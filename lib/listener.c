@@ -10,8 +10,8 @@
  * gone, which is not our failure; anything else on RECV: the fd is broken).
  *
  * The task is untrusted and may die at any moment. Nothing it does may make
- * srd_listener_handle() fail: unreadable paths only make path rules not
- * match, a vanished task is an outcome, not an error.
+ * srd_listener_handle() fail: what cannot be read or decoded is answered
+ * with pathError (decide()), a vanished task is an outcome, not an error.
  */
 
 #include <dirent.h>
@@ -34,12 +34,10 @@
 #include "procmem.h"
 #include "seccomp-redirect.h"
 #include "srd-uapi.h"
+#include "syscall-arch.h"
 
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
 DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(DIR *, closedir);
-
-/* x32 syscalls arrive with the native AUDIT_ARCH but this bit in nr. */
-#define X32_SYSCALL_BIT 0x40000000
 
 /* An id for probing: ids count up from a random start, so none is
  * guaranteed absent, but a collision with a pending one is a 2^-64 event. */
@@ -247,62 +245,100 @@ static void event_init(SrdEvent *e) {
         e->applied = _SRD_ACTION_INVALID;
         e->applied_error = 0;
         e->fallback_reason = NULL;
+        e->path_error_reason = NULL;
+        e->arch = 0;
+        e->native_nr = -1;
 }
 
-static bool notif_is_native(const SrdListener *l, const struct seccomp_notif *n) {
-        if (n->data.arch != l->native_arch)
-                return false;
-#if defined(__x86_64__) && !defined(__ILP32__)
-        if (n->data.nr & X32_SYSCALL_BIT)
-                return false;
-#endif
-        return true;
+/* A verdict no rule gave: pathError, or the kernel's own errno. */
+static void verdict_unplaced(SrdEvent *e, int rule, SrdAction action, int error, const char *reason) {
+        e->verdict.action = action;
+        e->verdict.rule = rule;
+        e->verdict.error = action == SRD_ACTION_ERRNO ? error : 0;
+        e->verdict.path_mask = 0;
+        e->verdict.args_mask = 0;
+        e->path_error_reason = reason;
 }
 
+static void verdict_path_error(const SrdPolicy *policy, SrdEvent *e, const char *reason) {
+        SrdAction action;
+        int error;
+
+        srd_policy_path_error(policy, &action, &error);
+        verdict_unplaced(e, SRD_RULE_PATH_ERROR, action, error, reason);
+}
+
+/*
+ * Decode the call (any architecture the filter can notify), read and place
+ * its path arguments, decide. The rule (seccomp-redirectd.policy(5),
+ * FAILURE HANDLING): a call whose path cannot be placed, or whose
+ * architecture cannot be decoded, gets pathError when a path rule names it,
+ * never the default action; where the kernel fails the call as made anyway,
+ * it gets that errno rather than a continue another thread could race.
+ */
 static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_target_invalid) {
         const struct seccomp_notif *n = l->req;
-        const SrdSyscallInfo *info;
-        SrdSyscall sc = { .nr = n->data.nr };
-        int r;
+        ProcmemWhy unplaced = PROCMEM_WHY_NONE, refused = PROCMEM_WHY_NONE;
+        SrdSyscall sc = {};
+        DecodedSyscall d;
+        int r, refused_error = 0;
 
         *ret_target_invalid = false;
-
-        if (!notif_is_native(l, n)) {
-                /* The rules name native numbers; an i386 or x32 number means
-                 * another syscall. Only the default action is meaningful. */
-                e->verdict.action = policy->default_action;
-                e->verdict.rule = -1;
-                e->verdict.error = policy->default_action == SRD_ACTION_ERRNO ? policy->default_error : 0;
-                return;
-        }
+        l->how_read = false;
+        e->arch = n->data.arch;
 
         memcpy(sc.args, n->data.args, sizeof(sc.args));
+        r = syscall_decode(l->native_arch, n->data.arch, n->data.nr, sc.args, &d);
+        if (r < 0) {
+                /* Which syscall this is, and so whether a path rule names
+                 * it, cannot be known. */
+                verdict_path_error(policy, e,
+                                   r == -EAFNOSUPPORT ? "the daemon cannot decode syscalls of this architecture"
+                                                      : "the syscall number is unknown on its architecture");
+                return;
+        }
+        e->native_nr = d.nr;
+        sc.nr = d.nr;
+        memcpy(sc.args, d.args, sizeof(sc.args));
 
-        info = srd_syscall_info(sc.nr);
-        l->how_read = false;
-        for (unsigned i = 0; info && i < info->n_paths && i < SRD_MAX_PATHS; i++) {
-                const SrdPathArg *pa = &info->paths[i];
+        for (unsigned i = 0; d.info && i < d.info->n_paths && i < SRD_MAX_PATHS; i++) {
+                const SrdPathArg *pa = &d.info->paths[i];
+                ProcmemWhy why;
 
                 if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
                         /* Where openat2's path leads depends on RESOLVE_*:
                          * without them the path cannot be placed. */
-                        r = procmem_read_open_how(n->pid, sc.args[pa->how_arg], sc.args[pa->how_arg + 1], &l->how);
-                        if (r < 0) {
-                                e->path_error[i] = r;
-                                e->path[i][0] = '\0';
-                                continue;
-                        }
-                        l->how_read = true;
-                }
-                r = procmem_read_path(n->pid, pa, sc.args, pa->how_arg >= 0 ? l->how.resolve : 0, e->path[i],
-                                      sizeof(e->path[i]));
+                        r = procmem_read_open_how(n->pid, sc.args[pa->how_arg], sc.args[pa->how_arg + 1], &l->how,
+                                                  &why);
+                        if (r >= 0)
+                                l->how_read = true;
+                } else
+                        r = 0;
+                if (r >= 0)
+                        r = procmem_read_path_why(n->pid, pa, sc.args, pa->how_arg >= 0 ? l->how.resolve : 0,
+                                                  e->path[i], sizeof(e->path[i]), &why);
                 if (r < 0) {
                         /* NULL: no path rule can match what could not be read. */
                         e->path_error[i] = r;
                         e->path[i][0] = '\0';
+                        if (why == PROCMEM_WHY_KERNEL_REFUSES) {
+                                if (refused == PROCMEM_WHY_NONE) {
+                                        refused = why;
+                                        refused_error = -r;
+                                }
+                        } else if (unplaced == PROCMEM_WHY_NONE)
+                                unplaced = why;
                         continue;
                 }
                 sc.paths[i] = e->path[i];
+        }
+
+        if (unplaced != PROCMEM_WHY_NONE) {
+                e->path_error_reason = procmem_why_to_string(unplaced);
+                if (srd_policy_has_path_rule(policy, sc.nr)) {
+                        verdict_path_error(policy, e, e->path_error_reason);
+                        return;
+                }
         }
 
         r = srd_policy_evaluate(policy, &sc, &e->verdict);
@@ -311,6 +347,23 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
                  * evaluation; the verdict still names the rule. */
                 e->verdict.action = SRD_ACTION_REDIRECT;
                 *ret_target_invalid = true;
+        }
+
+        /* A call the kernel fails as made: let it run and another thread may
+         * make it valid meanwhile (fill in the path, zero open_how's tail),
+         * past the path rules that never saw it. Its errno instead. */
+        if (refused != PROCMEM_WHY_NONE && srd_policy_has_path_rule(policy, sc.nr) &&
+            (e->verdict.action == SRD_ACTION_CONTINUE || e->verdict.action == SRD_ACTION_REDIRECT)) {
+                *ret_target_invalid = false;
+                verdict_unplaced(e, SRD_RULE_KERNEL, SRD_ACTION_ERRNO, refused_error,
+                                 "the kernel fails the call as made; answered with its errno");
+                return;
+        }
+
+        /* Redirects carry native pointers into the native argument layout. */
+        if (e->verdict.action == SRD_ACTION_REDIRECT && d.abi != SYSCALL_ABI_NATIVE) {
+                *ret_target_invalid = false;
+                verdict_path_error(policy, e, "the daemon redirects native syscalls only, not i386 or x32 ones");
         }
 }
 
@@ -559,6 +612,12 @@ static int redirect_open_how(SrdListener *l, struct seccomp_notif_resp_redirect 
         req->args_mask |= 1u << h;
         req->ptr_mask |= 1u << h;
         req->ptr_len[h] = l->how.size;
+        /* Only the struct the kernel knows was copied (a larger one only
+         * added zeros): its size goes with it. */
+        if (h + 1 < SRD_ARGS) {
+                req->args_mask |= 1u << (h + 1);
+                req->args[h + 1] = l->how.size;
+        }
         return 0;
 }
 
@@ -791,6 +850,7 @@ _public_ int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent
 
         ret->pid = (pid_t) l->req->pid;
         ret->nr = l->req->data.nr;
+        ret->arch = l->req->data.arch;
         ret->outcome = SRD_OUTCOME_RECEIVED;
         l->pending = true;
         return 0;

@@ -77,3 +77,5 @@ bool get_plain_action(Loader *L, const Val *v, const char *role, SrdAction *ret)
 void action_errno(Loader *L, const Val *obj, const char *key, bool have_action, SrdAction action,
                   const char *action_key, int default_error, int *ret);
 int load_syscall_names(Loader *L);
+/* The policy's "pathError" (policy-path-error.c). */
+void parse_path_error(Loader *L, const Val *root);

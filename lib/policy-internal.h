@@ -83,17 +83,28 @@ struct SrdPolicy {
         SrdAction fallback_action; /* redirectFallback: CONTINUE, ERRNO or KILL */
         int fallback_error;
 
+        SrdAction path_error_action; /* pathError: ERRNO or KILL, never one that lets the call run */
+        int path_error_error;
+
         SrdRule *rules;
         size_t n_rules;
+
+        bool *path_rule_nrs;    /* [0..POLICY_NR_MAX]: some rule with a path condition names it */
 
         uint64_t *hits;         /* n_rules + 1 counters; hits[n_rules] = default action */
 
         SrdMatcher *matcher;
 };
 
+/* Native syscall numbers stay below this on every architecture. */
+#define POLICY_NR_MAX 4095
+
 /* Build the lookup index over p->rules (called once by the loader). */
 int srd_matcher_build(SrdPolicy *p);
 SrdMatcher *srd_matcher_free(SrdMatcher *m);
+
+/* Fill p->path_rule_nrs (called once by the loader). */
+int policy_index_path_rules(SrdPolicy *p);
 
 /* Render a redirect template for one matched path; 0, -ENAMETOOLONG, -EINVAL. */
 int srd_template_render(const SrdRule *r, const char *path, char *ret, size_t size);

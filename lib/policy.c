@@ -17,7 +17,8 @@
 #include "policy-check.h"
 
 static const char *const root_keys[] = {
-        "version", "name", "description", "defaultAction", "defaultErrno", "redirectFallback", "rules"};
+        "version",         "name",      "description", "defaultAction", "defaultErrno",
+        "redirectFallback", "pathError", "rules"};
 static const char *const rule_keys[] = {"name",   "description", "names", "path", "args",
                                         "action", "errno",       "to",    "set",  "log"};
 static const char *const path_keys[] = {"exact", "prefix", "glob"};
@@ -626,6 +627,8 @@ static void parse_root(Loader *L, const Val *root) {
                              &p->fallback_error);
         }
 
+        parse_path_error(L, root);
+
         if (!require(L, root, "rules", root_keys, ELEMENTSOF(root_keys), &rules) ||
             !expect_type(L, &rules, json_type_array, "an array of rules"))
                 return;
@@ -663,6 +666,7 @@ static SrdPolicy *policy_free(SrdPolicy *p) {
                 rule_done(&p->rules[i]);
         free(p->rules);
         free(p->hits);
+        free(p->path_rule_nrs);
         free(p->name);
         free(p->file);
         free(p);
@@ -763,6 +767,9 @@ static int load(Loader *L, SrdPolicy **ret) {
         if (!p->hits)
                 return -ENOMEM;
         r = srd_matcher_build(p);
+        if (r < 0)
+                return r;
+        r = policy_index_path_rules(p);
         if (r < 0)
                 return r;
 

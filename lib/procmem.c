@@ -18,6 +18,7 @@
  */
 
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -259,105 +260,278 @@ fail:
         return r;
 }
 
-int procmem_read_open_how(pid_t pid, uint64_t addr, uint64_t size, ProcmemOpenHow *ret) {
+/* One chunk of task memory, never crossing a page: process_vm_readv(),
+ * or /proc/PID/mem where that is filtered away. */
+static ssize_t read_chunk_any(pid_t pid, int *mem_fd, uint64_t addr, void *buf, size_t n) {
+        ssize_t k = read_chunk_vm(&pid, addr, buf, n);
+
+        if (k != -EPERM && k != -ENOSYS)
+                return k;
+        if (*mem_fd < 0) {
+                char p[PROC_PATH_MAX];
+
+                (void) snprintf(p, sizeof(p), "/proc/%d/mem", (int) pid);
+                *mem_fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+                if (*mem_fd < 0)
+                        return errno == ENOENT ? -ESRCH : negative_errno();
+        }
+        return read_chunk_mem(mem_fd, addr, buf, n);
+}
+
+/* Read n bytes at addr, page by page; with check_zero, into a scratch
+ * buffer, and -E2BIG at the first byte that is not zero. */
+static int read_bytes(pid_t pid, uint64_t addr, uint8_t *buf, size_t n, bool check_zero) {
+        _cleanup_close_ int mem_fd = -EBADF;
         size_t page = (size_t) getpagesize(), off = 0;
+        uint8_t scratch[512];
+
+        while (off < n) {
+                size_t chunk = MIN(page - (size_t) ((addr + off) % page), n - off);
+                uint8_t *dst = buf + off;
+                ssize_t k;
+
+                if (check_zero) {
+                        chunk = MIN(chunk, sizeof(scratch));
+                        dst = scratch;
+                }
+                k = read_chunk_any(pid, &mem_fd, addr + off, dst, chunk);
+                if (k < 0)
+                        return (int) k;
+                if (k == 0)
+                        return -EFAULT;
+                if (check_zero)
+                        for (ssize_t i = 0; i < k; i++)
+                                if (dst[i] != 0)
+                                        return -E2BIG;
+                off += (size_t) k;
+        }
+        return 0;
+}
+
+int procmem_read_open_how(pid_t pid, uint64_t addr, uint64_t usize, ProcmemOpenHow *ret, ProcmemWhy *ret_why) {
+        ProcmemWhy why = PROCMEM_WHY_KERNEL_REFUSES;
+        int r;
 
         if (!ret)
                 return -EINVAL;
         *ret = (ProcmemOpenHow) {};
-        if (size < PROCMEM_OPEN_HOW_MIN)
-                return -EINVAL;
-        if (size > PROCMEM_OPEN_HOW_MAX)
-                return -E2BIG;
-        if (pid <= 0)
-                return -ESRCH;
-        if (addr == 0 || addr + size < addr)
-                return -EFAULT;
+        if (ret_why)
+                *ret_why = PROCMEM_WHY_NONE;
+
+        /* The kernel's order: size bounds first, then the copy. */
+        if (usize < PROCMEM_OPEN_HOW_MIN) {
+                r = -EINVAL;
+                goto fail;
+        }
+        if (usize > (uint64_t) getpagesize()) {
+                r = -E2BIG;
+                goto fail;
+        }
+        why = PROCMEM_WHY_OPEN_HOW_UNREADABLE;
+        if (pid <= 0) {
+                r = -ESRCH;
+                goto fail;
+        }
+        if (addr == 0 || addr + usize < addr) {
+                r = -EFAULT;
+                goto fail;
+        }
 
         /* Page by page, like strings: the struct may straddle into a page
          * that /proc/PID/mem can read while process_vm_readv cannot. */
-        while (off < size) {
-                size_t chunk = MIN(page - (size_t) ((addr + off) % page), (size_t) size - off);
-                ssize_t n = read_chunk_vm(&pid, addr + off, ret->bytes + off, chunk);
-
-                if (n == -EPERM || n == -ENOSYS) {
-                        char p[PROC_PATH_MAX];
-                        _cleanup_close_ int fd = -EBADF;
-
-                        (void) snprintf(p, sizeof(p), "/proc/%d/mem", (int) pid);
-                        fd = open(p, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-                        if (fd < 0)
-                                return errno == ENOENT ? -ESRCH : negative_errno();
-                        n = read_chunk_mem(&fd, addr + off, ret->bytes + off, chunk);
-                }
-                if (n < 0)
-                        return (int) n;
-                if (n == 0)
-                        return -EFAULT;
-                off += (size_t) n;
+        r = read_bytes(pid, addr, ret->bytes, PROCMEM_OPEN_HOW_KNOWN, false);
+        if (r < 0)
+                goto fail;
+        /* copy_struct_from_user(): a larger struct is fine if every byte
+         * this kernel does not know is zero, else E2BIG. */
+        if (usize > PROCMEM_OPEN_HOW_KNOWN) {
+                r = read_bytes(pid, addr + PROCMEM_OPEN_HOW_KNOWN, NULL, (size_t) usize - PROCMEM_OPEN_HOW_KNOWN,
+                               true);
+                if (r == -E2BIG)
+                        why = PROCMEM_WHY_KERNEL_REFUSES;
+                if (r < 0)
+                        goto fail;
         }
-        ret->size = (size_t) size;
+
+        ret->size = PROCMEM_OPEN_HOW_KNOWN;
+        ret->usize = usize;
+        memcpy(&ret->flags, ret->bytes, sizeof(ret->flags));
+        memcpy(&ret->mode, ret->bytes + 8, sizeof(ret->mode));
         memcpy(&ret->resolve, ret->bytes + 16, sizeof(ret->resolve));
         return 0;
+
+fail:
+        *ret = (ProcmemOpenHow) {};
+        if (ret_why)
+                *ret_why = why;
+        return r;
+}
+
+static const char *const why_table[_PROCMEM_WHY_MAX] = {
+        [PROCMEM_WHY_KERNEL_REFUSES] = "the kernel refuses the call as made",
+        [PROCMEM_WHY_NULL_PATH] = "the path pointer is NULL",
+        [PROCMEM_WHY_PATH_UNREADABLE] = "the path cannot be read from the task's memory",
+        [PROCMEM_WHY_PATH_TOO_LONG] = "the path is longer than PATH_MAX",
+        [PROCMEM_WHY_TASK_INVISIBLE] = "the task is not visible in the daemon's pid namespace",
+        [PROCMEM_WHY_DIR_UNREADABLE] = "the working directory or dirfd cannot be read",
+        [PROCMEM_WHY_DIR_TOO_DEEP] = "the working directory or dirfd is deeper than PATH_MAX",
+        [PROCMEM_WHY_DIR_REMOVED] = "the working directory or dirfd was removed",
+        [PROCMEM_WHY_DIR_OUTSIDE_ROOT] = "the working directory or dirfd lies outside the task's root",
+        [PROCMEM_WHY_ROOT_UNREADABLE] = "the task's root directory cannot be read",
+        [PROCMEM_WHY_OPEN_HOW_UNREADABLE] = "openat2's struct open_how cannot be read",
+};
+
+const char *procmem_why_to_string(ProcmemWhy why) {
+        if (why <= PROCMEM_WHY_NONE || why >= _PROCMEM_WHY_MAX)
+                return NULL;
+        return why_table[why];
+}
+
+static ProcmemWhy why_string(int r) {
+        switch (r) {
+        case -ENAMETOOLONG:
+                return PROCMEM_WHY_PATH_TOO_LONG;
+        case -ESRCH:
+                return PROCMEM_WHY_TASK_INVISIBLE;
+        default:
+                return PROCMEM_WHY_PATH_UNREADABLE;
+        }
+}
+
+static ProcmemWhy why_dir(int r) {
+        switch (r) {
+        case -EBADF:
+        case -ENOTDIR:
+                /* No such fd, or not a directory: the kernel fails the
+                 * call with the same errno; another thread's dup2() after
+                 * our look only moves the call to before it. */
+                return PROCMEM_WHY_KERNEL_REFUSES;
+        case -ENAMETOOLONG:
+                return PROCMEM_WHY_DIR_TOO_DEEP;
+        case -ENOENT:
+                return PROCMEM_WHY_DIR_REMOVED;
+        case -EXDEV:
+                return PROCMEM_WHY_DIR_OUTSIDE_ROOT;
+        case -ESRCH:
+                return PROCMEM_WHY_TASK_INVISIBLE;
+        default:
+                return PROCMEM_WHY_DIR_UNREADABLE;
+        }
+}
+
+static int task_dir_why(pid_t pid, int dirfd, char *ret, size_t size, ProcmemWhy *why) {
+        int r = procmem_task_dir(pid, dirfd, ret, size);
+
+        if (r < 0)
+                *why = why_dir(r);
+        return r;
 }
 
 /* RESOLVE_IN_ROOT: "/a/../../b" and "a/../../b" both name root/b. */
-static int path_in_root(pid_t pid, int dirfd, const char *raw, char *ret, size_t size) {
+static int path_in_root(pid_t pid, int dirfd, const char *raw, char *ret, size_t size, ProcmemWhy *why) {
         char rooted[SRD_PATH_MAX + 2], norm[SRD_PATH_MAX + 2], root[SRD_PATH_MAX + 1];
         int r;
 
+        *why = PROCMEM_WHY_PATH_TOO_LONG;
         if ((size_t) snprintf(rooted, sizeof(rooted), "%s%s", raw[0] == '/' ? "" : "/", raw) >= sizeof(rooted))
                 return -ENAMETOOLONG;
         r = srd_path_normalize(rooted, norm, sizeof(norm));
         if (r < 0)
                 return r;
-        r = procmem_task_dir(pid, dirfd, root, sizeof(root));
+        r = task_dir_why(pid, dirfd, root, sizeof(root), why);
         if (r < 0)
                 return r;
+        *why = PROCMEM_WHY_DIR_TOO_DEEP;
         return srd_path_join(root, norm + 1, ret, size);
 }
 
-int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
-                      char *ret, size_t size) {
+int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                          char *ret, size_t size, ProcmemWhy *ret_why) {
         char raw[SRD_PATH_MAX + 1], base[SRD_PATH_MAX + 1];
+        ProcmemWhy why = PROCMEM_WHY_NONE;
         int dirfd = AT_FDCWD, r;
 
         if (!pa || !args || !ret || size == 0 || pa->arg < 0 || pa->arg >= SRD_ARGS)
                 return -EINVAL;
         ret[0] = '\0';
 
-        r = procmem_read_string(pid, args[pa->arg], raw, sizeof(raw));
-        if (r < 0)
-                return r;
+        /* The kernel reads a dirfd as an int: only the low 32 bits count. */
+        if (pa->dirfd_arg >= 0 && pa->dirfd_arg < SRD_ARGS)
+                dirfd = (int) (uint32_t) args[pa->dirfd_arg];
 
-        if (resolve & PROCMEM_RESOLVE_IN_ROOT) {
-                if (pa->dirfd_arg >= 0 && pa->dirfd_arg < SRD_ARGS)
-                        dirfd = (int) (uint32_t) args[pa->dirfd_arg];
-                if (raw[0] == '\0')
-                        return -ENOENT; /* openat2 has no AT_EMPTY_PATH */
-                return path_in_root(pid, dirfd, raw, ret, size);
+        if (pid <= 0) {
+                /* The notification says pid 0 for a task outside our pid
+                 * namespace: nothing of it can be read. */
+                why = PROCMEM_WHY_TASK_INVISIBLE;
+                r = -ESRCH;
+                goto done;
         }
 
-        if (raw[0] == '/')
-                return srd_path_normalize(raw, ret, size);
+        if (args[pa->arg] == 0) {
+                /* utimensat(fd, NULL), fanotify_mark(.., dirfd, NULL): the
+                 * call acts on the dirfd (the cwd for AT_FDCWD). */
+                if (pa->null_is_dirfd) {
+                        r = task_dir_why(pid, dirfd, ret, size, &why);
+                        goto done;
+                }
+                why = PROCMEM_WHY_NULL_PATH;
+                r = -EFAULT;
+                goto done;
+        }
+
+        r = procmem_read_string(pid, args[pa->arg], raw, sizeof(raw));
+        if (r < 0) {
+                why = why_string(r);
+                goto done;
+        }
+
+        if (resolve & PROCMEM_RESOLVE_IN_ROOT) {
+                if (raw[0] == '\0') {
+                        why = PROCMEM_WHY_KERNEL_REFUSES;
+                        r = -ENOENT; /* openat2 has no AT_EMPTY_PATH */
+                        goto done;
+                }
+                r = path_in_root(pid, dirfd, raw, ret, size, &why);
+                goto done;
+        }
+
+        if (raw[0] == '/') {
+                r = srd_path_normalize(raw, ret, size);
+                if (r < 0)
+                        why = PROCMEM_WHY_PATH_TOO_LONG;
+                goto done;
+        }
 
         if (raw[0] == '\0') {
                 bool empty_ok = pa->flags_arg >= 0 && pa->flags_arg < SRD_ARGS &&
                                 (args[pa->flags_arg] & AT_EMPTY_PATH);
 
                 /* Without AT_EMPTY_PATH the kernel fails "" with ENOENT. */
-                if (!empty_ok)
-                        return -ENOENT;
+                if (!empty_ok) {
+                        why = PROCMEM_WHY_KERNEL_REFUSES;
+                        r = -ENOENT;
+                        goto done;
+                }
         }
 
-        /* The kernel reads a dirfd as an int: only the low 32 bits count. */
-        if (pa->dirfd_arg >= 0 && pa->dirfd_arg < SRD_ARGS)
-                dirfd = (int) (uint32_t) args[pa->dirfd_arg];
-
-        r = procmem_task_dir(pid, dirfd, base, sizeof(base));
+        r = task_dir_why(pid, dirfd, base, sizeof(base), &why);
         if (r < 0)
-                return r;
+                goto done;
 
         /* "" joins to base itself: AT_EMPTY_PATH names the dirfd. */
-        return srd_path_join(base, raw, ret, size);
+        r = srd_path_join(base, raw, ret, size);
+        if (r < 0)
+                why = PROCMEM_WHY_DIR_TOO_DEEP;
+
+done:
+        if (r < 0)
+                ret[0] = '\0';
+        if (ret_why)
+                *ret_why = r < 0 ? why : PROCMEM_WHY_NONE;
+        return r;
+}
+
+int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                      char *ret, size_t size) {
+        return procmem_read_path_why(pid, pa, args, resolve, ret, size, NULL);
 }

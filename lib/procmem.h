@@ -47,32 +47,70 @@ int procmem_read_string_mem(pid_t pid, uint64_t addr, char *ret, size_t size);
 int procmem_task_dir(pid_t pid, int dirfd, char *ret, size_t size);
 
 /*
+ * Why a path argument could not be placed: what the daemon logs, and what
+ * decides the answer. PROCMEM_WHY_KERNEL_REFUSES: the kernel fails the call
+ * with the returned errno whatever happens after our read, so answering
+ * with that errno is what the kernel would have done. Every other reason
+ * means the daemon cannot establish what the call would act on.
+ */
+typedef enum ProcmemWhy {
+        PROCMEM_WHY_NONE,
+        PROCMEM_WHY_KERNEL_REFUSES,
+        PROCMEM_WHY_NULL_PATH,
+        PROCMEM_WHY_PATH_UNREADABLE,
+        PROCMEM_WHY_PATH_TOO_LONG,
+        PROCMEM_WHY_TASK_INVISIBLE,
+        PROCMEM_WHY_DIR_UNREADABLE,
+        PROCMEM_WHY_DIR_TOO_DEEP,
+        PROCMEM_WHY_DIR_REMOVED,
+        PROCMEM_WHY_DIR_OUTSIDE_ROOT,
+        PROCMEM_WHY_ROOT_UNREADABLE,
+        PROCMEM_WHY_OPEN_HOW_UNREADABLE,
+        _PROCMEM_WHY_MAX,
+} ProcmemWhy;
+
+/* A sentence for the log; NULL for NONE and out of range. */
+const char *procmem_why_to_string(ProcmemWhy why);
+
+/*
  * Read path argument pa of a syscall with arguments args from task pid and
  * make it absolute and normalized in the task's view: absolute paths as
  * they are, relative ones joined to procmem_task_dir() of the dirfd (or the
- * cwd), "" with AT_EMPTY_PATH is the dirfd itself. resolve holds openat2's
+ * cwd), "" with AT_EMPTY_PATH is the dirfd itself, and so is NULL where
+ * pa->null_is_dirfd says the kernel takes it so. resolve holds openat2's
  * RESOLVE_* flags (0 for everything else): with RESOLVE_IN_ROOT the dirfd is
  * the root every path, absolute or not, is resolved in.
  *
  * Returns 0 or the errors of procmem_read_string() and procmem_task_dir(),
  * plus -ENOENT for "" without AT_EMPTY_PATH (the kernel says ENOENT too).
+ * procmem_read_path_why() also says why, in *ret_why (NONE on success).
  */
 int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
                       char *ret, size_t size);
+int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                          char *ret, size_t size, ProcmemWhy *ret_why);
 
 /*
- * openat2's struct open_how as the kernel will see it: size bytes (the
- * syscall's fourth argument) at addr, 24 (version 0) to PROCMEM_OPEN_HOW_MAX.
- * -EINVAL for a size the kernel refuses too (< 24), -E2BIG above our bound,
- * else the errors of reading task memory.
+ * openat2's struct open_how, read as the kernel reads it: usize bytes (the
+ * syscall's fourth argument) at addr. The kernel refuses usize below 24
+ * (OPEN_HOW_SIZE_VER0) with EINVAL and above a page with E2BIG; it accepts
+ * any size in between as long as every byte past the struct it knows is
+ * zero (else E2BIG). Those three are returned as such, with *ret_why (when
+ * not NULL) PROCMEM_WHY_KERNEL_REFUSES; failing to read the memory gives
+ * the errors of reading task memory and PROCMEM_WHY_OPEN_HOW_UNREADABLE.
+ * On success bytes holds the struct the kernel uses (the first 24 bytes; a
+ * larger size only added zeros) and usize what the task passed.
  */
 #define PROCMEM_RESOLVE_BENEATH 0x08  /* RESOLVE_BENEATH, <linux/openat2.h> */
 #define PROCMEM_RESOLVE_IN_ROOT 0x10  /* RESOLVE_IN_ROOT */
-#define PROCMEM_OPEN_HOW_MIN 24
-#define PROCMEM_OPEN_HOW_MAX 64
+#define PROCMEM_OPEN_HOW_MIN 24       /* OPEN_HOW_SIZE_VER0 */
+#define PROCMEM_OPEN_HOW_KNOWN 24     /* sizeof(struct open_how) in every kernel so far */
 typedef struct ProcmemOpenHow {
-        uint8_t bytes[PROCMEM_OPEN_HOW_MAX];
-        size_t size;
+        uint8_t bytes[PROCMEM_OPEN_HOW_KNOWN];
+        size_t size;      /* of bytes: PROCMEM_OPEN_HOW_KNOWN */
+        uint64_t usize;   /* what the task passed */
+        uint64_t flags;   /* bytes 0..7 */
+        uint64_t mode;    /* bytes 8..15 */
         uint64_t resolve; /* the RESOLVE_* flags, bytes 16..23 */
 } ProcmemOpenHow;
-int procmem_read_open_how(pid_t pid, uint64_t addr, uint64_t size, ProcmemOpenHow *ret);
+int procmem_read_open_how(pid_t pid, uint64_t addr, uint64_t usize, ProcmemOpenHow *ret, ProcmemWhy *ret_why);

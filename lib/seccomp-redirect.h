@@ -96,6 +96,14 @@ const char *srd_policy_file(const SrdPolicy *p);
 size_t srd_policy_n_rules(const SrdPolicy *p);
 /* NULL when rule is out of range; rule names default to "rules[N]". */
 const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule);
+/*
+ * pathError: the answer for a call the daemon cannot place (its path cannot
+ * be read or resolved, its architecture not decoded) when some rule with a
+ * path condition names it. Always ERRNO (default EACCES) or KILL.
+ */
+void srd_policy_path_error(const SrdPolicy *p, SrdAction *ret_action, int *ret_error);
+/* Whether a rule with a path condition names native syscall nr. */
+bool srd_policy_has_path_rule(const SrdPolicy *p, int nr);
 /* What to do with a redirect verdict on a listener that cannot redirect. */
 void srd_policy_redirect_fallback(const SrdPolicy *p, SrdAction *ret_action, int *ret_error);
 /* Per-rule hit counters, for `seccomp-redirectctl status`. rule == -1 counts the default action. */
@@ -117,9 +125,14 @@ typedef struct SrdSyscall {
         const char *paths[SRD_MAX_PATHS];
 } SrdSyscall;
 
+/* SrdVerdict.rule when no rule decided. */
+#define SRD_RULE_DEFAULT (-1)    /* no rule matched: defaultAction */
+#define SRD_RULE_PATH_ERROR (-2) /* the call could not be placed: pathError */
+#define SRD_RULE_KERNEL (-3)     /* answered with the errno the kernel gives such a call */
+
 typedef struct SrdVerdict {
         SrdAction action;
-        int rule;       /* index of the deciding rule, -1 = defaultAction */
+        int rule;       /* index of the deciding rule, or SRD_RULE_* */
         int error;      /* positive errno for SRD_ACTION_ERRNO */
         bool log;       /* the rule asked for every hit to be logged */
 
@@ -146,6 +159,7 @@ typedef struct SrdPathArg {
         int8_t dirfd_arg; /* index of the dirfd argument, -1: relative to cwd */
         int8_t flags_arg; /* index of an AT_* flags argument (AT_EMPTY_PATH), -1: none */
         int8_t how_arg;   /* openat2: index of its struct open_how pointer (size follows), -1: none */
+        int8_t null_is_dirfd; /* 1: a NULL path makes the call act on the dirfd (utimensat, fanotify_mark) */
 } SrdPathArg;
 
 typedef struct SrdSyscallInfo {
@@ -275,13 +289,19 @@ typedef enum SrdOutcome {
 typedef struct SrdEvent {
         SrdOutcome outcome;
         pid_t pid;
-        int nr;
+        int nr;                 /* as notified, in the numbering of arch */
+        uint32_t arch;          /* AUDIT_ARCH_* of the call */
+        int native_nr;          /* the native syscall of the same name, -1: none / not decoded */
         char path[SRD_MAX_PATHS][SRD_PATH_MAX + 1]; /* "" when none / unreadable */
         int path_error[SRD_MAX_PATHS];              /* negative errno reading it, 0 ok */
         SrdVerdict verdict;     /* what the policy said */
         SrdAction applied;      /* what was done (differs on fallback) */
         int applied_error;      /* positive errno sent, when applied == ERRNO */
         const char *fallback_reason; /* static string when a fallback applied, else NULL */
+        /* static string: why the call could not be placed (verdict.rule is
+         * SRD_RULE_PATH_ERROR or SRD_RULE_KERNEL, or a path was unreadable
+         * and no path rule names the call), else NULL */
+        const char *path_error_reason;
 } SrdEvent;
 
 typedef enum SrdHandleFlags {

@@ -33,6 +33,8 @@
 
 /* One path argument: pointer arg, dirfd arg (-1 = cwd), AT_* flags arg (-1 = none). */
 #define P(a, d, f) { .arg = (a), .dirfd_arg = (d), .flags_arg = (f), .how_arg = -1 }
+/* A path that may be NULL, and then means the dirfd itself. */
+#define P_NULL(a, d, f) { .arg = (a), .dirfd_arg = (d), .flags_arg = (f), .how_arg = -1, .null_is_dirfd = 1 }
 /* openat2: its RESOLVE_* flags (in struct open_how) change where the path leads. */
 #define P_HOW(a, d, h) { .arg = (a), .dirfd_arg = (d), .flags_arg = -1, .how_arg = (h) }
 #define ONE(n, p0) [SYS_##n] = { .name = #n, .nr = SYS_##n, .n_paths = 1, .paths = { p0 } }
@@ -173,10 +175,10 @@ static const SrdSyscallInfo syscall_table[] = {
 #ifdef SYS_chroot
         ONE(chroot, P(0, -1, -1)),
 #endif
-        /* times; utimensat also accepts a NULL path (then it acts on dirfd):
-         * the listener reports that as an unreadable path */
+        /* times; utimensat also accepts a NULL path (futimens(3)): then it
+         * acts on the dirfd */
 #ifdef SYS_utimensat
-        ONE(utimensat, P(1, 0, 3)),
+        ONE(utimensat, P_NULL(1, 0, 3)),
 #endif
 #ifdef SYS_utimes
         ONE(utimes, P(0, -1, -1)),
@@ -220,7 +222,7 @@ static const SrdSyscallInfo syscall_table[] = {
         ONE(inotify_add_watch, P(1, -1, -1)),
 #endif
 #ifdef SYS_fanotify_mark
-        ONE(fanotify_mark, P(4, 3, -1)), /* the path may be NULL: then dirfd itself */
+        ONE(fanotify_mark, P_NULL(4, 3, -1)), /* the path may be NULL: then dirfd itself */
 #endif
         /* mounts; mount's source is only sometimes a path ("proc", "none"), the target always */
 #ifdef SYS_mount

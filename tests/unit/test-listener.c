@@ -456,9 +456,11 @@ TEST(i386_syscall_is_not_mistaken_for_the_native_one_with_its_number) {
         ASSERT_OK(target_send(&t, c));
         ASSERT_OK(serve(&t, p, &e));
 
+        /* Decoded as i386 symlink: its link path, no rule names symlink. */
         ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
         ASSERT_EQ(e.nr, 83);
-        ASSERT_STREQ(e.path[0], "");
+        ASSERT_EQ(e.native_nr, SYS_symlink);
+        ASSERT_STREQ(e.path[0], tmp("link-i386"));
         ASSERT_EQ(e.verdict.rule, -1);
         ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
         ASSERT_EQ(e.applied_error, EROFS);
@@ -589,7 +591,7 @@ static int map_page_before_hole(void) {
         return 0;
 }
 
-TEST(unmapped_path_pointer_is_a_path_error_and_no_path_rule_matches) {
+TEST(unmapped_path_pointer_is_a_path_error_and_gets_path_error) {
         _cleanup_(target_stop) Target t = {};
         _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
         _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
@@ -608,9 +610,11 @@ TEST(unmapped_path_pointer_is_a_path_error_and_no_path_rule_matches) {
         ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
         ASSERT_EQ(e.path_error[0], -EFAULT);
         ASSERT_STREQ(e.path[0], "");
-        ASSERT_EQ(e.verdict.rule, -1);
+        /* Path rules name mkdir: pathError (EACCES), not the default. */
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
+        ASSERT_NOT_NULL(e.path_error_reason);
         ASSERT_OK(target_result(&t, &res));
-        ASSERT_EQ(res, -EROFS);
+        ASSERT_EQ(res, -EACCES);
 }
 
 TEST(unterminated_path_running_into_an_unmapped_page_is_efault) {
@@ -633,12 +637,12 @@ TEST(unterminated_path_running_into_an_unmapped_page_is_efault) {
 
         ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
         ASSERT_EQ(e.path_error[0], -EFAULT);
-        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
         ASSERT_OK(target_result(&t, &res));
-        ASSERT_EQ(res, -EROFS);
+        ASSERT_EQ(res, -EACCES);
 }
 
-TEST(path_longer_than_path_max_is_enametoolong_and_no_path_rule_matches) {
+TEST(path_longer_than_path_max_is_enametoolong_and_gets_path_error) {
         _cleanup_(target_stop) Target t = {};
         _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
         _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
@@ -660,9 +664,9 @@ TEST(path_longer_than_path_max_is_enametoolong_and_no_path_rule_matches) {
         ASSERT_OK(serve(&t, p, &e));
 
         ASSERT_EQ(e.path_error[0], -ENAMETOOLONG);
-        ASSERT_EQ(e.verdict.rule, -1);
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
         ASSERT_OK(target_result(&t, &res));
-        ASSERT_EQ(res, -EROFS);
+        ASSERT_EQ(res, -EACCES);
 }
 
 TEST(task_killed_before_we_receive_is_none_or_task_gone_not_an_error) {

@@ -340,7 +340,7 @@ static const Case layout_errors[] = {
          "web.json:3:58: defaultErrno: unknown errno \"EPRM\" (did you mean \"EPERM\"?)\n"
          "web.json:3:66: extra: unknown key \"extra\" (allowed here: version, name, description, "
          "defaultAction, "
-         "defaultErrno, redirectFallback, rules)"},
+         "defaultErrno, redirectFallback, pathError, rules)"},
         /* Syntax errors: json-c would say "unexpected character" at an offset; we say where. */
         {"{\n  \"version\": 1,\n  \"name\": \"t\"\n  \"rules\": []\n}\n",
          "web.json:4:3: unexpected '\"', expected ',' or '}'"},

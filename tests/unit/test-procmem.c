@@ -422,19 +422,111 @@ TEST(open_how_is_read_whole_with_its_resolve_flags_and_bounded) {
         static uint64_t how[8] = { 0x42 /* flags */, 0644 /* mode */, PROCMEM_RESOLVE_IN_ROOT | 0x4 };
         _cleanup_(child_stop) Child c = {};
         ProcmemOpenHow h;
+        ProcmemWhy why;
 
         ASSERT_OK(child_start(NULL, NULL, &c));
-        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) how, 24, &h));
+        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) how, 24, &h, &why));
+        ASSERT_EQ(why, PROCMEM_WHY_NONE);
         ASSERT_EQ(h.size, (size_t) 24);
+        ASSERT_EQ(h.usize, (uint64_t) 24);
+        ASSERT_EQ(h.flags, (uint64_t) 0x42);
+        ASSERT_EQ(h.mode, (uint64_t) 0644);
         ASSERT_EQ(h.resolve, (uint64_t) (PROCMEM_RESOLVE_IN_ROOT | 0x4));
         ASSERT_EQ(memcmp(h.bytes, how, 24), 0);
-        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) how, 32, &h));
-        ASSERT_EQ(h.size, (size_t) 32);
-        /* The kernel's own bounds, and ours. */
-        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) how, 16, &h), EINVAL);
-        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) how, PROCMEM_OPEN_HOW_MAX + 8, &h), E2BIG);
-        ASSERT_ERROR(procmem_read_open_how(c.pid, 0, 24, &h), EFAULT);
-        ASSERT_ERROR(procmem_read_open_how(c.pid, UINT64_MAX - 8, 24, &h), EFAULT);
+        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) how, 32, &h, NULL));
+        ASSERT_EQ(h.size, (size_t) 24);
+        ASSERT_EQ(h.usize, (uint64_t) 32);
+        /* Reading it failed: not the kernel's refusal. */
+        ASSERT_ERROR(procmem_read_open_how(c.pid, 0, 24, &h, &why), EFAULT);
+        ASSERT_EQ(why, PROCMEM_WHY_OPEN_HOW_UNREADABLE);
+        ASSERT_ERROR(procmem_read_open_how(c.pid, UINT64_MAX - 8, 24, &h, &why), EFAULT);
+        ASSERT_EQ(why, PROCMEM_WHY_OPEN_HOW_UNREADABLE);
+        ASSERT_ERROR(procmem_read_open_how(0, (uintptr_t) how, 24, &h, &why), ESRCH);
+        ASSERT_EQ(why, PROCMEM_WHY_OPEN_HOW_UNREADABLE);
+}
+
+/* Two pages and a hole, the struct at the start of the first: sizes up to a
+ * page and one past it, and a tail that is zero or not. */
+static uint8_t *big_how;
+
+static int big_how_make(void) {
+        size_t page = (size_t) getpagesize();
+        uint64_t how[3] = { 0x42, 0, PROCMEM_RESOLVE_BENEATH };
+        void *m;
+
+        if (big_how)
+                return 0;
+        m = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (m == MAP_FAILED)
+                return -errno;
+        if (munmap((uint8_t *) m + 2 * page, page) < 0)
+                return -errno;
+        big_how = m;
+        memcpy(big_how, how, sizeof(how));
+        return 0;
+}
+
+TEST(open_how_sizes_are_taken_as_the_kernel_takes_them) {
+        static const uint64_t ok[] = { 24, 72, 128, 4096 };
+        _cleanup_(child_stop) Child c = {};
+        ProcmemOpenHow h;
+        ProcmemWhy why;
+
+        ASSERT_EQ(getpagesize(), 4096);
+        ASSERT_OK(big_how_make());
+        ASSERT_OK(child_start(NULL, NULL, &c));
+
+        /* Larger structs with a zero tail: the kernel accepts them up to a
+         * page, and so does the reader, with the flags of the first 24. */
+        for (size_t i = 0; i < ELEMENTSOF(ok); i++) {
+                ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) big_how, ok[i], &h, &why));
+                ASSERT_EQ(why, PROCMEM_WHY_NONE);
+                ASSERT_EQ(h.usize, ok[i]);
+                ASSERT_EQ(h.flags, (uint64_t) 0x42);
+                ASSERT_EQ(h.resolve, (uint64_t) PROCMEM_RESOLVE_BENEATH);
+        }
+        /* One byte more than a page: E2BIG, as the kernel says. */
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) big_how, 4097, &h, &why), E2BIG);
+        ASSERT_EQ(why, PROCMEM_WHY_KERNEL_REFUSES);
+        /* Below OPEN_HOW_SIZE_VER0: EINVAL. */
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) big_how, 16, &h, &why), EINVAL);
+        ASSERT_EQ(why, PROCMEM_WHY_KERNEL_REFUSES);
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) big_how, 0, &h, &why), EINVAL);
+        /* A struct that does not fit its mapping: unreadable, not refused. */
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) big_how + 2 * 4096 - 8, 24, &h, &why), EFAULT);
+        ASSERT_EQ(why, PROCMEM_WHY_OPEN_HOW_UNREADABLE);
+}
+
+TEST(open_how_with_a_non_zero_byte_past_the_known_struct_is_e2big) {
+        _cleanup_(child_stop) Child c = {};
+        ProcmemOpenHow h;
+        ProcmemWhy why;
+
+        ASSERT_OK(big_how_make());
+        /* The last byte of a page-sized struct, seen by this child only. */
+        big_how[4095] = 1;
+        ASSERT_OK(child_start(NULL, NULL, &c));
+        big_how[4095] = 0;
+
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) big_how, 4096, &h, &why), E2BIG);
+        ASSERT_EQ(why, PROCMEM_WHY_KERNEL_REFUSES);
+        /* One shorter, the byte lies past the struct: fine. */
+        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) big_how, 4095, &h, &why));
+}
+
+TEST(open_how_tail_byte_right_after_the_struct_is_checked) {
+        _cleanup_(child_stop) Child c = {};
+        ProcmemOpenHow h;
+        ProcmemWhy why;
+
+        ASSERT_OK(big_how_make());
+        big_how[24] = 0x80;
+        ASSERT_OK(child_start(NULL, NULL, &c));
+        big_how[24] = 0;
+
+        ASSERT_OK(procmem_read_open_how(c.pid, (uintptr_t) big_how, 24, &h, &why));
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) big_how, 25, &h, &why), E2BIG);
+        ASSERT_ERROR(procmem_read_open_how(c.pid, (uintptr_t) big_how, 72, &h, &why), E2BIG);
 }
 
 TEST(absolute_path_is_normalized_and_ignores_the_dirfd) {
