@@ -99,29 +99,45 @@ static const char *action_name(SrdAction a) {
 }
 
 static const char *event_rule_name(const SrdPolicy *p, const SrdEvent *ev) {
-        if (ev->verdict.rule < 0)
+        switch (ev->verdict.rule) {
+        case SRD_RULE_DEFAULT:
                 return "defaultAction";
+        case SRD_RULE_PATH_ERROR:
+                return "pathError";
+        case SRD_RULE_KERNEL:
+                return "kernel";
+        }
         return srd_policy_rule_name(p, (size_t) ev->verdict.rule) ?: "?";
+}
+
+/* "openat", "open/i386" (decoded to its native namesake), "syscall-5/i386". */
+static const char *event_syscall_name(const SrdEvent *ev, char *buf, size_t size) {
+        const char *name = ev->native_nr >= 0 ? srd_syscall_name(ev->native_nr) : NULL;
+        bool native = ev->native_nr == ev->nr;
+
+        if (name && native)
+                return name;
+        if (name)
+                (void) snprintf(buf, size, "%s/arch-0x%08x", name, (unsigned) ev->arch);
+        else
+                (void) snprintf(buf, size, "syscall-%d/arch-0x%08x", ev->nr, (unsigned) ev->arch);
+        return buf;
 }
 
 /* In the worker, with the policy it decided with. */
 static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent *ev) {
-        const char *sysname = srd_syscall_name(ev->nr);
-        char sysbuf[32], what[64];
+        char sysbuf[64], what[64];
+        const char *sysname = event_syscall_name(ev, sysbuf, sizeof(sysbuf));
         LogFields f = container_log_fields(c);
         const char *rule = event_rule_name(p, ev);
+        bool unplaced = ev->verdict.rule == SRD_RULE_PATH_ERROR || ev->verdict.rule == SRD_RULE_KERNEL;
         int level;
 
-        if (!sysname) {
-                (void) snprintf(sysbuf, sizeof(sysbuf), "syscall-%d", ev->nr);
-                sysname = sysbuf;
-        }
-
-        if (ev->fallback_reason)
+        if (ev->fallback_reason || ev->verdict.rule == SRD_RULE_PATH_ERROR)
                 level = LOG_WARNING;
         else if (ev->applied == SRD_ACTION_KILL)
                 level = LOG_NOTICE;
-        else if (ev->verdict.log)
+        else if (ev->verdict.log || unplaced)
                 level = LOG_INFO;
         else
                 level = LOG_DEBUG;
@@ -149,6 +165,9 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
                          "redirectFallback %s: %s.",
                          c->id, (int) ev->pid, sysname, ev->path[0], rule, action_name(ev->verdict.action),
                          what, ev->fallback_reason);
+        else if (unplaced)
+                log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\") cannot be placed (%s), applied %s: %s.",
+                         c->id, (int) ev->pid, sysname, ev->path[0], ev->path_error_reason ?: "?", rule, what);
         else
                 log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\") -> rule \"%s\": %s.", c->id,
                          (int) ev->pid, sysname, ev->path[0], rule, what);

@@ -373,6 +373,19 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
                 json_object_object_add(a, "errno", json_object_new_string(errno_name(fb_error)));
         json_object_object_add(o, "redirectFallback", a);
 
+        /* What the daemon answers when it cannot read or place this call's
+         * paths: pathError where a path rule names it, else the rules
+         * decide without the path (null). */
+        if (srd_policy_has_path_rule(p, e->nr)) {
+                srd_policy_path_error(p, &fb_action, &fb_error);
+                a = json_object_new_object();
+                json_object_object_add(a, "action", json_object_new_string(srd_action_to_string(fb_action) ?: "?"));
+                if (fb_action == SRD_ACTION_ERRNO)
+                        json_object_object_add(a, "errno", json_object_new_string(errno_name(fb_error)));
+        } else
+                a = NULL;
+        json_object_object_add(o, "pathError", a);
+
         printf("%s\n",
                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);

@@ -238,20 +238,28 @@ static int wait_for_listener(RunShared *sh, pid_t pid, int pidfd) {
 }
 
 static void run_log_event(const SrdPolicy *p, const SrdEvent *ev) {
-        const char *sysname = srd_syscall_name(ev->nr) ?: "?";
+        const char *sysname = srd_syscall_name(ev->native_nr) ?: "?";
         const char *rule = ev->verdict.rule >= 0 ? srd_policy_rule_name(p, (size_t) ev->verdict.rule) : NULL;
+        bool unplaced = ev->verdict.rule == SRD_RULE_PATH_ERROR || ev->verdict.rule == SRD_RULE_KERNEL;
         _cleanup_free_ char *what = NULL;
 
-        if (!ev->verdict.log && !ev->fallback_reason && ev->applied != SRD_ACTION_KILL)
+        if (!ev->verdict.log && !ev->fallback_reason && !unplaced && ev->applied != SRD_ACTION_KILL)
                 return;
 
         what = ctl_describe_verdict(p, &ev->verdict);
-        fprintf(stderr, "%s: pid %d: %s(", program_invocation_short_name, (int) ev->pid, sysname);
+        fprintf(stderr, "%s: pid %d: %s", program_invocation_short_name, (int) ev->pid, sysname);
+        if (ev->native_nr != ev->nr)
+                fprintf(stderr, "/arch-0x%08x", (unsigned) ev->arch);
+        fputc('(', stderr);
         for (unsigned i = 0; i < SRD_MAX_PATHS; i++)
                 if (ev->path[i][0])
                         fprintf(stderr, "%s\"%s\"", i > 0 ? ", " : "", ev->path[i]);
-        fprintf(stderr, ") -> %s%s%s: %s", rule ? "rule \"" : "default action", rule ?: "", rule ? "\"" : "",
-                what ?: "?");
+        if (unplaced)
+                fprintf(stderr, ") cannot be placed (%s) -> %s: %s", ev->path_error_reason ?: "?",
+                        ev->verdict.rule == SRD_RULE_PATH_ERROR ? "pathError" : "the kernel's errno", what ?: "?");
+        else
+                fprintf(stderr, ") -> %s%s%s: %s", rule ? "rule \"" : "default action", rule ?: "",
+                        rule ? "\"" : "", what ?: "?");
         if (ev->fallback_reason) {
                 fprintf(stderr, " not possible (%s), redirectFallback %s", ev->fallback_reason,
                         srd_action_to_string(ev->applied) ?: "?");

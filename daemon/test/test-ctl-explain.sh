@@ -31,7 +31,7 @@ expect_rc() {
         [ $? -eq "$want" ]
 }
 
-tap_plan 17
+tap_plan 18
 tap_check "exact path rule, dirfd implied" expect_line \
         'openat("/etc/hosts", O_RDONLY) -> rule "hosts" (rules[0]): redirect to /sandbox/etc/hosts' \
         openat /etc/hosts O_RDONLY
@@ -78,9 +78,16 @@ assert d["action"] == "redirect" and d["to"] == ["/sandbox/secrets/db"], d
 assert d["args"][0] == 2**64 - 100, d  # AT_FDCWD as the register holds it
 assert d["paths"] == ["/etc/secrets/db"], d
 assert d["redirectFallback"] == {"action": "errno", "errno": "EPERM"}, d
+assert d["pathError"] == {"action": "errno", "errno": "EACCES"}, d  # demo's path rules name openat
 PY
 }
 tap_check "--json" json
+json_no_path_rule() {
+        "$ctl" explain --json --policy "$demo" socket AF_INET SOCK_STREAM 0 >"$work/json2" || return 1
+        python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); assert d["pathError"] is None, d' \
+                "$work/json2"
+}
+tap_check "--json: no pathError for a syscall no path rule names" json_no_path_rule
 tap_check "unknown syscall: exit 2" expect_rc 2 --policy "$demo" opnat /x
 tap_check "unknown constant: exit 2" expect_rc 2 --policy "$demo" openat /x O_RDONY
 tap_check "too many arguments: exit 2" expect_rc 2 --policy "$demo" mkdir /x 1 2 3 4 5 6
