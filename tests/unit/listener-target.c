@@ -63,6 +63,50 @@ static long target_int80(Cmd *c) {
                          : "memory");
         return (int) r;
 }
+
+/* Registers like target_run_syscall(), strings copied below 4 GiB, and the
+ * upper halves of c->high[], which the kernel drops. */
+static long target_int80_args(Cmd *c) {
+        static char *low;
+        size_t page = (size_t) getpagesize(), slot = sizeof(c->str[0]);
+        size_t area = (2 * slot + page - 1) / page * page;
+        uint64_t a[6];
+        unsigned s = 0;
+        long r;
+
+        if (!low) {
+                low = mmap(NULL, area, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+                if (low == MAP_FAILED)
+                        return -errno;
+        }
+        for (size_t i = 0; i < 6; i++) {
+                a[i] = c->args[i];
+                if (c->str_mask & (1u << i)) {
+                        char *dst = low + (s++ % 2) * slot;
+
+                        memcpy(dst, c->str[(s - 1) % 2], slot);
+                        a[i] = (uintptr_t) dst;
+                        if (c->high[i]) {
+                                /* The same bytes 4 GiB (or so) higher, with
+                                 * the decoy where the string is. */
+                                char *hi = mmap(low + c->high[i], area, PROT_READ | PROT_WRITE,
+                                                MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+                                if (hi == MAP_FAILED && errno != EEXIST)
+                                        return -errno;
+                                hi = low + c->high[i];
+                                memcpy(hi + (dst - low), c->decoy, sizeof(c->decoy));
+                        }
+                }
+                a[i] |= c->high[i];
+        }
+        /* ebp, the sixth, is not needed by any case. */
+        __asm__ volatile("int $0x80"
+                         : "=a"(r)
+                         : "a"(c->nr), "b"(a[0]), "c"(a[1]), "d"(a[2]), "S"(a[3]), "D"(a[4])
+                         : "memory");
+        return (int) r;
+}
 #endif
 
 /*
@@ -222,6 +266,9 @@ static int recv_fd(int sock) {
 }
 
 bool target_x86;
+bool target_x32;
+const int *target_notify_extra;
+size_t target_n_notify_extra;
 
 /* The target: setup (before the filter), then the filter, then commands. */
 static _Noreturn void target_main(int sock, void (*setup)(void)) {
@@ -238,6 +285,11 @@ static _Noreturn void target_main(int sock, void (*setup)(void)) {
                 _exit(2);
         if (target_x86 && seccomp_arch_add(ctx, SCMP_ARCH_X86) < 0)
                 _exit(3);
+        if (target_x32 && seccomp_arch_add(ctx, SCMP_ARCH_X32) < 0)
+                _exit(3);
+        for (size_t i = 0; i < target_n_notify_extra; i++)
+                if (seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, target_notify_extra[i], 0) < 0)
+                        _exit(3);
         for (size_t i = 0; i < ELEMENTSOF(notified); i++)
                 if (seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, notified[i], 0) < 0)
                         _exit(3);
@@ -274,6 +326,9 @@ static _Noreturn void target_main(int sock, void (*setup)(void)) {
 #if defined(__x86_64__)
                 case CMD_INT80:
                         r = target_int80(&c);
+                        break;
+                case CMD_INT80_ARGS:
+                        r = target_int80_args(&c);
                         break;
 #endif
                 default:

@@ -28,6 +28,7 @@ enum {
         CMD_SYSCALL_IN_THREAD, /* the same from a second thread */
         CMD_UFFD_MKDIR, /* mkdir() of a path in userfaultfd-guarded memory */
         CMD_INT80, /* an i386 syscall: nr, str[0], str[1] */
+        CMD_INT80_ARGS, /* an i386 syscall: registers as CMD_SYSCALL's args, strings below 4 GiB, plus high[] */
 };
 
 typedef struct Cmd {
@@ -37,6 +38,12 @@ typedef struct Cmd {
         unsigned str_mask; /* bit i: args[i] := pointer to the next str[] */
         unsigned buf_mask; /* bit i: args[i] := pointer to a scratch buffer */
         char str[2][PATH_MAX + 16];
+        /* CMD_INT80_ARGS: ORed into the upper half of each register, which
+         * the kernel drops for an i386 syscall. Where high[i] is set for a
+         * string argument, decoy is mapped at that string's address plus
+         * high[i], so that reading the whole register finds it. */
+        uint64_t high[6];
+        char decoy[PATH_MAX];
 } Cmd;
 
 typedef struct Target {
@@ -67,6 +74,12 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, srd_policy_unref);
 
 /* Set before target_start(): the filter also covers i386 syscalls. */
 extern bool target_x86;
+/* Set before target_start(): the filter also covers x32 syscalls. */
+extern bool target_x32;
+/* Set before target_start(): more syscalls (native numbers) to notify on,
+ * on every architecture of the filter. */
+extern const int *target_notify_extra;
+extern size_t target_n_notify_extra;
 
 #if defined(__x86_64__)
 /* NULL when this host delivers i386 syscalls (int $0x80) to a seccomp
