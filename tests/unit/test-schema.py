@@ -132,6 +132,13 @@ cases = [
     ("redirect with neither to nor set", delitem(["rules", 0, "to"]), False),
     ("set index out of range", setitem(["rules", 6, "set", 0, "index"], 9), False),
     ("fallback redirect", setitem(["redirectFallback"], {"action": "redirect"}), False),
+    ("pathError errno", setitem(["pathError"], {"action": "errno", "errno": "EPERM"}), True),
+    ("pathError errno without errno", setitem(["pathError"], {"action": "errno"}), True),
+    ("pathError kill", setitem(["pathError"], {"action": "kill"}), True),
+    ("pathError continue", setitem(["pathError"], {"action": "continue"}), False),
+    ("pathError redirect", setitem(["pathError"], {"action": "redirect"}), False),
+    ("pathError kill with errno", setitem(["pathError"], {"action": "kill", "errno": "EPERM"}), False),
+    ("pathError unknown key", setitem(["pathError"], {"action": "kill", "log": True}), False),
     ("name with a slash", setitem(["name"], "a/b"), False),
     ("rules not an array", setitem(["rules"], {}), False),
 ]
