@@ -353,20 +353,37 @@ static long bad_open(int op, long a, int mode) {
 }
 
 TEST(bad_path_pointers) {
+        size_t off;
+
         SETUP();
-        /* Unreadable paths never match path rules: the default action (continue)
-         * lets the kernel fail the call itself... */
-        ASSERT_EQ(bad_open(TARGET_OPENAT_UNMAPPED, 0, 0), -EFAULT);
-        ASSERT_EQ(bad_open(TARGET_OPENAT_UNTERMINATED, 0, 0), -EFAULT);
-        ASSERT_EQ(bad_open(TARGET_OPENAT_LONG, 5000, 0), -ENAMETOOLONG);
+        off = daemon_log_size(&daemon_);
+        /* Path rules name openat: a path the daemon cannot read gets
+         * pathError (EACCES by default), never the default continue... */
+        ASSERT_EQ(bad_open(TARGET_OPENAT_UNMAPPED, 0, 0), -EACCES);
+        ASSERT_EQ(bad_open(TARGET_OPENAT_UNTERMINATED, 0, 0), -EACCES);
+        ASSERT_EQ(bad_open(TARGET_OPENAT_LONG, 5000, 0), -EACCES);
         /* ...exactly one byte too long: PATH_MAX bytes plus the NUL... */
-        ASSERT_EQ(bad_open(TARGET_OPENAT_LONG, 4095, 0), -ENAMETOOLONG);
+        ASSERT_EQ(bad_open(TARGET_OPENAT_LONG, 4095, 0), -EACCES);
         /* ...while the longest path that fits is read and matched. */
         ASSERT_EQ(bad_open(TARGET_OPENAT_LONG, 4094, 0), -ENOLINK);
-        /* A rule without a path condition still matches on arguments. */
-        ASSERT_EQ(bad_open(TARGET_OPENAT_UNMAPPED, 0, 1234), -ENOKEY);
-        ASSERT_EQ(bad_open(TARGET_OPENAT_UNTERMINATED, 0, 1234), -ENOKEY);
-        ASSERT_EQ(bad_open(TARGET_OPENAT_LONG, 5000, 1234), -ENOKEY);
+        /* pathError also before a rule without a path condition: one of
+         * the path rules might have matched first. */
+        ASSERT_EQ(bad_open(TARGET_OPENAT_UNMAPPED, 0, 1234), -EACCES);
+        ASSERT_EQ(bad_open(TARGET_OPENAT_UNTERMINATED, 0, 1234), -EACCES);
+        ASSERT_EQ(bad_open(TARGET_OPENAT_LONG, 5000, 1234), -EACCES);
+        /* A readable path still reaches that rule. */
+        {
+                TargetCmd cmd = {.op = TARGET_OPENAT, .mode = 1234, .flags = O_RDONLY};
+
+                (void) snprintf(cmd.path, sizeof(cmd.path), "/dev/null");
+                ASSERT_EQ(target_call(&healthy, &cmd, 5000), -ENOKEY);
+        }
+        /* Logged with the reason. */
+        ASSERT_OK(daemon_wait_log_after(&daemon_, off,
+                                        "cannot be placed (the path cannot be read from the task's memory), "
+                                        "applied pathError: errno EACCES",
+                                        3000));
+        ASSERT_OK(daemon_wait_log_after(&daemon_, off, "cannot be placed (the path is longer than PATH_MAX)", 3000));
         ASSERT_OK(healthy_check());
 }
 
