@@ -27,7 +27,8 @@ void parse_path_error(Loader *L, const Val *root) {
         check_keys(L, &obj, path_error_keys, ELEMENTSOF(path_error_keys));
         if (require(L, &obj, "action", path_error_keys, ELEMENTSOF(path_error_keys), &a) &&
             get_action(L, &a, &p->path_error_action)) {
-                if (p->path_error_action == SRD_ACTION_CONTINUE || p->path_error_action == SRD_ACTION_REDIRECT) {
+                if (p->path_error_action == SRD_ACTION_CONTINUE ||
+                    p->path_error_action == SRD_ACTION_REDIRECT) {
                         fail(L, &a,
                              "\"%s\" cannot be the pathError action: it would let a call the daemon could "
                              "not check run (use errno or kill)",
@@ -70,5 +71,7 @@ _public_ void srd_policy_path_error(const SrdPolicy *p, SrdAction *ret_action, i
         if (ret_action)
                 *ret_action = a;
         if (ret_error)
-                *ret_error = a == SRD_ACTION_ERRNO ? (p && p->path_error_error > 0 ? p->path_error_error : EACCES) : 0;
+                *ret_error = a == SRD_ACTION_ERRNO
+                                     ? (p && p->path_error_error > 0 ? p->path_error_error : EACCES)
+                                     : 0;
 }

@@ -22,7 +22,7 @@
 #define ABI_NR_MAX 1024
 
 enum {
-        NR_NONE = -1,    /* known to the ABI, no native syscall of that name */
+        NR_NONE = -1, /* known to the ABI, no native syscall of that name */
         NR_UNKNOWN = -2, /* the ABI's table does not know the number */
 };
 
@@ -107,7 +107,7 @@ int syscall_decode(uint32_t native_arch, uint32_t arch, int nr, const uint64_t a
                 return -EINVAL;
 
         if (arch == native_arch && !(nr & X32_SYSCALL_BIT)) {
-                *ret = (DecodedSyscall) {
+                *ret = (DecodedSyscall){
                         .abi = SYSCALL_ABI_NATIVE,
                         .nr = nr,
                         .info = srd_syscall_info(nr),
@@ -127,7 +127,7 @@ int syscall_decode(uint32_t native_arch, uint32_t arch, int nr, const uint64_t a
                 native = idx < ABI_NR_MAX ? x32_to_native[idx] : NR_UNKNOWN;
                 if (native == NR_UNKNOWN)
                         return -ENOSYS;
-                *ret = (DecodedSyscall) {
+                *ret = (DecodedSyscall){
                         .abi = SYSCALL_ABI_X32,
                         .nr = native,
                         .info = native >= 0 ? srd_syscall_info(native) : NULL,
@@ -140,7 +140,7 @@ int syscall_decode(uint32_t native_arch, uint32_t arch, int nr, const uint64_t a
                 native = nr >= 0 && nr < ABI_NR_MAX ? i386_to_native[nr] : NR_UNKNOWN;
                 if (native == NR_UNKNOWN)
                         return -ENOSYS;
-                *ret = (DecodedSyscall) {
+                *ret = (DecodedSyscall){
                         .abi = SYSCALL_ABI_I386,
                         .nr = native,
                         .info = native >= 0 ? srd_syscall_info(native) : NULL,
@@ -166,7 +166,7 @@ int syscall_decode(uint32_t native_arch, uint32_t arch, int nr, const uint64_t a
                 return -EINVAL;
         if (arch != native_arch)
                 return -EAFNOSUPPORT;
-        *ret = (DecodedSyscall) {
+        *ret = (DecodedSyscall){
                 .abi = SYSCALL_ABI_NATIVE,
                 .nr = nr,
                 .info = srd_syscall_info(nr),

@@ -29,9 +29,9 @@ typedef enum SyscallAbi {
 
 typedef struct DecodedSyscall {
         SyscallAbi abi;
-        int nr;                        /* native number of the same syscall, -1: none here */
-        uint64_t args[SRD_ARGS];       /* as the syscall's implementation gets them */
-        const SrdSyscallInfo *info;    /* its path arguments, in this ABI's order; NULL: none */
+        int nr; /* native number of the same syscall, -1: none here */
+        uint64_t args[SRD_ARGS]; /* as the syscall's implementation gets them */
+        const SrdSyscallInfo *info; /* its path arguments, in this ABI's order; NULL: none */
 } DecodedSyscall;
 
 /*

@@ -12,8 +12,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/filter.h>
-#include <linux/seccomp.h>
 #include <linux/openat2.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
@@ -40,7 +40,8 @@ static const char decode_policy[] =
         "  \"pathError\": { \"action\": \"errno\", \"errno\": \"EIO\" },\n"
         "  \"rules\": [\n"
         "    { \"name\": \"deny\", \"names\": [\"open\", \"openat\", \"openat2\", \"mkdir\", \"mkdirat\"],\n"
-        "      \"path\": { \"glob\": \"/tmp/srd-listener-*/deny*\" }, \"action\": \"errno\", \"errno\": \"EACCES\" },\n"
+        "      \"path\": { \"glob\": \"/tmp/srd-listener-*/deny*\" }, \"action\": \"errno\", \"errno\": "
+        "\"EACCES\" },\n"
         "    { \"name\": \"redirect\", \"names\": [\"mkdir\"],\n"
         "      \"path\": { \"glob\": \"/tmp/srd-listener-*/redirect*\" },\n"
         "      \"action\": \"redirect\", \"to\": \"/tmp/elsewhere\" }\n"
@@ -160,11 +161,14 @@ static void setup_deep_cwd(void) {
         if (chdir(deep_top) < 0)
                 _exit(20);
         for (int i = 0; i < 40; i++) {
-                if (mkdir("dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+                if (mkdir("ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+                          "ddddd"
                           "ddddddddddddddddddddddd",
-                          0700) < 0 && errno != EEXIST)
+                          0700) < 0 &&
+                    errno != EEXIST)
                         _exit(21);
-                if (chdir("dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+                if (chdir("ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+                          "ddddd"
                           "ddddddddddddddddddddddd") < 0)
                         _exit(22);
         }
@@ -349,8 +353,9 @@ TEST(task_outside_the_daemons_pid_namespace_gets_path_error) {
 
                         _exit(r < 0 || write(pfd[1], &e, sizeof(e)) != sizeof(e) ? 31 : 0);
                 }
-                _exit(inner > 0 && waitpid(inner, &status, 0) == inner && WIFEXITED(status) ?
-                              WEXITSTATUS(status) : 32);
+                _exit(inner > 0 && waitpid(inner, &status, 0) == inner && WIFEXITED(status)
+                              ? WEXITSTATUS(status)
+                              : 32);
         }
         ASSERT_EQ(waitpid(helper, &status, 0), helper);
         ASSERT_TRUE(WIFEXITED(status));
@@ -633,7 +638,8 @@ TEST(syscall_the_daemon_cannot_decode_gets_path_error) {
                 close(sv[0]);
                 if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
                         _exit(1);
-                fd = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+                fd = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER,
+                                   &prog);
                 if (fd < 0 || send_fd(sv[1], fd) < 0)
                         _exit(2);
                 res = syscall(X32_BIT | 1000, 0, 0, 0);

@@ -37,13 +37,16 @@ static const struct {
         const char *text, *expected;
 } refused[] = {
         {HEAD "\"pathError\": {\"action\": \"continue\"}, \"rules\": []}",
-         "t.json:1:82: pathError.action: \"continue\" cannot be the pathError action: it would let a call the "
+         "t.json:1:82: pathError.action: \"continue\" cannot be the pathError action: it would let a call "
+         "the "
          "daemon could not check run (use errno or kill)"},
         {HEAD "\"pathError\": {\"action\": \"redirect\"}, \"rules\": []}",
-         "t.json:1:82: pathError.action: \"redirect\" cannot be the pathError action: it would let a call the "
+         "t.json:1:82: pathError.action: \"redirect\" cannot be the pathError action: it would let a call "
+         "the "
          "daemon could not check run (use errno or kill)"},
         {HEAD "\"pathError\": {\"action\": \"continue\", \"errno\": \"EPERM\"}, \"rules\": []}",
-         "t.json:1:82: pathError.action: \"continue\" cannot be the pathError action: it would let a call the "
+         "t.json:1:82: pathError.action: \"continue\" cannot be the pathError action: it would let a call "
+         "the "
          "daemon could not check run (use errno or kill)"},
         {HEAD "\"pathError\": \"errno\", \"rules\": []}",
          "t.json:1:71: pathError: expected an object with \"action\" and \"errno\", got a string"},
@@ -54,7 +57,8 @@ static const struct {
         {HEAD "\"pathError\": {\"action\": \"errno\", \"errno\": \"EPRM\"}, \"rules\": []}",
          "t.json:1:100: pathError.errno: unknown errno \"EPRM\" (did you mean \"EPERM\"?)"},
         {HEAD "\"pathError\": {\"action\": \"deny\"}, \"rules\": []}",
-         "t.json:1:82: pathError.action: unknown action \"deny\" (expected continue, errno, kill or redirect)"},
+         "t.json:1:82: pathError.action: unknown action \"deny\" (expected continue, errno, kill or "
+         "redirect)"},
         {HEAD "\"pathError\": {\"action\": \"kill\", \"log\": true}, \"rules\": []}",
          "t.json:1:90: pathError.log: unknown key \"log\" (allowed here: action, errno)"},
         {HEAD "\"pathEror\": {\"action\": \"kill\"}, \"rules\": []}",
@@ -67,7 +71,8 @@ TEST(path_error_that_lets_the_call_run_or_is_malformed_is_refused_where_it_is) {
                 char *got = load(refused[i].text, &p);
 
                 if (!streq(got, refused[i].expected) || p) {
-                        printf("# case %zu\n#   got:      %s\n#   expected: %s\n", i, got, refused[i].expected);
+                        printf("# case %zu\n#   got:      %s\n#   expected: %s\n", i, got,
+                               refused[i].expected);
                         test_failed_ = 1;
                 }
                 srd_policy_unref(p);
@@ -85,8 +90,8 @@ TEST(path_error_defaults_to_eacces_and_takes_errno_or_kill) {
                 {HEAD "\"pathError\": {\"action\": \"errno\"}, \"rules\": []}", SRD_ACTION_ERRNO, EACCES},
                 {HEAD "\"pathError\": {\"action\": \"errno\", \"errno\": \"ENOENT\"}, \"rules\": []}",
                  SRD_ACTION_ERRNO, ENOENT},
-                {HEAD "\"pathError\": {\"action\": \"errno\", \"errno\": 13}, \"rules\": []}", SRD_ACTION_ERRNO,
-                 EACCES},
+                {HEAD "\"pathError\": {\"action\": \"errno\", \"errno\": 13}, \"rules\": []}",
+                 SRD_ACTION_ERRNO, EACCES},
                 {HEAD "\"pathError\": {\"action\": \"kill\"}, \"rules\": []}", SRD_ACTION_KILL, 0},
         };
 
@@ -114,12 +119,13 @@ TEST(path_error_defaults_to_eacces_and_takes_errno_or_kill) {
 
 TEST(has_path_rule_names_exactly_the_syscalls_of_rules_with_a_path_condition) {
         SrdPolicy *p = NULL;
-        _cleanup_free_ char *got = load(
-                HEAD "\"rules\": ["
-                     "{\"names\": [\"openat\", \"open\"], \"path\": {\"exact\": \"/x\"}, \"action\": \"continue\"},"
-                     "{\"names\": [\"mkdir\"], \"action\": \"errno\", \"errno\": \"EPERM\"},"
-                     "{\"names\": [\"getpid\"], \"action\": \"continue\"}]}",
-                &p);
+        _cleanup_free_ char *got =
+                load(HEAD "\"rules\": ["
+                          "{\"names\": [\"openat\", \"open\"], \"path\": {\"exact\": \"/x\"}, \"action\": "
+                          "\"continue\"},"
+                          "{\"names\": [\"mkdir\"], \"action\": \"errno\", \"errno\": \"EPERM\"},"
+                          "{\"names\": [\"getpid\"], \"action\": \"continue\"}]}",
+                     &p);
 
         ASSERT_STREQ(got, "");
         ASSERT_NOT_NULL(p);

@@ -36,12 +36,26 @@ TEST(i386_numbers_decode_to_the_native_syscall_of_the_same_name) {
         static const struct {
                 int i386, native;
         } cases[] = {
-                {5, SYS_open},        {39, SYS_mkdir},      {83, SYS_symlink},   {295, SYS_openat},
-                {437, SYS_openat2},   {11, SYS_execve},     {38, SYS_rename},    {20, SYS_getpid},
+                {5, SYS_open},
+                {39, SYS_mkdir},
+                {83, SYS_symlink},
+                {295, SYS_openat},
+                {437, SYS_openat2},
+                {11, SYS_execve},
+                {38, SYS_rename},
+                {20, SYS_getpid},
                 /* i386-only names that act on their path like a native one */
-                {195, SYS_stat},      {196, SYS_lstat},     {300, SYS_newfstatat}, {212, SYS_chown},
-                {198, SYS_lchown},    {193, SYS_truncate},  {268, SYS_statfs},   {22, SYS_umount2},
-                {18, SYS_stat},       {84, SYS_lstat},      {412, SYS_utimensat},
+                {195, SYS_stat},
+                {196, SYS_lstat},
+                {300, SYS_newfstatat},
+                {212, SYS_chown},
+                {198, SYS_lchown},
+                {193, SYS_truncate},
+                {268, SYS_statfs},
+                {22, SYS_umount2},
+                {18, SYS_stat},
+                {84, SYS_lstat},
+                {412, SYS_utimensat},
         };
         DecodedSyscall d;
 
@@ -119,7 +133,8 @@ TEST(every_i386_number_libseccomp_names_decodes_to_that_name_natively) {
                 int native;
 
                 if (!name) {
-                        ASSERT_ERROR(syscall_decode(AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, nr, wide, &d), ENOSYS);
+                        ASSERT_ERROR(syscall_decode(AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, nr, wide, &d),
+                                     ENOSYS);
                         continue;
                 }
                 ASSERT_OK(syscall_decode(AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, nr, wide, &d));
@@ -139,7 +154,8 @@ TEST(every_i386_number_libseccomp_names_decodes_to_that_name_natively) {
 TEST(an_architecture_the_daemon_cannot_decode_is_refused) {
         DecodedSyscall d;
 
-        ASSERT_ERROR(syscall_decode(AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, SYS_openat, wide, &d), EAFNOSUPPORT);
+        ASSERT_ERROR(syscall_decode(AUDIT_ARCH_X86_64, AUDIT_ARCH_AARCH64, SYS_openat, wide, &d),
+                     EAFNOSUPPORT);
         ASSERT_ERROR(syscall_decode(AUDIT_ARCH_X86_64, AUDIT_ARCH_ARM, 5, wide, &d), EAFNOSUPPORT);
         ASSERT_ERROR(syscall_decode(AUDIT_ARCH_X86_64, 0, 5, wide, &d), EAFNOSUPPORT);
 }

@@ -14,8 +14,8 @@
 #include <fcntl.h>
 #include <linux/audit.h>
 #include <signal.h>
-#include <stdlib.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -29,7 +29,8 @@ static const char policy_json[] =
         "{ \"version\": 1, \"name\": \"i386\", \"defaultAction\": \"continue\",\n"
         "  \"rules\": [\n"
         "    { \"name\": \"secret\", \"names\": [\"open\", \"openat\", \"openat2\"],\n"
-        "      \"path\": { \"exact\": \"@TMP@/secret\" }, \"action\": \"errno\", \"errno\": \"EACCES\" } ] }\n";
+        "      \"path\": { \"exact\": \"@TMP@/secret\" }, \"action\": \"errno\", \"errno\": \"EACCES\" } ] "
+        "}\n";
 
 /* The profile: i386 open, openat, openat2 and x32 open, openat notify;
  * everything else (native calls included) is allowed. */
@@ -120,21 +121,21 @@ int main(void) {
         }
 
         for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
-                r = run(&d, &(Call) {modes[i], secret}, "i386-secret");
-                (void) snprintf(name, sizeof(name), "i386 %s of the protected file is denied (EACCES), never read",
-                                modes[i]);
+                r = run(&d, &(Call){modes[i], secret}, "i386-secret");
+                (void) snprintf(name, sizeof(name),
+                                "i386 %s of the protected file is denied (EACCES), never read", modes[i]);
                 result(r == EACCES, name, r);
-                r = run(&d, &(Call) {modes[i], public}, "i386-public");
-                (void) snprintf(name, sizeof(name), "control: i386 %s of a file no rule names opens and reads it",
-                                modes[i]);
+                r = run(&d, &(Call){modes[i], public}, "i386-public");
+                (void) snprintf(name, sizeof(name),
+                                "control: i386 %s of a file no rule names opens and reads it", modes[i]);
                 result(r == 0, name, r);
         }
 
-        r = run(&d, &(Call) {"x32-open", secret}, "x32-secret");
+        r = run(&d, &(Call){"x32-open", secret}, "x32-secret");
         result(r == EACCES, "x32 open of the protected file is denied (EACCES), never read", r);
-        r = run(&d, &(Call) {"x32-openat", secret}, "x32-secret-at");
+        r = run(&d, &(Call){"x32-openat", secret}, "x32-secret-at");
         result(r == EACCES, "x32 openat of the protected file is denied (EACCES), never read", r);
-        r = run(&d, &(Call) {"x32-open", public}, "x32-public");
+        r = run(&d, &(Call){"x32-open", public}, "x32-public");
         result(r == 0, "control: x32 open of a file no rule names opens and reads it", r);
 
         result(kill(d.pid, 0) == 0, "the daemon is still running", 0);
