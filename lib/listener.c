@@ -321,6 +321,9 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
                         /* NULL: no path rule can match what could not be read. */
                         e->path_error[i] = r;
                         e->path[i][0] = '\0';
+                        if (why == PROCMEM_WHY_UNNAMED)
+                                /* Placed: on nothing a path rule can name. */
+                                continue;
                         if (why == PROCMEM_WHY_KERNEL_REFUSES) {
                                 if (refused == PROCMEM_WHY_NONE) {
                                         refused = why;

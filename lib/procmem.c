@@ -369,6 +369,7 @@ fail:
 
 static const char *const why_table[_PROCMEM_WHY_MAX] = {
         [PROCMEM_WHY_KERNEL_REFUSES] = "the kernel refuses the call as made",
+        [PROCMEM_WHY_UNNAMED] = "the call acts on an object without a name",
         [PROCMEM_WHY_NULL_PATH] = "the path pointer is NULL",
         [PROCMEM_WHY_PATH_UNREADABLE] = "the path cannot be read from the task's memory",
         [PROCMEM_WHY_PATH_TOO_LONG] = "the path is longer than PATH_MAX",
@@ -427,6 +428,21 @@ static int task_dir_why(pid_t pid, int dirfd, char *ret, size_t size, ProcmemWhy
         return r;
 }
 
+/*
+ * The call acts on the object of dirfd itself, without a lookup ("" with
+ * AT_EMPTY_PATH, a NULL path that means the dirfd): glibc's fstat() is
+ * such a call. A pipe, socket or anonymous inode, and a file or directory
+ * that was deleted, have no name a path rule could match: that is an
+ * answer (UNNAMED), not a failure to find one.
+ */
+static int object_of_fd(pid_t pid, int dirfd, char *ret, size_t size, ProcmemWhy *why) {
+        int r = task_dir_why(pid, dirfd, ret, size, why);
+
+        if (r == -ENOTDIR || r == -ENOENT)
+                *why = PROCMEM_WHY_UNNAMED;
+        return r;
+}
+
 /* RESOLVE_IN_ROOT: "/a/../../b" and "a/../../b" both name root/b. */
 static int path_in_root(pid_t pid, int dirfd, const char *raw, char *ret, size_t size, ProcmemWhy *why) {
         char rooted[SRD_PATH_MAX + 2], norm[SRD_PATH_MAX + 2], root[SRD_PATH_MAX + 1];
@@ -471,7 +487,7 @@ int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[S
                 /* utimensat(fd, NULL), fanotify_mark(.., dirfd, NULL): the
                  * call acts on the dirfd (the cwd for AT_FDCWD). */
                 if (pa->null_is_dirfd) {
-                        r = task_dir_why(pid, dirfd, ret, size, &why);
+                        r = object_of_fd(pid, dirfd, ret, size, &why);
                         goto done;
                 }
                 why = PROCMEM_WHY_NULL_PATH;
@@ -512,6 +528,8 @@ int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[S
                         r = -ENOENT;
                         goto done;
                 }
+                r = object_of_fd(pid, dirfd, ret, size, &why);
+                goto done;
         }
 
         r = task_dir_why(pid, dirfd, base, sizeof(base), &why);

@@ -50,12 +50,15 @@ int procmem_task_dir(pid_t pid, int dirfd, char *ret, size_t size);
  * Why a path argument could not be placed: what the daemon logs, and what
  * decides the answer. PROCMEM_WHY_KERNEL_REFUSES: the kernel fails the call
  * with the returned errno whatever happens after our read, so answering
- * with that errno is what the kernel would have done. Every other reason
- * means the daemon cannot establish what the call would act on.
+ * with that errno is what the kernel would have done. PROCMEM_WHY_UNNAMED:
+ * the call acts on an object without a name, which no path rule can match.
+ * Every other reason means the daemon cannot establish what the call would
+ * act on.
  */
 typedef enum ProcmemWhy {
         PROCMEM_WHY_NONE,
         PROCMEM_WHY_KERNEL_REFUSES,
+        PROCMEM_WHY_UNNAMED, /* the call acts on an fd's object that has no name (a pipe, a deleted file) */
         PROCMEM_WHY_NULL_PATH,
         PROCMEM_WHY_PATH_UNREADABLE,
         PROCMEM_WHY_PATH_TOO_LONG,

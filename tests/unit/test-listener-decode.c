@@ -372,6 +372,72 @@ TEST(task_outside_the_daemons_pid_namespace_gets_path_error) {
         ASSERT_FALSE(exists(tmp("deny-pidns")));
 }
 
+/* A path rule on newfstatat, as a policy guarding stat() of a file would
+ * have: glibc's fstat() is newfstatat(fd, "", AT_EMPTY_PATH). */
+static const char stat_policy[] =
+        "{ \"version\": 1, \"name\": \"stat-test\", \"defaultAction\": \"continue\",\n"
+        "  \"pathError\": { \"action\": \"errno\", \"errno\": \"EIO\" },\n"
+        "  \"rules\": [ { \"name\": \"deny\", \"names\": [\"newfstatat\", \"mkdirat\"],\n"
+        "      \"path\": { \"glob\": \"/tmp/srd-listener-*/deny*\" },\n"
+        "      \"action\": \"errno\", \"errno\": \"EACCES\" } ] }\n";
+
+/* fd 100 a pipe, fd 101 a file that is then deleted. */
+static void setup_unnamed_fds(void) {
+        int p[2], fd;
+
+        fd = open(tmp("deny-deleted"), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (pipe(p) < 0 || dup2(p[0], 100) < 0 || fd < 0 || dup2(fd, 101) < 0 || unlink(tmp("deny-deleted")) < 0)
+                _exit(13);
+}
+
+TEST(fstat_of_a_pipe_or_a_deleted_file_is_placed_on_nothing_a_path_rule_names) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_newfstatat);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(srd_policy_load_buffer(stat_policy, strlen(stat_policy), "stat-test.json", &p, NULL));
+        ASSERT_OK(start(&t, setup_unnamed_fds, false, false));
+
+        /* Neither has a name, so neither is a failure to find one: the
+         * rules decide (continue), and fstat() works. */
+        for (int fd = 100; fd <= 101; fd++) {
+                c->args[0] = (uint64_t) fd;
+                c->str_mask = 1u << 1;
+                c->str[0][0] = '\0';
+                c->buf_mask = 1u << 2;
+                c->args[3] = AT_EMPTY_PATH;
+                ASSERT_OK(run(&t, p, c, &e, &res));
+                ASSERT_EQ(e.verdict.rule, SRD_RULE_DEFAULT);
+                ASSERT_STREQ(e.path[0], "");
+                ASSERT_EQ(res, 0);
+        }
+
+        /* A relative path from the pipe: the kernel says ENOTDIR, and so
+         * does the daemon, rather than let it run. */
+        c->args[0] = 100;
+        strcpy(c->str[0], "deny-x");
+        c->args[3] = 0;
+        ASSERT_OK(run(&t, p, c, &e, &res));
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_KERNEL);
+        ASSERT_EQ(res, -ENOTDIR);
+
+        /* "" without AT_EMPTY_PATH: ENOENT, the kernel's answer. */
+        c->str[0][0] = '\0';
+        ASSERT_OK(run(&t, p, c, &e, &res));
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_KERNEL);
+        ASSERT_EQ(res, -ENOENT);
+
+        /* A dirfd that is not open: EBADF. */
+        c->args[0] = 555;
+        strcpy(c->str[0], "deny-x");
+        ASSERT_OK(run(&t, p, c, &e, &res));
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_KERNEL);
+        ASSERT_EQ(res, -EBADF);
+}
+
 /* ------------------------------------------------------------------------ */
 /* openat2: struct open_how as the kernel reads it.                         */
 
