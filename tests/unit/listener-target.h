@@ -69,9 +69,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, srd_policy_unref);
 extern bool target_x86;
 
 #if defined(__x86_64__)
-/* NULL when this host delivers i386 syscalls (int $0x80) to a seccomp
- * filter, else the reason it does not. */
-const char *host_i386_unsupported(void);
+#include "i386-probe.h"
 
 /* For a case that needs i386 syscalls: skip with the host's reason, except
  * where SRD_REQUIRE_I386 is set (the VM, whose kernel surely has ia32
