@@ -26,6 +26,8 @@ typedef struct E2eTarget {
         /* Syscall numbers (native) the notify filter sends to the daemon. */
         const int *notify;
         size_t n_notify;
+        /* A notify filter of the caller's own instead (e.g. for other ABIs). */
+        const struct sock_fprog *notify_prog;
         /* Install the notify filter with SECCOMP_FILTER_FLAG_REDIRECT (else a plain listener). */
         bool redirect;
         /* Optional outer filter, loaded before the notify filter (NULL: none). */
