@@ -10,10 +10,12 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "macro.h"
 #include "resolve.h"
+#include "seccomp-redirect.h"
 
 #define PROC_ROOT_INO 1
 #define DELETED_SUFFIX " (deleted)"
@@ -56,9 +58,24 @@ static int fd_path(int fd, char *ret, size_t size) {
         return read_link_at(AT_FDCWD, p, ret, size);
 }
 
+/* Make path (ours, absolute) the task's; false when it lies outside its root. */
+static bool strip_root(const Walk *w, char *path) {
+        size_t n = strlen(w->task_root);
+
+        if (streq(w->task_root, "/"))
+                return true;
+        if (strncmp(path, w->task_root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+                return false;
+        if (path[n] == '\0')
+                strcpy(path, "/");
+        else
+                memmove(path, path + n, strlen(path + n) + 1);
+        return true;
+}
+
 /* What the object fd refers to is called in the task's view. */
 static int name_of(const Walk *w, int fd, char *ret, size_t size) {
-        size_t n = strlen(w->task_root), len;
+        size_t len;
         int r;
 
         r = fd_path(fd, ret, size);
@@ -72,16 +89,10 @@ static int name_of(const Walk *w, int fd, char *ret, size_t size) {
         if (len >= strlen(DELETED_SUFFIX) && streq(ret + len - strlen(DELETED_SUFFIX), DELETED_SUFFIX))
                 /* Removed: no name leads to it any more. */
                 return -ENOENT;
-        if (streq(w->task_root, "/"))
-                return 0;
-        if (strncmp(ret, w->task_root, n) != 0 || (ret[n] != '/' && ret[n] != '\0'))
+        if (!strip_root(w, ret))
                 /* Outside the task's root (a magic link to an fd opened
                  * before a chroot): the task has no name for it. */
                 return -EXDEV;
-        if (ret[n] == '\0')
-                strcpy(ret, "/");
-        else
-                memmove(ret, ret + n, strlen(ret + n) + 1);
         return 0;
 }
 
@@ -404,6 +415,84 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
         }
 }
 
+static bool has_dotdot(const char *path) {
+        for (const char *p = path; (p = strstr(p, "..")); p += 2)
+                if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+                        return true;
+        return false;
+}
+
+/*
+ * Most paths hold no symbolic link and no "..": then the lexical name is
+ * the kernel's, and one openat2() from the task's root that refuses every
+ * link proves it, in place of a lookup per component. 0 with the result,
+ * 1 when the walk must decide (a link on the way, "..", openat2 scoping, a
+ * final link that CREATE follows, a cwd we cannot name, a kernel without
+ * openat2).
+ */
+static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFinal final, char *ret,
+                     size_t size) {
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
+        char base[PATH_MAX];
+        size_t n;
+        long fd;
+
+        if (has_dotdot(path))
+                return 1;
+        if (path[0] == '/')
+                strcpy(base, "/");
+        else {
+                Walk w = {};
+                char p[64];
+
+                /* The cwd or dirfd by name, in the task's view. */
+                if (dirfd != AT_FDCWD && dirfd < 0)
+                        return 1;
+                if (dirfd == AT_FDCWD)
+                        (void) snprintf(p, sizeof(p), "/proc/%d/cwd", (int) pid);
+                else
+                        (void) snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int) pid, dirfd);
+                if (fd_path(root, w.task_root, sizeof(w.task_root)) < 0 ||
+                    read_link_at(AT_FDCWD, p, base, sizeof(base)) < 0 || !strip_root(&w, base))
+                        return 1;
+        }
+        if (srd_path_join(base, path, ret, size) < 0)
+                goto walk;
+        n = strlen(path);
+        if (path[n - 1] == '/' || (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/')))
+                /* A trailing slash or ".": a directory, links followed. */
+                how.flags |= O_DIRECTORY;
+        else if (final != RESOLVE_FINAL_FOLLOW)
+                how.flags |= O_NOFOLLOW;
+        fd = syscall(SYS_openat2, root, ret, &how, sizeof(how));
+        if (fd >= 0) {
+                struct stat st;
+                bool link = final == RESOLVE_FINAL_CREATE && fstat((int) fd, &st) == 0 && S_ISLNK(st.st_mode);
+
+                close((int) fd);
+                if (!link) /* CREATE follows a final link: the walk must */
+                        return 0;
+        } else if (errno == ENOENT && (final == RESOLVE_FINAL_CREATE || final == RESOLVE_FINAL_PARENT)) {
+                char parent[PATH_MAX], *slash;
+
+                /* Missing: fine where its directory is there, link-free. */
+                strcpy(parent, ret);
+                slash = strrchr(parent, '/');
+                if (slash && slash[1] != '\0') {
+                        slash[slash == parent ? 1 : 0] = '\0';
+                        how.flags = O_PATH | O_CLOEXEC | O_DIRECTORY;
+                        fd = syscall(SYS_openat2, root, parent, &how, sizeof(how));
+                        if (fd >= 0) {
+                                close((int) fd);
+                                return 0;
+                        }
+                }
+        }
+walk:
+        ret[0] = '\0';
+        return 1;
+}
+
 int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final, uint64_t flags, char *ret,
                       size_t size) {
         _cleanup_close_ int root = -EBADF, start = -EBADF, cur = -EBADF;
@@ -423,6 +512,11 @@ int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final
         root = open_proc(pid, "root", O_DIRECTORY);
         if (root < 0)
                 return root == -ENOENT ? -ESRCH : root;
+        if (flags == 0 && path[0] != '\0') {
+                r = fast_path(pid, root, dirfd, path, final, ret, size);
+                if (r <= 0)
+                        return r;
+        }
         r = fd_path(root, w.task_root, sizeof(w.task_root));
         if (r < 0)
                 return r;

@@ -104,18 +104,24 @@ static _Noreturn void task_main(int sock, Setup setup) {
 
                 /* The task is our child, pid 1 in the new namespace; its
                  * pid as the test sees it goes first. */
-                if (unshare(CLONE_NEWPID) < 0)
+                int go[2];
+                char c;
+
+                if (unshare(CLONE_NEWPID) < 0 || pipe(go) < 0)
                         _exit(10);
                 child = fork();
                 if (child < 0)
                         _exit(11);
                 if (child > 0) {
-                        if (send(sock, &child, sizeof(child), 0) != sizeof(child))
+                        if (send(sock, &child, sizeof(child), 0) != sizeof(child) || write(go[1], "", 1) != 1)
                                 _exit(12);
                         (void) waitpid(child, &status, 0);
                         _exit(0);
                 }
                 (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
+                /* Our pid goes first: wait until it is sent. */
+                if (read(go[0], &c, 1) != 1)
+                        _exit(13);
         }
         fds[0] = open(top, O_RDONLY | O_DIRECTORY);
         if (mkdir(t("gone-parent/gone"), 0755) < 0 && errno != EEXIST)
