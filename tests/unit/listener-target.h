@@ -82,9 +82,7 @@ extern const int *target_notify_extra;
 extern size_t target_n_notify_extra;
 
 #if defined(__x86_64__)
-/* NULL when this host delivers i386 syscalls (int $0x80) to a seccomp
- * filter, else the reason it does not. */
-const char *host_i386_unsupported(void);
+#include "i386-probe.h"
 
 /* For a case that needs i386 syscalls: skip with the host's reason, except
  * where SRD_REQUIRE_I386 is set (the VM, whose kernel surely has ia32

@@ -94,10 +94,10 @@ pid_t e2e_spawn(const E2eTarget *t, int (*body)(void *userdata), void *userdata)
 
         if (t->notify_prog) {
                 prog.len = t->notify_prog->len;
-                prog.filter = malloc(prog.len * sizeof(struct sock_filter));
+                prog.filter = malloc(prog.len * sizeof(*prog.filter));
                 if (!prog.filter)
                         return -ENOMEM;
-                memcpy(prog.filter, t->notify_prog->filter, prog.len * sizeof(struct sock_filter));
+                memcpy(prog.filter, t->notify_prog->filter, prog.len * sizeof(*prog.filter));
         } else {
                 r = e2e_notify_prog(t->notify, t->n_notify, &prog);
                 if (r < 0)

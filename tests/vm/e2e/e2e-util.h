@@ -26,8 +26,7 @@ typedef struct E2eTarget {
         /* Syscall numbers (native) the notify filter sends to the daemon. */
         const int *notify;
         size_t n_notify;
-        /* Or the notify filter itself (then notify is not used): for other
-         * architectures than the native one. */
+        /* A notify filter of the caller's own instead (e.g. for other ABIs). */
         const struct sock_fprog *notify_prog;
         /* Install the notify filter with SECCOMP_FILTER_FLAG_REDIRECT (else a plain listener). */
         bool redirect;

@@ -1,0 +1,570 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <linux/openat2.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "macro.h"
+#include "resolve.h"
+#include "seccomp-redirect.h"
+
+#define PROC_ROOT_INO 1
+#define DELETED_SUFFIX " (deleted)"
+/* What is left to walk: link bodies are spliced in front of it, each at
+ * most PATH_MAX, at most RESOLVE_MAX_LINKS of them. */
+#define REST_MAX ((RESOLVE_MAX_LINKS + 2) * PATH_MAX)
+#define KNOWN_FLAGS                                                                                   \
+        (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | \
+         RESOLVE_CACHED)
+#define MAX_NS_LEVELS 33
+
+typedef struct Walk {
+        pid_t pid;
+        uint64_t flags;
+        ResolveFinal final;
+        int scope; /* where "/" starts and ".." stops: the task's root, or the dirfd when scoped */
+        struct stat scope_st;
+        int start_dev; /* for RESOLVE_NO_XDEV */
+        char task_root[PATH_MAX]; /* the task's root, in our view */
+        unsigned links;
+        char *rest; /* REST_MAX bytes */
+        bool trailing; /* the component just taken was followed by a slash */
+} Walk;
+
+static int read_link_at(int dirfd, const char *name, char *ret, size_t size) {
+        ssize_t n = readlinkat(dirfd, name, ret, size);
+
+        if (n < 0)
+                return -errno;
+        if ((size_t) n >= size)
+                return -ENAMETOOLONG;
+        ret[n] = '\0';
+        return 0;
+}
+
+static int fd_path(int fd, char *ret, size_t size) {
+        char p[64];
+
+        (void) snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
+        return read_link_at(AT_FDCWD, p, ret, size);
+}
+
+/* Make path (ours, absolute) the task's; false when it lies outside its root. */
+static bool strip_root(const Walk *w, char *path) {
+        size_t n = strlen(w->task_root);
+
+        if (streq(w->task_root, "/"))
+                return true;
+        if (strncmp(path, w->task_root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
+                return false;
+        if (path[n] == '\0')
+                strcpy(path, "/");
+        else
+                memmove(path, path + n, strlen(path + n) + 1);
+        return true;
+}
+
+/* What the object fd refers to is called in the task's view. */
+static int name_of(const Walk *w, int fd, char *ret, size_t size) {
+        size_t len;
+        int r;
+
+        r = fd_path(fd, ret, size);
+        if (r < 0)
+                return r;
+        if (ret[0] != '/')
+                /* "pipe:[42]", "socket:[42]", "anon_inode:[..]": no file
+                 * system name, so no path rule can match it; say what it is. */
+                return 0;
+        len = strlen(ret);
+        if (len >= strlen(DELETED_SUFFIX) && streq(ret + len - strlen(DELETED_SUFFIX), DELETED_SUFFIX))
+                /* Removed: no name leads to it any more. */
+                return -ENOENT;
+        if (!strip_root(w, ret))
+                /* Outside the task's root (a magic link to an fd opened
+                 * before a chroot): the task has no name for it. */
+                return -EXDEV;
+        return 0;
+}
+
+static int name_join(const Walk *w, int dirfd, const char *comp, char *ret, size_t size) {
+        size_t n;
+        int r;
+
+        r = name_of(w, dirfd, ret, size);
+        if (r < 0)
+                return r;
+        if (ret[0] != '/')
+                return -ENOTDIR;
+        n = strlen(ret);
+        if (snprintf(ret + n, size - n, "%s%s", streq(ret, "/") ? "" : "/", comp) >= (int) (size - n))
+                return -ENAMETOOLONG;
+        return 0;
+}
+
+static int open_proc(pid_t pid, const char *what, int flags) {
+        char p[64];
+        int fd;
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/%s", (int) pid, what);
+        fd = open(p, O_PATH | O_CLOEXEC | flags);
+        return fd < 0 ? -errno : fd;
+}
+
+static bool same_object(int fd, const struct stat *st) {
+        struct stat s;
+
+        return fstat(fd, &s) == 0 && s.st_dev == st->st_dev && s.st_ino == st->st_ino;
+}
+
+static bool is_proc_root(int fd) {
+        struct statfs sf;
+        struct stat st;
+
+        return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC && fstat(fd, &st) == 0 &&
+               st.st_ino == PROC_ROOT_INO;
+}
+
+static bool is_procfs(int fd) {
+        struct statfs sf;
+
+        return fstatfs(fd, &sf) == 0 && sf.f_type == PROC_SUPER_MAGIC;
+}
+
+/* The start time (jiffies since boot, field 22) from a /proc/N/stat. */
+static int stat_starttime(int dirfd, const char *path, unsigned long long *ret) {
+        char buf[1024], *p;
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf) - 1);
+        if (n <= 0)
+                return n < 0 ? -errno : -EIO;
+        buf[n] = '\0';
+        /* The name in field 2 may hold anything, ")" too: fields start after the last. */
+        p = strrchr(buf, ')');
+        if (!p)
+                return -EIO;
+        for (int field = 2; field < 22; field++) {
+                p = strchr(p + 1, ' ');
+                if (!p)
+                        return -EIO;
+        }
+        return sscanf(p + 1, "%llu", ret) == 1 ? 0 : -EIO;
+}
+
+/* The numbers of an "NSpid:"-style line of /proc/PID/status, outermost first. */
+static size_t parse_ns_ids(const char *status, const char *key, long *ret, size_t max) {
+        const char *p = strstr(status, key);
+        size_t n = 0;
+
+        if (!p)
+                return 0;
+        p += strlen(key);
+        while (n < max) {
+                char *end;
+                long v = strtol(p, &end, 10);
+
+                if (end == p)
+                        break;
+                ret[n++] = v;
+                p = end;
+                if (*p == '\n' || *p == '\0')
+                        break;
+        }
+        return n;
+}
+
+/*
+ * "self" or "thread-self" at the top of the procfs at procfd, as the task
+ * would read it: its numbers in the pid namespace of that procfs. Which
+ * level of its NStgid that is shows by the start time of the process there.
+ */
+static int proc_self_body(const Walk *w, int procfd, bool thread, char *ret, size_t size) {
+        long tgid[MAX_NS_LEVELS], tid[MAX_NS_LEVELS];
+        unsigned long long ours, theirs;
+        char status[4096], p[64];
+        size_t n_tgid, n_tid;
+        ssize_t n;
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/status", (int) w->pid);
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : -errno;
+        n = read(fd, status, sizeof(status) - 1);
+        if (n <= 0)
+                return -ESRCH;
+        status[n] = '\0';
+        n_tgid = parse_ns_ids(status, "\nNStgid:", tgid, ELEMENTSOF(tgid));
+        n_tid = parse_ns_ids(status, "\nNSpid:", tid, ELEMENTSOF(tid));
+        if (n_tgid == 0 || n_tgid != n_tid)
+                return -ESRCH;
+
+        (void) snprintf(p, sizeof(p), "/proc/%ld/stat", tgid[0]);
+        r = stat_starttime(AT_FDCWD, p, &ours);
+        if (r < 0)
+                return -ESRCH;
+        for (size_t i = n_tgid; i-- > 0;) {
+                (void) snprintf(p, sizeof(p), "%ld/stat", tgid[i]);
+                if (stat_starttime(procfd, p, &theirs) < 0 || theirs != ours)
+                        continue;
+                if (thread)
+                        (void) snprintf(ret, size, "%ld/task/%ld", tgid[i], tid[i]);
+                else
+                        (void) snprintf(ret, size, "%ld", tgid[i]);
+                return 0;
+        }
+        /* A procfs of a pid namespace the task is not in: the kernel says ENOENT. */
+        return -ENOENT;
+}
+
+/* Take the next component of w->rest into comp; false when none is left. */
+static int next_component(Walk *w, char *comp, size_t size, bool *ret_last) {
+        char *s = w->rest, *e;
+        size_t n;
+
+        while (*s == '/')
+                s++;
+        if (*s == '\0')
+                return 0;
+        e = strchrnul(s, '/');
+        n = (size_t) (e - s);
+        if (n >= size)
+                return -ENAMETOOLONG;
+        memcpy(comp, s, n);
+        comp[n] = '\0';
+        w->trailing = *e == '/';
+        while (*e == '/')
+                e++;
+        *ret_last = *e == '\0';
+        memmove(w->rest, e, strlen(e) + 1);
+        return 1;
+}
+
+/* Put body (a link's content or the procfs self number) in front of what is left. */
+static int splice_body(Walk *w, const char *body) {
+        size_t b = strlen(body), r = strlen(w->rest);
+        bool sep = r > 0 || w->trailing;
+
+        if (b + sep + r + 1 > REST_MAX)
+                return -ENAMETOOLONG;
+        memmove(w->rest + b + sep, w->rest, r + 1);
+        memcpy(w->rest, body, b);
+        if (sep)
+                w->rest[b] = '/';
+        return 0;
+}
+
+/* Move the walk to fd (taking it), with the NO_XDEV check. */
+static int step(Walk *w, int *cur, int fd) {
+        struct stat st;
+
+        if (fd < 0)
+                return fd;
+        if ((w->flags & RESOLVE_NO_XDEV) && (fstat(fd, &st) < 0 || (int) st.st_dev != w->start_dev)) {
+                safe_close(fd);
+                return -EXDEV;
+        }
+        safe_close(*cur);
+        *cur = fd;
+        return 0;
+}
+
+static int walk(Walk *w, int *cur, char *ret, size_t size) {
+        char comp[NAME_MAX + 1], body[PATH_MAX];
+        bool last = false;
+        struct stat st;
+        int r;
+
+        for (;;) {
+                bool link_is_object;
+
+                r = next_component(w, comp, sizeof(comp), &last);
+                if (r < 0)
+                        return r;
+                if (r == 0) /* "/" or nothing left: the directory we stand in */
+                        return name_of(w, *cur, ret, size);
+
+                if (streq(comp, "."))
+                        goto next_dir;
+                if (streq(comp, "..")) {
+                        if (same_object(*cur, &w->scope_st)) {
+                                /* At the root ".." stays; scoped to a dirfd
+                                 * without IN_ROOT it is an escape. */
+                                if ((w->flags & RESOLVE_BENEATH) && !(w->flags & RESOLVE_IN_ROOT))
+                                        return -EXDEV;
+                                goto next_dir;
+                        }
+                        r = openat(*cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                        r = step(w, cur, r < 0 ? -errno : r);
+                        if (r < 0)
+                                return r;
+                        goto next_dir;
+                }
+
+                if (fstatat(*cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+                        r = -errno;
+                        if (r == -ENOENT && last &&
+                            (w->final == RESOLVE_FINAL_CREATE || w->final == RESOLVE_FINAL_PARENT))
+                                /* Missing: it would be created here. */
+                                return name_join(w, *cur, comp, ret, size);
+                        return r;
+                }
+
+                link_is_object = last && !w->trailing &&
+                                 (w->final == RESOLVE_FINAL_NOFOLLOW || w->final == RESOLVE_FINAL_PARENT);
+
+                if (is_proc_root(*cur) && (streq(comp, "self") || streq(comp, "thread-self"))) {
+                        if (link_is_object)
+                                return name_join(w, *cur, comp, ret, size);
+                        if (w->flags & RESOLVE_NO_SYMLINKS)
+                                return -ELOOP;
+                        if (++w->links > RESOLVE_MAX_LINKS)
+                                return -ELOOP;
+                        r = proc_self_body(w, *cur, streq(comp, "thread-self"), body, sizeof(body));
+                        if (r < 0)
+                                return r;
+                        r = splice_body(w, body);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+
+                if (S_ISLNK(st.st_mode)) {
+                        if (link_is_object)
+                                return name_join(w, *cur, comp, ret, size);
+                        if (w->flags & RESOLVE_NO_SYMLINKS)
+                                return -ELOOP;
+                        if (++w->links > RESOLVE_MAX_LINKS)
+                                return -ELOOP;
+
+                        if (is_procfs(*cur) && !is_proc_root(*cur)) {
+                                /* A magic link: it stands for an object,
+                                 * not for its text. Follow it as the kernel
+                                 * does (a jump), never by its name. */
+                                int fd;
+
+                                if (w->flags & (RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT))
+                                        return w->flags & RESOLVE_NO_MAGICLINKS ? -ELOOP : -EXDEV;
+                                fd = openat(*cur, comp, O_PATH | O_CLOEXEC);
+                                if (fd < 0)
+                                        return -errno;
+                                if (fstat(fd, &st) < 0) {
+                                        r = -errno;
+                                        safe_close(fd);
+                                        return r;
+                                }
+                                if (!S_ISDIR(st.st_mode)) {
+                                        _cleanup_close_ int obj = fd;
+
+                                        if (!last || w->trailing)
+                                                return -ENOTDIR;
+                                        return name_of(w, obj, ret, size);
+                                }
+                                r = step(w, cur, fd);
+                                if (r < 0)
+                                        return r;
+                                goto next_dir;
+                        }
+
+                        r = read_link_at(*cur, comp, body, sizeof(body));
+                        if (r < 0)
+                                return r;
+                        if (body[0] == '/') {
+                                /* The kernel refuses the jump to the root in a
+                                 * walk that must not cross mounts (seen on
+                                 * 6.18 even within one mount), and beneath. */
+                                if ((w->flags & (RESOLVE_BENEATH | RESOLVE_NO_XDEV)) &&
+                                    !(w->flags & RESOLVE_IN_ROOT))
+                                        return -EXDEV;
+                                r = step(w, cur, fcntl(w->scope, F_DUPFD_CLOEXEC, 3));
+                                if (r < 0)
+                                        return r;
+                        }
+                        r = splice_body(w, body);
+                        if (r < 0)
+                                return r;
+                        continue;
+                }
+
+                if (last && !w->trailing)
+                        /* The final component, not a link (or not followed). */
+                        return name_join(w, *cur, comp, ret, size);
+                if (!S_ISDIR(st.st_mode))
+                        return -ENOTDIR;
+                r = openat(*cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                r = step(w, cur, r < 0 ? -errno : r);
+                if (r < 0)
+                        return r;
+        next_dir:
+                if (last)
+                        return name_of(w, *cur, ret, size);
+        }
+}
+
+static bool has_dotdot(const char *path) {
+        for (const char *p = path; (p = strstr(p, "..")); p += 2)
+                if ((p == path || p[-1] == '/') && (p[2] == '/' || p[2] == '\0'))
+                        return true;
+        return false;
+}
+
+/*
+ * Most paths hold no symbolic link and no "..": then the lexical name is
+ * the kernel's, and one openat2() from the task's root that refuses every
+ * link proves it, in place of a lookup per component. 0 with the result,
+ * 1 when the walk must decide (a link on the way, "..", openat2 scoping, a
+ * final link that CREATE follows, a cwd we cannot name, a kernel without
+ * openat2).
+ */
+static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFinal final, char *ret,
+                     size_t size) {
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
+        char base[PATH_MAX];
+        size_t n;
+        long fd;
+
+        if (has_dotdot(path))
+                return 1;
+        if (path[0] == '/')
+                strcpy(base, "/");
+        else {
+                Walk w = {};
+                char p[64];
+
+                /* The cwd or dirfd by name, in the task's view. */
+                if (dirfd != AT_FDCWD && dirfd < 0)
+                        return 1;
+                if (dirfd == AT_FDCWD)
+                        (void) snprintf(p, sizeof(p), "/proc/%d/cwd", (int) pid);
+                else
+                        (void) snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int) pid, dirfd);
+                if (fd_path(root, w.task_root, sizeof(w.task_root)) < 0 ||
+                    read_link_at(AT_FDCWD, p, base, sizeof(base)) < 0 || !strip_root(&w, base))
+                        return 1;
+        }
+        if (srd_path_join(base, path, ret, size) < 0)
+                goto walk;
+        n = strlen(path);
+        if (path[n - 1] == '/' || (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/')))
+                /* A trailing slash or ".": a directory, links followed. */
+                how.flags |= O_DIRECTORY;
+        else if (final != RESOLVE_FINAL_FOLLOW)
+                how.flags |= O_NOFOLLOW;
+        fd = syscall(SYS_openat2, root, ret, &how, sizeof(how));
+        if (fd >= 0) {
+                struct stat st;
+                bool link = final == RESOLVE_FINAL_CREATE && fstat((int) fd, &st) == 0 && S_ISLNK(st.st_mode);
+
+                close((int) fd);
+                if (!link) /* CREATE follows a final link: the walk must */
+                        return 0;
+        } else if (errno == ENOENT && (final == RESOLVE_FINAL_CREATE || final == RESOLVE_FINAL_PARENT)) {
+                char parent[PATH_MAX], *slash;
+
+                /* Missing: fine where its directory is there, link-free. */
+                strcpy(parent, ret);
+                slash = strrchr(parent, '/');
+                if (slash && slash[1] != '\0') {
+                        slash[slash == parent ? 1 : 0] = '\0';
+                        how.flags = O_PATH | O_CLOEXEC | O_DIRECTORY;
+                        fd = syscall(SYS_openat2, root, parent, &how, sizeof(how));
+                        if (fd >= 0) {
+                                close((int) fd);
+                                return 0;
+                        }
+                }
+        }
+walk:
+        ret[0] = '\0';
+        return 1;
+}
+
+int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final, uint64_t flags, char *ret,
+                      size_t size) {
+        _cleanup_close_ int root = -EBADF, start = -EBADF, cur = -EBADF;
+        _cleanup_free_ char *rest = NULL;
+        struct stat st;
+        Walk w = {.pid = pid, .flags = flags, .final = final};
+        int r;
+
+        if (pid <= 0 || !path || !ret || size == 0 || final < 0 || final >= _RESOLVE_FINAL_MAX)
+                return -EINVAL;
+        if (flags & ~(uint64_t) KNOWN_FLAGS)
+                return -EINVAL;
+        ret[0] = '\0';
+        if (strlen(path) >= PATH_MAX)
+                return -ENAMETOOLONG;
+
+        root = open_proc(pid, "root", O_DIRECTORY);
+        if (root < 0)
+                return root == -ENOENT ? -ESRCH : root;
+        if (flags == 0 && path[0] != '\0') {
+                r = fast_path(pid, root, dirfd, path, final, ret, size);
+                if (r <= 0)
+                        return r;
+        }
+        r = fd_path(root, w.task_root, sizeof(w.task_root));
+        if (r < 0)
+                return r;
+
+        if (path[0] != '/' || (flags & (RESOLVE_IN_ROOT | RESOLVE_BENEATH))) {
+                char what[32];
+
+                if (dirfd == AT_FDCWD)
+                        strcpy(what, "cwd");
+                else if (dirfd < 0)
+                        return -EBADF;
+                else
+                        (void) snprintf(what, sizeof(what), "fd/%d", dirfd);
+                start = open_proc(pid, what, 0);
+                if (start < 0)
+                        /* No such fd (or, for the cwd, a task on its way out). */
+                        return start == -ENOENT ? (dirfd == AT_FDCWD ? -ENOENT : -EBADF) : start;
+        }
+
+        w.scope = (flags & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) ? start : root;
+        if (fstat(w.scope, &w.scope_st) < 0)
+                return -errno;
+
+        if (path[0] == '/') {
+                if ((flags & RESOLVE_BENEATH) && !(flags & RESOLVE_IN_ROOT))
+                        return -EXDEV;
+                cur = fcntl(w.scope, F_DUPFD_CLOEXEC, 3);
+        } else
+                cur = fcntl(start, F_DUPFD_CLOEXEC, 3);
+        if (cur < 0)
+                return -errno;
+        if (fstat(cur, &st) < 0)
+                return -errno;
+        w.start_dev = (int) st.st_dev;
+
+        if (path[0] == '\0')
+                /* AT_EMPTY_PATH: the dirfd itself, whatever it is. */
+                return name_of(&w, cur, ret, size);
+        if (!S_ISDIR(st.st_mode))
+                return -ENOTDIR;
+
+        rest = malloc(REST_MAX);
+        if (!rest)
+                return -ENOMEM;
+        strcpy(rest, path);
+        w.rest = rest;
+        r = walk(&w, &cur, ret, size);
+        if (r < 0)
+                ret[0] = '\0';
+        return r;
+}
