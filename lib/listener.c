@@ -303,7 +303,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
 
         for (unsigned i = 0; d.info && i < d.info->n_paths && i < SRD_MAX_PATHS; i++) {
                 const SrdPathArg *pa = &d.info->paths[i];
-                ProcmemWhy why;
+                ProcmemWhy why = PROCMEM_WHY_NONE;
 
                 if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
                         /* Where openat2's path leads depends on RESOLVE_*:
@@ -321,6 +321,9 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
                         /* NULL: no path rule can match what could not be read. */
                         e->path_error[i] = r;
                         e->path[i][0] = '\0';
+                        /* A failure that does not say why is one all the same. */
+                        if (why == PROCMEM_WHY_NONE)
+                                why = PROCMEM_WHY_PATH_UNREADABLE;
                         if (why == PROCMEM_WHY_UNNAMED)
                                 /* Placed: on nothing a path rule can name. */
                                 continue;

@@ -378,7 +378,6 @@ static const char *const why_table[_PROCMEM_WHY_MAX] = {
         [PROCMEM_WHY_DIR_TOO_DEEP] = "the working directory or dirfd is deeper than PATH_MAX",
         [PROCMEM_WHY_DIR_REMOVED] = "the working directory or dirfd was removed",
         [PROCMEM_WHY_DIR_OUTSIDE_ROOT] = "the working directory or dirfd lies outside the task's root",
-        [PROCMEM_WHY_ROOT_UNREADABLE] = "the task's root directory cannot be read",
         [PROCMEM_WHY_OPEN_HOW_UNREADABLE] = "openat2's struct open_how cannot be read",
 };
 
