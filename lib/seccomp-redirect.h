@@ -340,10 +340,14 @@ typedef enum SrdHandleFlags {
 int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent *ret);
 
 /*
- * Answer the notification that srd_listener_receive() put in ret: read its
- * path arguments from the task (bounded, NUL-checked, relative ones resolved
+ * Answer the notification that srd_listener_receive() put in ret: decode it
+ * (native, and on x86_64 i386 and x32, by syscall name), read its path
+ * arguments from the task (bounded, NUL-checked, relative ones resolved
  * against dirfd/cwd, normalized), decide with policy, and act (the act
- * itself proves the notification still live). ret->outcome becomes ANSWERED
+ * itself proves the notification still live). A call that cannot be
+ * decoded, or whose path cannot be placed while a path rule names it, gets
+ * the policy's pathError (ret->path_error_reason says why); one the kernel
+ * fails as made gets the kernel's errno (SRD_RULE_KERNEL). ret->outcome becomes ANSWERED
  * or TASK_GONE. -ESRCH when ret holds no received notification; other
  * negative errnos only for failures of the listener itself. Hostile or
  * dying tasks never make it fail.
