@@ -376,6 +376,7 @@ static const char *const why_table[_PROCMEM_WHY_MAX] = {
         [PROCMEM_WHY_TASK_INVISIBLE] = "the task is not visible in the daemon's pid namespace",
         [PROCMEM_WHY_DIR_UNREADABLE] = "the working directory or dirfd cannot be read",
         [PROCMEM_WHY_DIR_TOO_DEEP] = "the working directory or dirfd is deeper than PATH_MAX",
+        [PROCMEM_WHY_JOINED_TOO_LONG] = "the path joined to its working directory or dirfd is longer than PATH_MAX",
         [PROCMEM_WHY_DIR_REMOVED] = "the working directory or dirfd was removed",
         [PROCMEM_WHY_DIR_OUTSIDE_ROOT] = "the working directory or dirfd lies outside the task's root",
         [PROCMEM_WHY_OPEN_HOW_UNREADABLE] = "openat2's struct open_how cannot be read",
@@ -456,7 +457,7 @@ static int path_in_root(pid_t pid, int dirfd, const char *raw, char *ret, size_t
         r = task_dir_why(pid, dirfd, root, sizeof(root), why);
         if (r < 0)
                 return r;
-        *why = PROCMEM_WHY_DIR_TOO_DEEP;
+        *why = PROCMEM_WHY_JOINED_TOO_LONG;
         return srd_path_join(root, norm + 1, ret, size);
 }
 
@@ -538,7 +539,7 @@ int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[S
         /* "" joins to base itself: AT_EMPTY_PATH names the dirfd. */
         r = srd_path_join(base, raw, ret, size);
         if (r < 0)
-                why = PROCMEM_WHY_DIR_TOO_DEEP;
+                why = PROCMEM_WHY_JOINED_TOO_LONG;
 
 done:
         if (r < 0)

@@ -157,19 +157,16 @@ TEST(unreadable_and_overlong_paths_get_path_error_with_their_reasons) {
  * resolves relative paths from it all the same. */
 static char deep_top[PATH_MAX];
 
+#define DEEP_NAME "dddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
+static int deep_levels = 40; /* of 109 bytes: 4360, more than PATH_MAX */
+
 static void setup_deep_cwd(void) {
         if (chdir(deep_top) < 0)
                 _exit(20);
-        for (int i = 0; i < 40; i++) {
-                if (mkdir("ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
-                          "ddddd"
-                          "ddddddddddddddddddddddd",
-                          0700) < 0 &&
-                    errno != EEXIST)
+        for (int i = 0; i < deep_levels; i++) {
+                if (mkdir(DEEP_NAME, 0700) < 0 && errno != EEXIST)
                         _exit(21);
-                if (chdir("ddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddddd"
-                          "ddddd"
-                          "ddddddddddddddddddddddd") < 0)
+                if (chdir(DEEP_NAME) < 0)
                         _exit(22);
         }
 }
@@ -220,6 +217,43 @@ TEST(cwd_deeper_than_path_max_gets_path_error) {
         ASSERT_OK(run(&t, p, c, &e, &res));
         ASSERT_EQ(e.verdict.rule, RULE_DENY_);
         ASSERT_EQ(res, -EACCES);
+
+        target_stop(&t);
+        remove_deep(AT_FDCWD, deep_top);
+        ASSERT_FALSE(exists(deep_top));
+}
+
+TEST(path_joined_to_a_deep_cwd_longer_than_path_max_gets_path_error) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(decode_policy_load(&p));
+        strcpy(deep_top, tmp("deep2"));
+        ASSERT_OK(mkdir(deep_top, 0700));
+        deep_levels = 28; /* about 3,100 bytes: readable */
+        ASSERT_OK(start(&t, setup_deep_cwd, false, false));
+        deep_levels = 40;
+
+        /* Each part fits PATH_MAX, the kernel walks them one after the
+         * other; the daemon cannot write the whole path down. */
+        c->str_mask = 1u << 0;
+        memset(c->str[0], 'r', 1500);
+        c->str[0][1500] = '\0';
+        ASSERT_OK(run(&t, p, c, &e, &res));
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
+        ASSERT_STREQ(e.path_error_reason,
+                     "the path joined to its working directory or dirfd is longer than PATH_MAX");
+        ASSERT_EQ(res, -EIO);
+
+        /* Control: a short relative path from there is placed, and runs. */
+        strcpy(c->str[0], "short");
+        ASSERT_OK(run(&t, p, c, &e, &res));
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_DEFAULT);
+        ASSERT_EQ(res, 0);
 
         target_stop(&t);
         remove_deep(AT_FDCWD, deep_top);
