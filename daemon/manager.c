@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -22,6 +25,8 @@
 #define MANAGER_STATUS_INTERVAL_USEC (1U * 1000U * 1000U)
 /* How long SIGTERM waits for the workers to leave their RECV. */
 #define MANAGER_STOP_TIMEOUT_USEC (2U * 1000U * 1000U)
+/* Agent connections that went give their memory back this long after the first of them. */
+#define MANAGER_TRIM_DELAY_USEC (100U * 1000U)
 
 bool manager_uid_allowed(const Manager *m, uid_t uid) {
         if (uid == 0)
@@ -34,6 +39,40 @@ bool manager_uid_allowed(const Manager *m, uid_t uid) {
 
 void manager_count_refused(Manager *m) {
         m->handoffs_refused++;
+}
+
+static int manager_on_trim(sd_event_source *s, uint64_t usec, void *userdata) {
+        /* A parsed payload is a burst of small allocations all over the heap;
+         * free() alone gives none of it back. */
+        (void) malloc_trim(0);
+        return 0;
+}
+
+void manager_schedule_trim(Manager *m) {
+        int enabled = SD_EVENT_OFF;
+        int r;
+
+        if (!m->event || m->stopping)
+                return;
+        if (m->trim_source && sd_event_source_get_enabled(m->trim_source, &enabled) >= 0 &&
+            enabled != SD_EVENT_OFF)
+                return; /* one is coming */
+        if (!m->trim_source) {
+                r = sd_event_add_time_relative(m->event, &m->trim_source, CLOCK_MONOTONIC,
+                                               MANAGER_TRIM_DELAY_USEC, 0, manager_on_trim, m);
+                if (r < 0)
+                        return;
+                (void) sd_event_source_set_description(m->trim_source, "malloc-trim");
+        } else {
+                (void) sd_event_source_set_time_relative(m->trim_source, MANAGER_TRIM_DELAY_USEC);
+        }
+        (void) sd_event_source_set_enabled(m->trim_source, SD_EVENT_ONESHOT);
+}
+
+bool manager_agent_log_allowed(Manager *m) {
+        static const LogFields f = {.container_id = "(agent socket)"};
+
+        return log_ratelimit_below(&m->agent_ratelimit, &f);
 }
 
 /* The one-line STATUS= text: what `systemctl status` shows. */
@@ -173,12 +212,83 @@ int manager_reload(Manager *m) {
         return r;
 }
 
-static int make_listen_socket(const char *path, int *ret_fd) {
+/*
+ * One daemon per socket path: an flock on PATH.lock, beside the socket, taken
+ * before the socket is looked at and held until exit. The lock file holds
+ * the owner's pid, for the message the next one prints. It is never removed:
+ * removing a lock file races with the next taker.
+ */
+static int socket_lock(const char *path, bool required, int *ret_fd) {
+        _cleanup_free_ char *lock_path = NULL, *dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        char pid[32] = "", *slash;
+        ssize_t n;
+
+        if (asprintf(&lock_path, "%s.lock", path) < 0)
+                return log_oom();
+
+        /* Create the parent (e.g. /run/seccomp-redirectd) when run by hand. */
+        dir = strdup(path);
+        if (!dir)
+                return log_oom();
+        slash = strrchr(dir, '/');
+        if (required && slash && slash != dir) {
+                *slash = 0;
+                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                        return log_error_errno(errno, "Failed to create %s: %m", dir);
+        }
+        fd = open(lock_path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0) {
+                if (required)
+                        return log_error_errno(errno, "Failed to open the lock file %s: %m", lock_path);
+                /* A socket from systemd in a directory we cannot write to: systemd keeps it to one of us. */
+                log_warning_errno(errno, "Not locking %s (%s: %m); another daemon started by hand on it would "
+                                  "not be noticed.", path, lock_path);
+                *ret_fd = -EBADF;
+                return 0;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+                if (errno != EWOULDBLOCK)
+                        return log_error_errno(errno, "Failed to lock %s: %m", lock_path);
+                n = pread(fd, pid, sizeof(pid) - 1, 0);
+                pid[MAX(n, (ssize_t) 0)] = 0;
+                pid[strcspn(pid, "\n")] = 0;
+                return log_error_errno(EADDRINUSE,
+                                       "Another seccomp-redirectd (pid %s) serves %s: it holds %s. Not starting "
+                                       "a second daemon on the same socket.",
+                                       pid[0] ? pid : "unknown", path, lock_path);
+        }
+        n = snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
+        if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t) n, 0) != n)
+                log_debug_errno(errno, "Failed to write our pid to %s: %m", lock_path);
+
+        *ret_fd = TAKE_FD(fd);
+        return 0;
+}
+
+/* Is anybody accepting connections on path? A probe connect: refused means a
+ * socket left by a process that is gone. (On a systemd socket unit's path the
+ * probe starts the service; that service then refuses the empty connection.) */
+static int socket_is_live(const char *path) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        _cleanup_free_ char *dir = NULL;
+        _cleanup_close_ int fd = -EBADF;
+
+        memcpy(sa.sun_path, path, strlen(path));
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return -errno;
+        if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) >= 0 || errno == EAGAIN || errno == EINPROGRESS)
+                return 1;
+        if (errno == ECONNREFUSED)
+                return 0;
+        return -errno;
+}
+
+/* Called with path's lock held. */
+static int make_listen_socket(const char *path, int *ret_fd, dev_t *ret_dev, ino_t *ret_ino) {
+        struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
-        char *slash;
         mode_t old_umask;
         int r;
 
@@ -186,23 +296,24 @@ static int make_listen_socket(const char *path, int *ret_fd) {
                 return log_error_errno(ENAMETOOLONG, "Socket path %s is too long.", path);
         memcpy(sa.sun_path, path, strlen(path));
 
-        /* Create the parent (e.g. /run/seccomp-redirectd) when run by hand. */
-        dir = strdup(path);
-        if (!dir)
-                return log_oom();
-        slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = 0;
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return log_error_errno(errno, "Failed to create %s: %m", dir);
-        }
-
-        /* A stale socket from a crashed run would make bind() fail; anything else we leave alone. */
+        /* Only a socket nobody listens on is replaced (one a crashed daemon left);
+         * we hold the lock, so no daemon of ours is binding it right now. */
         if (lstat(path, &st) >= 0) {
                 if (!S_ISSOCK(st.st_mode))
                         return log_error_errno(
                                 EEXIST, "%s exists and is not a socket, refusing to replace it.", path);
-                (void) unlink(path);
+                r = socket_is_live(path);
+                if (r > 0)
+                        return log_error_errno(EADDRINUSE,
+                                               "Something listens on %s (a seccomp-redirectd without the lock, "
+                                               "or a systemd socket unit): not replacing it.",
+                                               path);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot tell whether %s is in use (%m), not replacing it.",
+                                               path);
+                log_info("Replacing %s, a socket nobody listens on.", path);
+                if (unlink(path) < 0 && errno != ENOENT)
+                        return log_error_errno(errno, "Failed to remove the stale socket %s: %m", path);
         }
 
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -217,9 +328,25 @@ static int make_listen_socket(const char *path, int *ret_fd) {
                 return log_error_errno(errno, "Failed to bind %s: %m", path);
         if (listen(fd, SOMAXCONN) < 0)
                 return log_error_errno(errno, "Failed to listen on %s: %m", path);
+        /* What we made, so that exit removes it only if it is still ours. */
+        if (stat(path, &st) < 0)
+                return log_error_errno(errno, "Failed to stat %s: %m", path);
 
+        *ret_dev = st.st_dev;
+        *ret_ino = st.st_ino;
         *ret_fd = TAKE_FD(fd);
         return 0;
+}
+
+/* The path a socket from systemd is bound to, for its lock; NULL when it has none. */
+static char *socket_path_of(int fd) {
+        struct sockaddr_un sa = {};
+        socklen_t len = sizeof(sa);
+
+        if (getsockname(fd, (struct sockaddr *) &sa, &len) < 0 || sa.sun_family != AF_UNIX ||
+            len <= offsetof(struct sockaddr_un, sun_path) || sa.sun_path[0] != '/')
+                return NULL;
+        return strndup(sa.sun_path, len - offsetof(struct sockaddr_un, sun_path));
 }
 
 static int manager_adopt_sockets(Manager *m, const char *listen_path, const char *control_path) {
@@ -248,8 +375,29 @@ static int manager_adopt_sockets(Manager *m, const char *listen_path, const char
                 free(names[i]);
         free(names);
 
+        /* Every lock first, then the sockets: a second daemon gives up before touching any path. */
+        if (listen_path)
+                r = socket_lock(listen_path, true, &m->agent_lock_fd);
+        else if (m->agent_fd >= 0) {
+                _cleanup_free_ char *p = socket_path_of(m->agent_fd);
+
+                r = p ? socket_lock(p, false, &m->agent_lock_fd) : 0;
+        } else
+                r = 0;
+        if (r < 0)
+                return r;
+        if (control_path && m->control_fd < 0)
+                r = socket_lock(control_path, true, &m->control_lock_fd);
+        else if (m->control_fd >= 0) {
+                _cleanup_free_ char *p = socket_path_of(m->control_fd);
+
+                r = p ? socket_lock(p, false, &m->control_lock_fd) : 0;
+        }
+        if (r < 0)
+                return r;
+
         if (listen_path) {
-                r = make_listen_socket(listen_path, &m->agent_fd);
+                r = make_listen_socket(listen_path, &m->agent_fd, &m->agent_dev, &m->agent_ino);
                 if (r < 0)
                         return r;
                 m->agent_path = strdup(listen_path);
@@ -262,7 +410,7 @@ static int manager_adopt_sockets(Manager *m, const char *listen_path, const char
                         "No agent socket: pass --listen PATH or start via seccomp-redirectd.socket.");
 
         if (control_path && m->control_fd < 0) {
-                r = make_listen_socket(control_path, &m->control_fd);
+                r = make_listen_socket(control_path, &m->control_fd, &m->control_dev, &m->control_ino);
                 if (r < 0)
                         return r;
                 m->control_path = strdup(control_path);
@@ -279,6 +427,19 @@ static int manager_adopt_sockets(Manager *m, const char *listen_path, const char
         return 0;
 }
 
+/* Remove a socket we bound, unless someone replaced it since (then it is theirs). */
+static void unlink_if_ours(const char *path, dev_t dev, ino_t ino) {
+        struct stat st;
+
+        if (!path)
+                return;
+        if (lstat(path, &st) < 0 || st.st_dev != dev || st.st_ino != ino) {
+                log_warning("%s is no longer the socket this daemon bound: leaving it alone.", path);
+                return;
+        }
+        (void) unlink(path);
+}
+
 int manager_new(const ManagerConfig *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -287,6 +448,7 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->agent_fd = m->control_fd = -EBADF;
+        m->agent_lock_fd = m->control_lock_fd = -EBADF;
         m->reap_fds[0] = m->reap_fds[1] = -EBADF;
         m->reload_ok = true;
 
@@ -306,6 +468,12 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
                         return -ENOMEM;
         }
         m->arena_size = config->arena_size ?: SRD_ARENA_SIZE_DEFAULT;
+        m->policy_sources = config->policy_sources;
+        m->max_agent_conns = config->max_agent_conns ?: AGENT_MAX_CONNS_DEFAULT;
+        m->max_handoff_size = config->max_handoff_size ?: AGENT_MAX_HANDOFF_SIZE_DEFAULT;
+        m->max_handoff_memory = config->max_handoff_memory ?: AGENT_MAX_HANDOFF_MEMORY_DEFAULT;
+        m->handoff_timeout_usec = config->handoff_timeout_usec ?: AGENT_HANDOFF_TIMEOUT_USEC_DEFAULT;
+        m->agent_ratelimit = RATELIMIT_INIT(1000000U, 20);
         if (config->n_allow_uids > 0) {
                 m->allow_uids = calloc(config->n_allow_uids, sizeof(uid_t));
                 if (!m->allow_uids)
@@ -356,6 +524,9 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the agent socket: %m");
         (void) sd_event_source_set_description(m->agent_source, "agent-socket");
+        /* Read the connections we have before accepting more: under a flood,
+         * a runtime's handoff already in is served, not dropped for room. */
+        (void) sd_event_source_set_priority(m->agent_source, SD_EVENT_PRIORITY_NORMAL + 10);
 
         if (m->control_fd >= 0) {
                 r = sd_event_add_io(m->event, &m->control_source, m->control_fd, EPOLLIN, manager_on_control,
@@ -429,17 +600,18 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->status_source);
         sd_event_source_disable_unref(m->watchdog_source);
+        sd_event_source_disable_unref(m->trim_source);
         sd_event_source_disable_unref(m->reap_source);
         safe_close(m->reap_fds[0]);
         if (stuck == 0) /* else a worker may yet write to it */
                 safe_close(m->reap_fds[1]);
         safe_close(m->agent_fd);
         safe_close(m->control_fd);
-        /* Only what we bound ourselves; systemd owns the activated paths. */
-        if (m->agent_path)
-                (void) unlink(m->agent_path);
-        if (m->control_path)
-                (void) unlink(m->control_path);
+        /* Only what we bound ourselves, and still under the lock; systemd owns the activated paths. */
+        unlink_if_ours(m->agent_path, m->agent_dev, m->agent_ino);
+        unlink_if_ours(m->control_path, m->control_dev, m->control_ino);
+        safe_close(m->agent_lock_fd);
+        safe_close(m->control_lock_fd);
         free(m->agent_path);
         free(m->control_path);
 
