@@ -25,6 +25,9 @@
 #define MANAGER_STATUS_INTERVAL_USEC (1U * 1000U * 1000U)
 /* How long SIGTERM waits for the workers to leave their RECV. */
 #define MANAGER_STOP_TIMEOUT_USEC (2U * 1000U * 1000U)
+/* How long a daemon with sockets from systemd waits for their locks: 2 s. */
+#define SOCKET_LOCK_WAIT_TRIES 40U
+#define SOCKET_LOCK_WAIT_USEC (50U * 1000U)
 /* Agent connections that went give their memory back this long after the first of them. */
 #define MANAGER_TRIM_DELAY_USEC (100U * 1000U)
 
@@ -246,6 +249,14 @@ static int socket_lock(const char *path, bool required, int *ret_fd) {
                                   "not be noticed.", path, lock_path);
                 *ret_fd = -EBADF;
                 return 0;
+        }
+        /* With sockets from systemd, the holder may be a daemon started by hand
+         * that is just finding out the path is taken (its probe is what
+         * started us): give it a moment to leave. */
+        for (unsigned i = 0; !required && i < SOCKET_LOCK_WAIT_TRIES; i++) {
+                if (flock(fd, LOCK_EX | LOCK_NB) >= 0 || errno != EWOULDBLOCK)
+                        break;
+                (void) usleep(SOCKET_LOCK_WAIT_USEC);
         }
         if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
                 if (errno != EWOULDBLOCK)
