@@ -328,4 +328,74 @@ TEST(large_payloads_are_parsed_and_their_memory_returned) {
         ASSERT_TRUE(after - baseline <= RSS_BACK_KIB);
 }
 
+/* Each limit on its own, small enough to hit on purpose. */
+TEST(each_limit_alone) {
+        static const char *const extra[] = {"--max-connections", "4",     "--max-handoff-size", "8K",
+                                            "--handoff-timeout", "500ms", NULL};
+        char dir[ITEST_PATH_MAX], big[9000], forbidden[64];
+        int silent[4], dribbler;
+        struct pollfd p;
+        uint64_t t0;
+        Target t;
+        Daemon d;
+        size_t off;
+        int n;
+
+        if (itest_skip_reason())
+                SKIP(itest_skip_reason());
+        (void) signal(SIGPIPE, SIG_IGN);
+        ASSERT_OK(itest_tmpdir("limits", dir, sizeof(dir)));
+        ASSERT_OK(daemon_prepare(&d, dir));
+        ASSERT_OK(daemon_add_policy(&d, "flood.json", policy));
+        ASSERT_OK(daemon_start(&d, extra, NULL));
+        (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-limits-%d", (int) getpid());
+
+        /* --max-connections: 4 silent peers hold every slot; a runtime still gets in. */
+        off = daemon_log_size(&d);
+        for (int i = 0; i < 4; i++) {
+                silent[i] = itest_unix_connect(d.agent, SOCK_STREAM);
+                ASSERT_TRUE(silent[i] >= 0);
+        }
+        (void) usleep(100000);
+        ASSERT_OK(target_start(&t, notified));
+        ASSERT_OK(target_handoff(&t, d.agent, "c-limit", "policy=flood"));
+        ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
+        ASSERT_OK(daemon_wait_log_after(&d, off, "(--max-connections): dropping the oldest", 2000));
+        for (int i = 0; i < 4; i++)
+                close(silent[i]);
+
+        /* --max-handoff-size: a payload one byte over 8 KiB... */
+        off = daemon_log_size(&d);
+        n = snprintf(big, sizeof(big), "{\"fds\":[],\"pid\":1,\"state\":{\"id\":\"big\",\"annotations\":{\"a\":\"");
+        memset(big + n, 'a', 8193 - (size_t) n - 4);
+        memcpy(big + 8193 - 4, "\"}}}", 4);
+        ASSERT_OK(handoff_send(d.agent, big, 8193, NULL, 0, false, NULL));
+        ASSERT_OK(daemon_wait_log_after(&d, off, "larger than 8192 bytes (--max-handoff-size)", 2000));
+        /* ...while one of exactly 8 KiB is read to the end (and refused for naming no policy). */
+        memcpy(big + 8192 - 4, "\"}}}", 4);
+        ASSERT_OK(handoff_send(d.agent, big, 8192, NULL, 0, false, NULL));
+        ASSERT_OK(daemon_wait_log_after(&d, off, "for container big", 2000));
+
+        /* --handoff-timeout: a peer that keeps sending a byte every 50 ms is dropped after 500 ms. */
+        off = daemon_log_size(&d);
+        dribbler = itest_unix_connect(d.agent, SOCK_STREAM);
+        ASSERT_TRUE(dribbler >= 0);
+        t0 = itest_now_usec();
+        for (int i = 0; i < 60; i++) {
+                if (send(dribbler, i == 0 ? "{" : " ", 1, MSG_NOSIGNAL) < 0)
+                        break;
+                p = (struct pollfd){.fd = dribbler, .events = POLLIN};
+                if (poll(&p, 1, 50) > 0)
+                        break;
+        }
+        printf("# dribbling peer dropped after %.2f s\n", (double) (itest_now_usec() - t0) / 1e6);
+        ASSERT_TRUE(itest_now_usec() - t0 < 1500000u);
+        ASSERT_TRUE(itest_now_usec() - t0 >= 450000u);
+        close(dribbler);
+        ASSERT_OK(daemon_wait_log_after(&d, off, "within 0.5s (--handoff-timeout)", 2000));
+
+        ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
+        (void) target_stop(&t);
+}
+
 TESTS_MAIN
