@@ -109,20 +109,22 @@ static int agent_conn_pick_policy(AgentConn *c, const SrdHandoff *h, const char 
                 if (r == -ENOENT)
                         continue;
                 if (!allowed) {
-                        (void) snprintf(reason, sizeof(reason),
-                                        "it names a policy in the %s (%s), a source not allowed to choose one "
-                                        "(see --policy-from)",
-                                        srd_policy_source_to_string(s),
-                                        s == SRD_POLICY_SOURCE_METADATA ? "listenerMetadata \"policy=NAME\""
-                                                                        : "annotation seccomp-redirect.policy");
+                        (void) snprintf(
+                                reason, sizeof(reason),
+                                "it names a policy in the %s (%s), a source not allowed to choose one "
+                                "(see --policy-from)",
+                                srd_policy_source_to_string(s),
+                                s == SRD_POLICY_SOURCE_METADATA ? "listenerMetadata \"policy=NAME\""
+                                                                : "annotation seccomp-redirect.policy");
                         return agent_conn_refuse(c, h, reason), -EPERM;
                 }
                 if (r < 0) {
                         /* A typo must not silently get the default policy. */
                         (void) snprintf(reason, sizeof(reason),
                                         "it names a policy that is not a valid policy name (%s)",
-                                        s == SRD_POLICY_SOURCE_METADATA ? "listenerMetadata \"policy=NAME\""
-                                                                        : "annotation seccomp-redirect.policy");
+                                        s == SRD_POLICY_SOURCE_METADATA
+                                                ? "listenerMetadata \"policy=NAME\""
+                                                : "annotation seccomp-redirect.policy");
                         return agent_conn_refuse(c, h, reason), -EINVAL;
                 }
                 if (!policy)
@@ -202,9 +204,8 @@ static AgentConn *agent_conn_largest_other(Manager *m, AgentConn *keep) {
         AgentConn *largest = NULL;
 
         LIST_FOREACH(conns, i, m->agent_conns)
-                if (i != keep && i->allocated > keep->allocated &&
-                    (!largest || i->allocated > largest->allocated))
-                        largest = i;
+        if (i != keep && i->allocated > keep->allocated && (!largest || i->allocated > largest->allocated))
+                largest = i;
         return largest;
 }
 
@@ -229,16 +230,17 @@ static size_t agent_conn_allowance(AgentConn *c) {
                 hog = agent_conn_largest_other(m, c);
                 if (!hog)
                         break;
-                (void) snprintf(reason, sizeof(reason),
-                                "%zu bytes buffered and not yet a complete handoff while handoffs in progress "
-                                "hold %zu bytes of at most %zu (--max-handoff-memory): dropping the largest",
-                                hog->allocated, m->agent_bytes, m->max_handoff_memory);
+                (void) snprintf(
+                        reason, sizeof(reason),
+                        "%zu bytes buffered and not yet a complete handoff while handoffs in progress "
+                        "hold %zu bytes of at most %zu (--max-handoff-memory): dropping the largest",
+                        hog->allocated, m->agent_bytes, m->max_handoff_memory);
                 (void) agent_conn_refuse(hog, NULL, reason);
                 agent_conn_free(hog);
         }
 
-        return MIN(m->max_handoff_size, m->max_handoff_memory - MIN(m->max_handoff_memory,
-                                                                     m->agent_bytes - c->allocated));
+        return MIN(m->max_handoff_size,
+                   m->max_handoff_memory - MIN(m->max_handoff_memory, m->agent_bytes - c->allocated));
 }
 
 static int agent_conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
@@ -265,14 +267,16 @@ static int agent_conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *
                 char reason[512];
 
                 if ((r == -EMSGSIZE && allowance < m->max_handoff_size) || r == -ENOBUFS)
-                        (void) snprintf(reason, sizeof(reason),
-                                        "handoffs in progress hold %zu bytes, the most allowed in total is %zu "
-                                        "(--max-handoff-memory), dropping the connection",
-                                        m->agent_bytes, m->max_handoff_memory);
+                        (void) snprintf(
+                                reason, sizeof(reason),
+                                "handoffs in progress hold %zu bytes, the most allowed in total is %zu "
+                                "(--max-handoff-memory), dropping the connection",
+                                m->agent_bytes, m->max_handoff_memory);
                 else if (r == -EMSGSIZE)
-                        (void) snprintf(reason, sizeof(reason),
-                                        "bad handoff: the payload is larger than %zu bytes (--max-handoff-size)",
-                                        m->max_handoff_size);
+                        (void) snprintf(
+                                reason, sizeof(reason),
+                                "bad handoff: the payload is larger than %zu bytes (--max-handoff-size)",
+                                m->max_handoff_size);
                 else
                         (void) snprintf(reason, sizeof(reason), "bad handoff: %s", error ?: strerror(-r));
                 (void) agent_conn_refuse(c, NULL, reason);

@@ -253,7 +253,8 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                                 r = -ERANGE;
                         if (r < 0) {
                                 fprintf(stderr,
-                                        "--max-handoff-size: expected a size from 4K to 4M (bytes, or K/M), got "
+                                        "--max-handoff-size: expected a size from 4K to 4M (bytes, or K/M), "
+                                        "got "
                                         "\"%s\".\n",
                                         optarg);
                                 return r;
@@ -263,7 +264,8 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         r = parse_size(optarg, &a->config.max_handoff_memory);
                         if (r < 0) {
                                 fprintf(stderr,
-                                        "--max-handoff-memory: expected a size from 4K to 1G (bytes, or K/M/G), "
+                                        "--max-handoff-memory: expected a size from 4K to 1G (bytes, or "
+                                        "K/M/G), "
                                         "got \"%s\".\n",
                                         optarg);
                                 return r;

@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <malloc.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stddef.h>
 #include <sys/epoll.h>
 #include <sys/file.h>
 #include <sys/socket.h>
@@ -245,8 +245,10 @@ static int socket_lock(const char *path, bool required, int *ret_fd) {
                 if (required)
                         return log_error_errno(errno, "Failed to open the lock file %s: %m", lock_path);
                 /* A socket from systemd in a directory we cannot write to: systemd keeps it to one of us. */
-                log_warning_errno(errno, "Not locking %s (%s: %m); another daemon started by hand on it would "
-                                  "not be noticed.", path, lock_path);
+                log_warning_errno(errno,
+                                  "Not locking %s (%s: %m); another daemon started by hand on it would "
+                                  "not be noticed.",
+                                  path, lock_path);
                 *ret_fd = -EBADF;
                 return 0;
         }
@@ -264,10 +266,11 @@ static int socket_lock(const char *path, bool required, int *ret_fd) {
                 n = pread(fd, pid, sizeof(pid) - 1, 0);
                 pid[MAX(n, (ssize_t) 0)] = 0;
                 pid[strcspn(pid, "\n")] = 0;
-                return log_error_errno(EADDRINUSE,
-                                       "Another seccomp-redirectd (pid %s) serves %s: it holds %s. Not starting "
-                                       "a second daemon on the same socket.",
-                                       pid[0] ? pid : "unknown", path, lock_path);
+                return log_error_errno(
+                        EADDRINUSE,
+                        "Another seccomp-redirectd (pid %s) serves %s: it holds %s. Not starting "
+                        "a second daemon on the same socket.",
+                        pid[0] ? pid : "unknown", path, lock_path);
         }
         n = snprintf(pid, sizeof(pid), "%d\n", (int) getpid());
         if (ftruncate(fd, 0) < 0 || pwrite(fd, pid, (size_t) n, 0) != n)
@@ -315,10 +318,11 @@ static int make_listen_socket(const char *path, int *ret_fd, dev_t *ret_dev, ino
                                 EEXIST, "%s exists and is not a socket, refusing to replace it.", path);
                 r = socket_is_live(path);
                 if (r > 0)
-                        return log_error_errno(EADDRINUSE,
-                                               "Something listens on %s (a seccomp-redirectd without the lock, "
-                                               "or a systemd socket unit): not replacing it.",
-                                               path);
+                        return log_error_errno(
+                                EADDRINUSE,
+                                "Something listens on %s (a seccomp-redirectd without the lock, "
+                                "or a systemd socket unit): not replacing it.",
+                                path);
                 if (r < 0)
                         return log_error_errno(r, "Cannot tell whether %s is in use (%m), not replacing it.",
                                                path);

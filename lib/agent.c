@@ -806,7 +806,8 @@ _public_ int srd_handoff_reader_feed(SrdHandoffReader *reader, SrdHandoff **ret,
                 };
                 ssize_t n;
 
-                /* The limit may have been lowered between calls: never recv into no room, that reads as EOF. */
+                /* The limit may have been lowered between calls: never recv into no room, that reads as EOF.
+                 */
                 if (reader->len > reader->max_size)
                         return reader_fail(reader, set_error(ret_error, -EMSGSIZE,
                                                              "handoff: the payload is larger than %zu bytes",

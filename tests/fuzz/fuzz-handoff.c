@@ -67,7 +67,8 @@ static void check_handoff(const SrdHandoff *h) {
         }
         CHECK(rf[SRD_POLICY_SOURCE_ANNOTATION] == -ENOENT || h->policy_annotation);
         CHECK(rf[SRD_POLICY_SOURCE_METADATA] == -ENOENT || h->metadata);
-        r = rf[SRD_POLICY_SOURCE_METADATA] != -ENOENT ? SRD_POLICY_SOURCE_METADATA : SRD_POLICY_SOURCE_ANNOTATION;
+        r = rf[SRD_POLICY_SOURCE_METADATA] != -ENOENT ? SRD_POLICY_SOURCE_METADATA
+                                                      : SRD_POLICY_SOURCE_ANNOTATION;
         if (rf[r] == 0)
                 CHECK(policy && streq(policy, from[r]));
         else

@@ -213,7 +213,8 @@ TEST(flood_of_slow_garbage_peers) {
                 if (!mid_handed && now - t0 >= 2000000u) {
                         ASSERT_OK(target_handoff(&mid, d.agent, "mid-flood", "policy=flood"));
                         mid_handed = true;
-                        (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-mid-%d", (int) getpid());
+                        (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-mid-%d",
+                                        (int) getpid());
                         ASSERT_EQ(target_mkdir(&mid, forbidden), -EACCES);
                         t_mid_done = itest_now_usec();
                 }
@@ -330,8 +331,8 @@ TEST(large_payloads_are_parsed_and_their_memory_returned) {
 
 /* Each limit on its own, small enough to hit on purpose. */
 TEST(each_limit_alone) {
-        static const char *const extra[] = {"--max-connections", "4",     "--max-handoff-size", "8K",
-                                            "--handoff-timeout", "500ms", NULL};
+        static const char *const extra[] = {
+                "--max-connections", "4", "--max-handoff-size", "8K", "--handoff-timeout", "500ms", NULL};
         char dir[ITEST_PATH_MAX], big[9000], forbidden[64];
         int silent[4], dribbler;
         struct pollfd p;
@@ -366,7 +367,8 @@ TEST(each_limit_alone) {
 
         /* --max-handoff-size: a payload one byte over 8 KiB... */
         off = daemon_log_size(&d);
-        n = snprintf(big, sizeof(big), "{\"fds\":[],\"pid\":1,\"state\":{\"id\":\"big\",\"annotations\":{\"a\":\"");
+        n = snprintf(big, sizeof(big),
+                     "{\"fds\":[],\"pid\":1,\"state\":{\"id\":\"big\",\"annotations\":{\"a\":\"");
         memset(big + n, 'a', 8193 - (size_t) n - 4);
         memcpy(big + 8193 - 4, "\"}}}", 4);
         ASSERT_OK(handoff_send(d.agent, big, 8193, NULL, 0, false, NULL));

@@ -20,7 +20,8 @@
 
 #define POLICY(name, err) \
         "{ \"version\": 1, \"name\": \"" name "\", \"defaultAction\": \"continue\", \"rules\": [\n" \
-        "  { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { \"glob\": \"/tmp/forbidden*\" },\n" \
+        "  { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { \"glob\": " \
+        "\"/tmp/forbidden*\" },\n" \
         "    \"action\": \"errno\", \"errno\": \"" err "\" } ] }\n"
 
 static const char *const notified[] = {"mkdir", NULL};
@@ -56,8 +57,8 @@ static int send_handoff(const Daemon *d, Target *t, const char *id, int named) {
                      "\"state\":{\"ociVersion\":\"1.0.2-dev\",\"id\":\"%s\",\"status\":\"creating\","
                      "\"pid\":%d,\"bundle\":\"/run/itest\"%s}}",
                      (int) t->pid,
-                     named == NAMED_METADATA || named == NAMED_BOTH ? "\"metadata\":\"policy=meta\"," : "", id,
-                     (int) t->pid,
+                     named == NAMED_METADATA || named == NAMED_BOTH ? "\"metadata\":\"policy=meta\"," : "",
+                     id, (int) t->pid,
                      named == NAMED_ANNOTATION || named == NAMED_BOTH
                              ? ",\"annotations\":{\"seccomp-redirect.policy\":\"ann\"}"
                              : "");
@@ -133,8 +134,8 @@ static int run_config(const Config *c, size_t ci) {
                         r = daemon_wait_log_after(&d, off, needle, 3000);
                         if (r < 0)
                                 printf("# --policy-from %s%s, named %s: no log line \"%s\"\n",
-                                       c->policy_from ?: "(default)", c->default_policy ? " with default" : "",
-                                       named_str[named], needle);
+                                       c->policy_from ?: "(default)",
+                                       c->default_policy ? " with default" : "", named_str[named], needle);
                 } else
                         r = status_wait_container(d.control, id, true, 3000);
                 got = target_mkdir(&t, forbidden);

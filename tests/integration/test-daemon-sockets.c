@@ -7,8 +7,8 @@
  * alone leaves the system's control socket alone.
  */
 #include <fcntl.h>
-#include <stdio.h>
 #include <signal.h>
+#include <stdio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -20,7 +20,8 @@
 
 static const char policy[] =
         "{ \"version\": 1, \"name\": \"one\", \"defaultAction\": \"continue\", \"rules\": [\n"
-        "  { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { \"glob\": \"/tmp/forbidden*\" },\n"
+        "  { \"name\": \"no-forbidden\", \"names\": [\"mkdir\"], \"path\": { \"glob\": \"/tmp/forbidden*\" "
+        "},\n"
         "    \"action\": \"errno\", \"errno\": \"EACCES\" } ] }\n";
 
 static const char *const notified[] = {"mkdir", NULL};
