@@ -130,6 +130,11 @@ void manager_schedule_trim(Manager *m);
 bool manager_agent_log_allowed(Manager *m);
 void manager_update_status(Manager *m);
 
+/* sockets.c: bind or adopt the agent and control sockets, under their locks */
+int manager_adopt_sockets(Manager *m, const char *listen_path, const char *control_path);
+/* Close them, and remove the ones this daemon bound that are still its own. */
+void manager_release_sockets(Manager *m);
+
 /* agent-conn.c */
 int agent_conn_accept(Manager *m);
 AgentConn *agent_conn_free(AgentConn *c);
