@@ -688,7 +688,8 @@ static int reader_grow(SrdHandoffReader *reader) {
         size = reader->size == 0 ? READER_INITIAL_SIZE : reader->size * 2;
         size = MIN(size, reader->max_size + 1);
         if (size <= reader->len)
-                return 0; /* the limit was lowered below what arrived: the caller fails it */
+                /* No room must be left for a recv() of 0 bytes: that reads as EOF. */
+                return -EMSGSIZE;
 
         b = realloc(reader->buf, size);
         if (!b)
@@ -806,13 +807,12 @@ _public_ int srd_handoff_reader_feed(SrdHandoffReader *reader, SrdHandoff **ret,
                 };
                 ssize_t n;
 
-                /* The limit may have been lowered between calls: never recv into no room, that reads as EOF.
-                 */
-                if (reader->len > reader->max_size)
-                        return reader_fail(reader, set_error(ret_error, -EMSGSIZE,
+                /* The limit may have been lowered between calls. */
+                r = reader->len > reader->max_size ? -EMSGSIZE : reader_grow(reader);
+                if (r == -EMSGSIZE)
+                        return reader_fail(reader, set_error(ret_error, r,
                                                              "handoff: the payload is larger than %zu bytes",
                                                              reader->max_size));
-                r = reader_grow(reader);
                 if (r < 0)
                         return reader_fail(reader, r);
 
