@@ -135,6 +135,8 @@ int control_format_status(Manager *m, char **ret) {
                 json_object_object_add(reload, "error", json_object_new_string(m->reload_error));
 
         json_object_object_add(root, "handoffsRefused", json_object_new_uint64(m->handoffs_refused));
+        json_object_object_add(root, "agentConnections", json_object_new_uint64(m->n_agent_conns));
+        json_object_object_add(root, "agentBytesBuffered", json_object_new_uint64(m->agent_bytes));
 
         if (asprintf(&s, "%s\n",
                      json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |

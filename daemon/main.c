@@ -42,6 +42,50 @@ static int parse_size(const char *s, size_t *ret) {
         return 0;
 }
 
+/* "5", "5s", "500ms": 100ms to 300s. */
+static int parse_timeout(const char *s, uint64_t *ret) {
+        unsigned long long v, mul = 1000000;
+        char *end;
+
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno != 0 || end == s || s[0] == '-')
+                return -EINVAL;
+        if (streq(end, "ms"))
+                mul = 1000;
+        else if (*end && !streq(end, "s"))
+                return -EINVAL;
+        if (v > 300ULL * 1000000ULL / mul || v * mul < 100000)
+                return -ERANGE;
+        *ret = v * mul;
+        return 0;
+}
+
+/* "metadata,annotation", "metadata", "none". */
+static int parse_policy_sources(const char *s, unsigned *ret) {
+        _cleanup_free_ char *copy = strdup(s);
+        char *saveptr = NULL;
+        unsigned sources = 0;
+
+        if (!copy)
+                return -ENOMEM;
+        if (streq(s, "none")) {
+                *ret = 0;
+                return 0;
+        }
+        for (char *w = strtok_r(copy, ",", &saveptr); w; w = strtok_r(NULL, ",", &saveptr)) {
+                SrdPolicySource src = srd_policy_source_from_string(w);
+
+                if (src < 0)
+                        return -EINVAL;
+                sources |= 1U << src;
+        }
+        if (sources == 0)
+                return -EINVAL;
+        *ret = sources;
+        return 0;
+}
+
 static void help(void) {
         printf("%s [OPTIONS]\n\n"
                "Answer seccomp user notifications of container processes from JSON policies.\n\n"
@@ -50,13 +94,21 @@ static void help(void) {
                "     --listen PATH            Agent socket when not socket-activated (created 0600)\n"
                "     --policy-dir DIR         Policy directory (default %s)\n"
                "     --default-policy NAME    Policy for handoffs that name none\n"
-               "     --control PATH           Control socket (default %s; \"none\" disables)\n"
+               "     --policy-from SOURCES    Who may name a policy: metadata, annotation, both\n"
+               "                              (comma-separated) or none (default metadata)\n"
+               "     --control PATH           Control socket (default %s;\n"
+               "                              none with --listen; \"none\" disables)\n"
                "     --allow-uid UID[,UID]    Peers allowed besides root\n"
                "     --arena-size BYTES       Redirect arena per address space (default 1M; K, M suffixes)\n"
+               "     --max-connections N      Agent connections in progress at once (default %u)\n"
+               "     --max-handoff-size BYTES Largest handoff payload (default 1M, at most 4M)\n"
+               "     --max-handoff-memory BYTES\n"
+               "                              Bytes all handoffs in progress may hold (default 16M)\n"
+               "     --handoff-timeout TIME   Time a connection has for its handoff (default 5s; s, ms)\n"
                "     --log-target TARGET      auto, journal or stderr\n"
                "     --log-level LEVEL        debug, info, notice, warning or err\n\n"
                "See seccomp-redirectd(8).\n",
-               program_invocation_short_name, POLICY_DIR, CONTROL_SOCKET);
+               program_invocation_short_name, POLICY_DIR, CONTROL_SOCKET, AGENT_MAX_CONNS_DEFAULT);
 }
 
 static int parse_uids(const char *s, Args *a) {
@@ -92,6 +144,11 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_ARENA_SIZE,
                 ARG_LOG_TARGET,
                 ARG_LOG_LEVEL,
+                ARG_POLICY_FROM,
+                ARG_MAX_CONNECTIONS,
+                ARG_MAX_HANDOFF_SIZE,
+                ARG_MAX_HANDOFF_MEMORY,
+                ARG_HANDOFF_TIMEOUT,
         };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -104,12 +161,19 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 {"arena-size", required_argument, NULL, ARG_ARENA_SIZE},
                 {"log-target", required_argument, NULL, ARG_LOG_TARGET},
                 {"log-level", required_argument, NULL, ARG_LOG_LEVEL},
+                {"policy-from", required_argument, NULL, ARG_POLICY_FROM},
+                {"max-connections", required_argument, NULL, ARG_MAX_CONNECTIONS},
+                {"max-handoff-size", required_argument, NULL, ARG_MAX_HANDOFF_SIZE},
+                {"max-handoff-memory", required_argument, NULL, ARG_MAX_HANDOFF_MEMORY},
+                {"handoff-timeout", required_argument, NULL, ARG_HANDOFF_TIMEOUT},
                 {}};
+        bool control_set = false;
         int c, r;
 
         a->config.policy_dir = POLICY_DIR;
         a->config.control_path = CONTROL_SOCKET;
         a->config.allow_uids = a->allow_uids;
+        a->config.policy_sources = POLICY_SOURCES_DEFAULT;
 
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
@@ -133,6 +197,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         a->config.default_policy = optarg[0] ? optarg : NULL;
                         break;
                 case ARG_CONTROL:
+                        control_set = true;
                         if (optarg[0] == 0 || streq(optarg, "none"))
                                 a->config.control_path = NULL;
                         else if (optarg[0] != '/') {
@@ -153,6 +218,64 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         if (r < 0) {
                                 fprintf(stderr,
                                         "--arena-size: expected a size from 4K to 1G (bytes, or K/M/G), got "
+                                        "\"%s\".\n",
+                                        optarg);
+                                return r;
+                        }
+                        break;
+                case ARG_POLICY_FROM:
+                        r = parse_policy_sources(optarg, &a->config.policy_sources);
+                        if (r < 0) {
+                                fprintf(stderr,
+                                        "--policy-from: expected metadata, annotation (comma-separated) or "
+                                        "none, got \"%s\".\n",
+                                        optarg);
+                                return r;
+                        }
+                        break;
+                case ARG_MAX_CONNECTIONS: {
+                        char *end;
+                        unsigned long v;
+
+                        errno = 0;
+                        v = strtoul(optarg, &end, 10);
+                        if (errno != 0 || end == optarg || *end || optarg[0] == '-' || v < 1 || v > 65536) {
+                                fprintf(stderr, "--max-connections: expected 1 to 65536, got \"%s\".\n",
+                                        optarg);
+                                return -EINVAL;
+                        }
+                        a->config.max_agent_conns = v;
+                        break;
+                }
+                case ARG_MAX_HANDOFF_SIZE:
+                        r = parse_size(optarg, &a->config.max_handoff_size);
+                        if (r >= 0 && a->config.max_handoff_size > SRD_HANDOFF_MAX_SIZE)
+                                r = -ERANGE;
+                        if (r < 0) {
+                                fprintf(stderr,
+                                        "--max-handoff-size: expected a size from 4K to 4M (bytes, or K/M), "
+                                        "got "
+                                        "\"%s\".\n",
+                                        optarg);
+                                return r;
+                        }
+                        break;
+                case ARG_MAX_HANDOFF_MEMORY:
+                        r = parse_size(optarg, &a->config.max_handoff_memory);
+                        if (r < 0) {
+                                fprintf(stderr,
+                                        "--max-handoff-memory: expected a size from 4K to 1G (bytes, or "
+                                        "K/M/G), "
+                                        "got \"%s\".\n",
+                                        optarg);
+                                return r;
+                        }
+                        break;
+                case ARG_HANDOFF_TIMEOUT:
+                        r = parse_timeout(optarg, &a->config.handoff_timeout_usec);
+                        if (r < 0) {
+                                fprintf(stderr,
+                                        "--handoff-timeout: expected 100ms to 300s (a number, s or ms), got "
                                         "\"%s\".\n",
                                         optarg);
                                 return r;
@@ -191,6 +314,21 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 fprintf(stderr, "Unexpected argument \"%s\"; see --help.\n", argv[optind]);
                 return -EINVAL;
         }
+        /* A daemon on its own agent socket leaves the system's control socket alone. */
+        if (a->config.listen_path && !control_set)
+                a->config.control_path = NULL;
+        {
+                size_t size = a->config.max_handoff_size ?: AGENT_MAX_HANDOFF_SIZE_DEFAULT;
+                size_t memory = a->config.max_handoff_memory ?: AGENT_MAX_HANDOFF_MEMORY_DEFAULT;
+
+                if (memory < size) {
+                        fprintf(stderr,
+                                "--max-handoff-memory (%zu bytes) is below --max-handoff-size (%zu bytes): "
+                                "no handoff of the largest size could get through.\n",
+                                memory, size);
+                        return -EINVAL;
+                }
+        }
         return 1;
 }
 
@@ -217,6 +355,11 @@ static int run(int argc, char *argv[]) {
          * allocate, and an arena per thread would keep memory of containers
          * long gone. */
         (void) mallopt(M_ARENA_MAX, 1);
+        /* A fixed threshold: handoff buffers of 128 KiB and more are mmap()ed and
+         * go back to the system when freed. The default threshold grows with
+         * every large block freed, after which such buffers stay in the heap
+         * and the daemon keeps its peak size long after a flood. */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
 
         r = manager_new(&args.config, &m);
         if (r < 0)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #define MANAGER_STATUS_INTERVAL_USEC (1U * 1000U * 1000U)
 /* How long SIGTERM waits for the workers to leave their RECV. */
 #define MANAGER_STOP_TIMEOUT_USEC (2U * 1000U * 1000U)
+/* Agent connections that went give their memory back this long after the first of them. */
+#define MANAGER_TRIM_DELAY_USEC (100U * 1000U)
 
 bool manager_uid_allowed(const Manager *m, uid_t uid) {
         if (uid == 0)
@@ -34,6 +37,40 @@ bool manager_uid_allowed(const Manager *m, uid_t uid) {
 
 void manager_count_refused(Manager *m) {
         m->handoffs_refused++;
+}
+
+static int manager_on_trim(sd_event_source *s, uint64_t usec, void *userdata) {
+        /* A parsed payload is a burst of small allocations all over the heap;
+         * free() alone gives none of it back. */
+        (void) malloc_trim(0);
+        return 0;
+}
+
+void manager_schedule_trim(Manager *m) {
+        int enabled = SD_EVENT_OFF;
+        int r;
+
+        if (!m->event || m->stopping)
+                return;
+        if (m->trim_source && sd_event_source_get_enabled(m->trim_source, &enabled) >= 0 &&
+            enabled != SD_EVENT_OFF)
+                return; /* one is coming */
+        if (!m->trim_source) {
+                r = sd_event_add_time_relative(m->event, &m->trim_source, CLOCK_MONOTONIC,
+                                               MANAGER_TRIM_DELAY_USEC, 0, manager_on_trim, m);
+                if (r < 0)
+                        return;
+                (void) sd_event_source_set_description(m->trim_source, "malloc-trim");
+        } else {
+                (void) sd_event_source_set_time_relative(m->trim_source, MANAGER_TRIM_DELAY_USEC);
+        }
+        (void) sd_event_source_set_enabled(m->trim_source, SD_EVENT_ONESHOT);
+}
+
+bool manager_agent_log_allowed(Manager *m) {
+        static const LogFields f = {.container_id = "(agent socket)"};
+
+        return log_ratelimit_below(&m->agent_ratelimit, &f);
 }
 
 /* The one-line STATUS= text: what `systemctl status` shows. */
@@ -173,112 +210,6 @@ int manager_reload(Manager *m) {
         return r;
 }
 
-static int make_listen_socket(const char *path, int *ret_fd) {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
-        _cleanup_free_ char *dir = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct stat st;
-        char *slash;
-        mode_t old_umask;
-        int r;
-
-        if (strlen(path) >= sizeof(sa.sun_path))
-                return log_error_errno(ENAMETOOLONG, "Socket path %s is too long.", path);
-        memcpy(sa.sun_path, path, strlen(path));
-
-        /* Create the parent (e.g. /run/seccomp-redirectd) when run by hand. */
-        dir = strdup(path);
-        if (!dir)
-                return log_oom();
-        slash = strrchr(dir, '/');
-        if (slash && slash != dir) {
-                *slash = 0;
-                if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-                        return log_error_errno(errno, "Failed to create %s: %m", dir);
-        }
-
-        /* A stale socket from a crashed run would make bind() fail; anything else we leave alone. */
-        if (lstat(path, &st) >= 0) {
-                if (!S_ISSOCK(st.st_mode))
-                        return log_error_errno(
-                                EEXIST, "%s exists and is not a socket, refusing to replace it.", path);
-                (void) unlink(path);
-        }
-
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return log_error_errno(errno, "Failed to create socket: %m");
-
-        /* Born 0600: no window in which others could connect. */
-        old_umask = umask(0177);
-        r = bind(fd, (struct sockaddr *) &sa, sizeof(sa));
-        umask(old_umask);
-        if (r < 0)
-                return log_error_errno(errno, "Failed to bind %s: %m", path);
-        if (listen(fd, SOMAXCONN) < 0)
-                return log_error_errno(errno, "Failed to listen on %s: %m", path);
-
-        *ret_fd = TAKE_FD(fd);
-        return 0;
-}
-
-static int manager_adopt_sockets(Manager *m, const char *listen_path, const char *control_path) {
-        char **names = NULL;
-        int n, r;
-
-        n = sd_listen_fds_with_names(true, &names);
-        if (n < 0)
-                return log_error_errno(n, "Failed to get sockets from systemd: %m");
-
-        for (int i = 0; i < n; i++) {
-                int fd = SD_LISTEN_FDS_START + i;
-                const char *name = names && names[i] ? names[i] : "";
-
-                if (streq(name, "control") && m->control_fd < 0 && control_path)
-                        m->control_fd = fd;
-                else if (!listen_path && m->agent_fd < 0 &&
-                         (streq(name, "agent") || sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1) > 0))
-                        m->agent_fd = fd;
-                else {
-                        log_warning("Ignoring socket \"%s\" (fd %d) passed by systemd.", name, fd);
-                        safe_close(fd);
-                }
-        }
-        for (int i = 0; names && i < n; i++)
-                free(names[i]);
-        free(names);
-
-        if (listen_path) {
-                r = make_listen_socket(listen_path, &m->agent_fd);
-                if (r < 0)
-                        return r;
-                m->agent_path = strdup(listen_path);
-                if (!m->agent_path)
-                        return log_oom();
-        }
-        if (m->agent_fd < 0)
-                return log_error_errno(
-                        EINVAL,
-                        "No agent socket: pass --listen PATH or start via seccomp-redirectd.socket.");
-
-        if (control_path && m->control_fd < 0) {
-                r = make_listen_socket(control_path, &m->control_fd);
-                if (r < 0)
-                        return r;
-                m->control_path = strdup(control_path);
-                if (!m->control_path)
-                        return log_oom();
-        }
-
-        /* Sockets from systemd come blocking; one slow accept must not stall the loop. */
-        if (fcntl(m->agent_fd, F_SETFL, fcntl(m->agent_fd, F_GETFL) | O_NONBLOCK) < 0 ||
-            (m->control_fd >= 0 &&
-             fcntl(m->control_fd, F_SETFL, fcntl(m->control_fd, F_GETFL) | O_NONBLOCK) < 0))
-                return log_error_errno(errno, "Failed to make sockets non-blocking: %m");
-
-        return 0;
-}
-
 int manager_new(const ManagerConfig *config, Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -287,6 +218,7 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
         if (!m)
                 return -ENOMEM;
         m->agent_fd = m->control_fd = -EBADF;
+        m->agent_lock_fd = m->control_lock_fd = -EBADF;
         m->reap_fds[0] = m->reap_fds[1] = -EBADF;
         m->reload_ok = true;
 
@@ -306,6 +238,12 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
                         return -ENOMEM;
         }
         m->arena_size = config->arena_size ?: SRD_ARENA_SIZE_DEFAULT;
+        m->policy_sources = config->policy_sources;
+        m->max_agent_conns = config->max_agent_conns ?: AGENT_MAX_CONNS_DEFAULT;
+        m->max_handoff_size = config->max_handoff_size ?: AGENT_MAX_HANDOFF_SIZE_DEFAULT;
+        m->max_handoff_memory = config->max_handoff_memory ?: AGENT_MAX_HANDOFF_MEMORY_DEFAULT;
+        m->handoff_timeout_usec = config->handoff_timeout_usec ?: AGENT_HANDOFF_TIMEOUT_USEC_DEFAULT;
+        m->agent_ratelimit = RATELIMIT_INIT(1000000U, 20);
         if (config->n_allow_uids > 0) {
                 m->allow_uids = calloc(config->n_allow_uids, sizeof(uid_t));
                 if (!m->allow_uids)
@@ -356,6 +294,9 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         if (r < 0)
                 return log_error_errno(r, "Failed to watch the agent socket: %m");
         (void) sd_event_source_set_description(m->agent_source, "agent-socket");
+        /* Read the connections we have before accepting more: under a flood,
+         * a runtime's handoff already in is served, not dropped for room. */
+        (void) sd_event_source_set_priority(m->agent_source, SD_EVENT_PRIORITY_NORMAL + 10);
 
         if (m->control_fd >= 0) {
                 r = sd_event_add_io(m->event, &m->control_source, m->control_fd, EPOLLIN, manager_on_control,
@@ -429,19 +370,12 @@ Manager *manager_free(Manager *m) {
         sd_event_source_disable_unref(m->sighup_source);
         sd_event_source_disable_unref(m->status_source);
         sd_event_source_disable_unref(m->watchdog_source);
+        sd_event_source_disable_unref(m->trim_source);
         sd_event_source_disable_unref(m->reap_source);
         safe_close(m->reap_fds[0]);
         if (stuck == 0) /* else a worker may yet write to it */
                 safe_close(m->reap_fds[1]);
-        safe_close(m->agent_fd);
-        safe_close(m->control_fd);
-        /* Only what we bound ourselves; systemd owns the activated paths. */
-        if (m->agent_path)
-                (void) unlink(m->agent_path);
-        if (m->control_path)
-                (void) unlink(m->control_path);
-        free(m->agent_path);
-        free(m->control_path);
+        manager_release_sockets(m);
 
         policy_set_free(m->policies);
         free(m->reload_error);

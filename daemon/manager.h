@@ -8,6 +8,7 @@
 #include <systemd/sd-event.h>
 
 #include "list.h"
+#include "log.h"
 #include "macro.h"
 #include "seccomp-redirect.h"
 
@@ -41,18 +42,37 @@ typedef struct ManagerConfig {
         uid_t *allow_uids; /* besides root */
         size_t n_allow_uids;
         size_t arena_size; /* 0: the library's default */
+        /* Agent socket limits, 0: the default (AGENT_* below). */
+        size_t max_agent_conns;
+        size_t max_handoff_size;
+        size_t max_handoff_memory;
+        uint64_t handoff_timeout_usec;
+        /* Bit (1 << SrdPolicySource) per source that may choose a policy; 0: none may. */
+        unsigned policy_sources;
 } ManagerConfig;
+
+#define AGENT_MAX_CONNS_DEFAULT 64U
+#define AGENT_MAX_HANDOFF_SIZE_DEFAULT (1024U * 1024U)
+#define AGENT_MAX_HANDOFF_MEMORY_DEFAULT (16U * 1024U * 1024U)
+#define AGENT_HANDOFF_TIMEOUT_USEC_DEFAULT (5U * 1000U * 1000U)
+#define POLICY_SOURCES_DEFAULT (1U << SRD_POLICY_SOURCE_METADATA)
 
 typedef struct Manager {
         sd_event *event;
 
         int agent_fd;
         sd_event_source *agent_source;
-        char *agent_path; /* bound by us: unlinked on exit */
+        char *agent_path; /* bound by us: unlinked on exit if still ours */
+        dev_t agent_dev;
+        ino_t agent_ino;
+        int agent_lock_fd; /* flock on agent_path.lock (also for sockets from systemd) */
 
         int control_fd;
         sd_event_source *control_source;
-        char *control_path; /* bound by us: unlinked on exit */
+        char *control_path; /* bound by us: unlinked on exit if still ours */
+        dev_t control_dev;
+        ino_t control_ino;
+        int control_lock_fd;
 
         sd_event_source *sigterm_source, *sigint_source, *sighup_source;
         sd_event_source *status_source; /* coalesced STATUS= updates */
@@ -64,6 +84,14 @@ typedef struct Manager {
         uid_t *allow_uids;
         size_t n_allow_uids;
         size_t arena_size;
+        unsigned policy_sources;
+
+        size_t max_agent_conns, max_handoff_size, max_handoff_memory;
+        uint64_t handoff_timeout_usec;
+        size_t n_agent_conns;
+        size_t agent_bytes; /* held by the readers of agent_conns */
+        RateLimit agent_ratelimit;
+        sd_event_source *trim_source; /* malloc_trim() soon after connections went */
 
         PolicySet *policies;
         bool reload_ok;
@@ -96,7 +124,16 @@ int manager_reload(Manager *m);
 bool manager_uid_allowed(const Manager *m, uid_t uid);
 /* Bookkeeping of refused handoffs, with the reason logged by the caller. */
 void manager_count_refused(Manager *m);
+/* Give freed heap memory back to the system, at most every MANAGER_TRIM_DELAY_USEC. */
+void manager_schedule_trim(Manager *m);
+/* Rate limit of the agent socket's refusal messages. */
+bool manager_agent_log_allowed(Manager *m);
 void manager_update_status(Manager *m);
+
+/* sockets.c: bind or adopt the agent and control sockets, under their locks */
+int manager_adopt_sockets(Manager *m, const char *listen_path, const char *control_path);
+/* Close them, and remove the ones this daemon bound that are still its own. */
+void manager_release_sockets(Manager *m);
 
 /* agent-conn.c */
 int agent_conn_accept(Manager *m);

@@ -50,22 +50,42 @@ typedef struct Handoff {
         SrdHandoff public;
         char *policy; /* validated name, NULL when none or invalid */
         bool policy_invalid; /* one was named, but not validly */
+        /* The same per source, so that the caller can tell which source named
+         * one: the operator decides which sources may choose. */
+        char *source_policy[_SRD_POLICY_SOURCE_MAX];
+        bool source_invalid[_SRD_POLICY_SOURCE_MAX];
 } Handoff;
+
+/*
+ * Where the top-level JSON object ends. runc 1.1.5 keeps the connection
+ * open after sending (it closes only a copy of the socket), so EOF alone
+ * cannot be the end; the brace that closes the first object is. This only
+ * tracks nesting and strings, byte by byte, without allocating: the payload
+ * is parsed once, by srd_handoff_parse(), when it is complete, so what a
+ * connection holds between reads is its raw bytes and nothing else (a json-c
+ * tree of a half-received payload can be many times its size).
+ */
+typedef enum ScanState {
+        SCAN_START, /* whitespace before the value */
+        SCAN_VALUE, /* inside the top-level object */
+        SCAN_STRING,
+        SCAN_ESCAPE, /* after a backslash in a string */
+        SCAN_DONE, /* the object closed at scan_end */
+        SCAN_GIVE_UP, /* not an object, unbalanced, or a NUL: only EOF ends it, the parser says why */
+} ScanState;
 
 struct SrdHandoffReader {
         int fd; /* not owned */
         char *buf;
         size_t len, size;
+        size_t max_size; /* the payload limit, at most SRD_HANDOFF_MAX_SIZE */
         int fds[SRD_HANDOFF_MAX_FDS];
         size_t n_fds;
         bool have_fds; /* an SCM_RIGHTS message was seen: no further ones allowed */
         bool finished; /* returned 1 or an error: the connection is done */
-        /* Fed each new chunk once, so spotting the end of the object costs
-         * linear time. runc 1.1.5 keeps the connection open after sending
-         * (it closes only a copy of the socket), so EOF alone cannot be the
-         * end; a complete top-level JSON object is. NULL once it failed:
-         * then only EOF ends the payload and the parser reports why. */
-        json_tokener *tok;
+        ScanState scan;
+        size_t depth; /* open objects and arrays */
+        size_t scan_end; /* bytes up to and including the closing brace */
 };
 
 static void json_object_unrefp(json_object **o) {
@@ -157,8 +177,8 @@ static int metadata_find_policy(const char *metadata, const char **ret_name, siz
         return 1;
 }
 
-/* Metadata first; the annotation only when the metadata does not name a policy at all. */
-static int handoff_resolve_policy(Handoff *h) {
+/* What each source names: a valid name, nothing, or something invalid. */
+static int handoff_resolve_sources(Handoff *h) {
         const SrdHandoff *p = &h->public;
         const char *name = NULL;
         size_t len = 0;
@@ -166,23 +186,46 @@ static int handoff_resolve_policy(Handoff *h) {
 
         if (p->metadata)
                 r = metadata_find_policy(p->metadata, &name, &len);
-        if (r < 0) {
+        if (r < 0)
+                h->source_invalid[SRD_POLICY_SOURCE_METADATA] = true;
+        else if (r > 0) {
+                h->source_policy[SRD_POLICY_SOURCE_METADATA] = strndup(name, len);
+                if (!h->source_policy[SRD_POLICY_SOURCE_METADATA])
+                        return -ENOMEM;
+        }
+
+        if (p->policy_annotation) {
+                if (!policy_name_is_valid(p->policy_annotation, strlen(p->policy_annotation)))
+                        h->source_invalid[SRD_POLICY_SOURCE_ANNOTATION] = true;
+                else {
+                        h->source_policy[SRD_POLICY_SOURCE_ANNOTATION] = strdup(p->policy_annotation);
+                        if (!h->source_policy[SRD_POLICY_SOURCE_ANNOTATION])
+                                return -ENOMEM;
+                }
+        }
+        return 0;
+}
+
+/* Metadata first; the annotation only when the metadata does not name a policy at all. */
+static int handoff_resolve_policy(Handoff *h) {
+        SrdPolicySource s = SRD_POLICY_SOURCE_METADATA;
+        int r;
+
+        r = handoff_resolve_sources(h);
+        if (r < 0)
+                return r;
+
+        if (!h->source_policy[s] && !h->source_invalid[s])
+                s = SRD_POLICY_SOURCE_ANNOTATION;
+        if (h->source_invalid[s]) {
                 /* named but invalid: no policy, and no silent fallback */
                 h->policy_invalid = true;
                 return 0;
         }
-        if (r == 0 && p->policy_annotation) {
-                len = strlen(p->policy_annotation);
-                if (!policy_name_is_valid(p->policy_annotation, len)) {
-                        h->policy_invalid = true;
-                        return 0;
-                }
-                name = p->policy_annotation;
-        }
-        if (!name)
+        if (!h->source_policy[s])
                 return 0;
 
-        h->policy = strndup(name, len);
+        h->policy = strdup(h->source_policy[s]);
         if (!h->policy)
                 return -ENOMEM;
         return 0;
@@ -380,6 +423,8 @@ _public_ SrdHandoff *srd_handoff_free(SrdHandoff *h) {
                 safe_close(h->fds[i]);
         free(h->fds);
         free(((Handoff *) h)->policy);
+        for (size_t i = 0; i < _SRD_POLICY_SOURCE_MAX; i++)
+                free(((Handoff *) h)->source_policy[i]);
         free(h);
         return NULL;
 }
@@ -450,6 +495,35 @@ _public_ int srd_handoff_get_policy(const SrdHandoff *h, const char **ret) {
         return handoff->policy_invalid ? -EBADMSG : -ENOENT;
 }
 
+_public_ int srd_handoff_get_policy_from(const SrdHandoff *h, SrdPolicySource source, const char **ret) {
+        const Handoff *handoff = (const Handoff *) h;
+
+        if (!h || !ret || source < 0 || source >= _SRD_POLICY_SOURCE_MAX)
+                return -EINVAL;
+        *ret = handoff->source_policy[source];
+        if (*ret)
+                return 0;
+        return handoff->source_invalid[source] ? -EBADMSG : -ENOENT;
+}
+
+static const char *const policy_source_table[_SRD_POLICY_SOURCE_MAX] = {
+        [SRD_POLICY_SOURCE_METADATA] = "metadata",
+        [SRD_POLICY_SOURCE_ANNOTATION] = "annotation",
+};
+
+_public_ const char *srd_policy_source_to_string(SrdPolicySource s) {
+        if (s < 0 || s >= _SRD_POLICY_SOURCE_MAX)
+                return NULL;
+        return policy_source_table[s];
+}
+
+_public_ SrdPolicySource srd_policy_source_from_string(const char *s) {
+        for (size_t i = 0; s && i < _SRD_POLICY_SOURCE_MAX; i++)
+                if (streq(s, policy_source_table[i]))
+                        return (SrdPolicySource) i;
+        return _SRD_POLICY_SOURCE_INVALID;
+}
+
 _public_ int srd_handoff_listener_fd(const SrdHandoff *h) {
         int found = -ENOENT;
 
@@ -491,11 +565,7 @@ _public_ int srd_handoff_reader_new(int fd, SrdHandoffReader **ret) {
         if (!r)
                 return -ENOMEM;
         r->fd = fd;
-        r->tok = json_tokener_new_ex(JSON_TOKENER_DEFAULT_DEPTH);
-        if (!r->tok) {
-                free(r);
-                return -ENOMEM;
-        }
+        r->max_size = SRD_HANDOFF_MAX_SIZE;
         *ret = r;
         return 0;
 }
@@ -506,12 +576,21 @@ static void reader_close_fds(SrdHandoffReader *reader) {
         reader->n_fds = 0;
 }
 
+_public_ int srd_handoff_reader_set_max_size(SrdHandoffReader *r, size_t max_size) {
+        if (!r || max_size == 0 || max_size > SRD_HANDOFF_MAX_SIZE)
+                return -EINVAL;
+        r->max_size = max_size;
+        return 0;
+}
+
+_public_ size_t srd_handoff_reader_allocated(const SrdHandoffReader *r) {
+        return r ? r->size : 0;
+}
+
 _public_ SrdHandoffReader *srd_handoff_reader_free(SrdHandoffReader *r) {
         if (!r)
                 return NULL;
         reader_close_fds(r);
-        if (r->tok)
-                json_tokener_free(r->tok);
         free(r->buf);
         free(r);
         return NULL;
@@ -607,7 +686,10 @@ static int reader_grow(SrdHandoffReader *reader) {
 
         /* One byte beyond the limit, so an oversized payload is noticed, not cut. */
         size = reader->size == 0 ? READER_INITIAL_SIZE : reader->size * 2;
-        size = MIN(size, (size_t) SRD_HANDOFF_MAX_SIZE + 1);
+        size = MIN(size, reader->max_size + 1);
+        if (size <= reader->len)
+                /* No room must be left for a recv() of 0 bytes: that reads as EOF. */
+                return -EMSGSIZE;
 
         b = realloc(reader->buf, size);
         if (!b)
@@ -617,38 +699,64 @@ static int reader_grow(SrdHandoffReader *reader) {
         return 0;
 }
 
-/* Feed the last n bytes received to the running tokener: true once a whole
- * top-level object has arrived. */
-static bool reader_object_complete(SrdHandoffReader *reader, size_t n) {
-        json_object *o;
-        enum json_tokener_error e;
+/* Scan the last n bytes received: true once the top-level object has closed. */
+static bool reader_scan(SrdHandoffReader *reader, size_t n) {
+        for (size_t i = reader->len - n; i < reader->len; i++) {
+                char c = reader->buf[i];
 
-        if (!reader->tok)
-                return false;
-        o = json_tokener_parse_ex(reader->tok, reader->buf + reader->len - n, (int) n);
-        e = json_tokener_get_error(reader->tok);
-        if (o) {
-                json_object_put(o);
-                return true;
-        }
-        if (e != json_tokener_continue) {
-                json_tokener_free(reader->tok);
-                reader->tok = NULL;
+                if (c == 0) {
+                        /* srd_handoff_parse() refuses it; only EOF can end such a payload now. */
+                        reader->scan = SCAN_GIVE_UP;
+                        return false;
+                }
+                switch (reader->scan) {
+                case SCAN_START:
+                        if (c == '{') {
+                                reader->depth = 1;
+                                reader->scan = SCAN_VALUE;
+                        } else if (!strchr(" \t\r\n", c))
+                                reader->scan = SCAN_GIVE_UP;
+                        break;
+                case SCAN_VALUE:
+                        if (c == '"')
+                                reader->scan = SCAN_STRING;
+                        else if (c == '{' || c == '[')
+                                reader->depth++;
+                        else if ((c == '}' || c == ']') && --reader->depth == 0) {
+                                reader->scan = SCAN_DONE;
+                                reader->scan_end = i + 1;
+                                return true;
+                        }
+                        break;
+                case SCAN_STRING:
+                        if (c == '\\')
+                                reader->scan = SCAN_ESCAPE;
+                        else if (c == '"')
+                                reader->scan = SCAN_VALUE;
+                        break;
+                case SCAN_ESCAPE:
+                        reader->scan = SCAN_STRING;
+                        break;
+                case SCAN_DONE:
+                case SCAN_GIVE_UP:
+                        return reader->scan == SCAN_DONE;
+                }
         }
         return false;
 }
 
-/* EOF: parse what arrived and hand the fds over. */
-static int reader_finish(SrdHandoffReader *reader, SrdHandoff **ret, char **ret_error) {
+/* EOF or the closing brace (end bytes of the buffer): parse it and hand the fds over. */
+static int reader_finish(SrdHandoffReader *reader, size_t end, SrdHandoff **ret, char **ret_error) {
         _cleanup_(srd_handoff_freep) SrdHandoff *h = NULL;
         int r;
 
-        if (reader->len == 0)
+        if (end == 0)
                 return reader_fail(reader, set_error(ret_error, -EBADMSG,
                                                      "handoff: the peer closed the connection without "
                                                      "sending a payload"));
 
-        r = srd_handoff_parse(reader->buf, reader->len, &h, ret_error);
+        /* Anything the peer sent after the object is not part of the payload. */
+        r = srd_handoff_parse(reader->buf, end, &h, ret_error);
         if (r < 0)
                 return reader_fail(reader, r);
 
@@ -699,7 +807,12 @@ _public_ int srd_handoff_reader_feed(SrdHandoffReader *reader, SrdHandoff **ret,
                 };
                 ssize_t n;
 
-                r = reader_grow(reader);
+                /* The limit may have been lowered between calls. */
+                r = reader->len > reader->max_size ? -EMSGSIZE : reader_grow(reader);
+                if (r == -EMSGSIZE)
+                        return reader_fail(reader, set_error(ret_error, r,
+                                                             "handoff: the payload is larger than %zu bytes",
+                                                             reader->max_size));
                 if (r < 0)
                         return reader_fail(reader, r);
 
@@ -722,14 +835,14 @@ _public_ int srd_handoff_reader_feed(SrdHandoffReader *reader, SrdHandoff **ret,
                 message_take_fds(reader, &mh);
 
                 if (n == 0)
-                        return reader_finish(reader, ret, ret_error);
+                        return reader_finish(reader, reader->len, ret, ret_error);
 
                 reader->len += (size_t) n;
-                if (reader->len > SRD_HANDOFF_MAX_SIZE)
+                if (reader_scan(reader, (size_t) n) && reader->scan_end <= reader->max_size)
+                        return reader_finish(reader, reader->scan_end, ret, ret_error);
+                if (reader->len > reader->max_size)
                         return reader_fail(reader, set_error(ret_error, -EMSGSIZE,
-                                                             "handoff: the payload is larger than %u bytes",
-                                                             SRD_HANDOFF_MAX_SIZE));
-                if (reader_object_complete(reader, (size_t) n))
-                        return reader_finish(reader, ret, ret_error);
+                                                             "handoff: the payload is larger than %zu bytes",
+                                                             reader->max_size));
         }
 }

@@ -215,6 +215,22 @@ const char *srd_handoff_policy(const SrdHandoff *h);
  * from "named, but not a valid policy name" (-EBADMSG: refuse, never fall
  * back); 0 with *ret set when a valid name is given. */
 int srd_handoff_get_policy(const SrdHandoff *h, const char **ret);
+
+/* Where a handoff may name its policy. Who controls each is the operator's
+ * concern: listenerMetadata comes from the runtime's configuration, the
+ * annotation from whoever creates the container. */
+typedef enum SrdPolicySource {
+        SRD_POLICY_SOURCE_METADATA,   /* listenerMetadata "policy=NAME" */
+        SRD_POLICY_SOURCE_ANNOTATION, /* annotation seccomp-redirect.policy */
+        _SRD_POLICY_SOURCE_MAX,
+        _SRD_POLICY_SOURCE_INVALID = -EINVAL,
+} SrdPolicySource;
+
+const char *srd_policy_source_to_string(SrdPolicySource s);
+SrdPolicySource srd_policy_source_from_string(const char *s);
+/* The name one source gives: 0 with *ret set, -ENOENT when that source names
+ * none, -EBADMSG when it names one that is not a valid policy name. */
+int srd_handoff_get_policy_from(const SrdHandoff *h, SrdPolicySource source, const char **ret);
 /* The seccomp listener fd of the handoff: the fd named "seccompFd". -ENOENT / -EINVAL. */
 int srd_handoff_listener_fd(const SrdHandoff *h);
 
@@ -222,6 +238,13 @@ int srd_handoff_listener_fd(const SrdHandoff *h);
 typedef struct SrdHandoffReader SrdHandoffReader;
 int srd_handoff_reader_new(int fd, SrdHandoffReader **ret);
 SrdHandoffReader *srd_handoff_reader_free(SrdHandoffReader *r);
+/* Payload limit of this reader (default and maximum SRD_HANDOFF_MAX_SIZE);
+ * may be lowered between feeds, a payload beyond it fails with -EMSGSIZE. */
+int srd_handoff_reader_set_max_size(SrdHandoffReader *r, size_t max_size);
+/* Bytes of memory the reader holds for the payload so far (0 once done).
+ * The payload ends at the brace closing the top-level object, or at EOF;
+ * until then only the raw bytes are kept, parsing happens once at the end. */
+size_t srd_handoff_reader_allocated(const SrdHandoffReader *r);
 /* 0: need more (EAGAIN), 1: complete (EOF seen, *ret set), <0: protocol
  * error (-EMSGSIZE too large, -EBADMSG truncated control data/ no JSON,
  * -EINVAL bad JSON, ...) with a message in *ret_error. */

@@ -438,8 +438,10 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
         argv[n++] = itest_daemon_binary();
         argv[n++] = "--listen";
         argv[n++] = d->agent;
-        argv[n++] = "--control";
-        argv[n++] = d->control;
+        if (!d->no_control) {
+                argv[n++] = "--control";
+                argv[n++] = d->control;
+        }
         argv[n++] = "--policy-dir";
         argv[n++] = d->policy_dir;
         argv[n++] = "--log-target";

@@ -56,6 +56,7 @@ typedef struct Daemon {
         char notify_path[ITEST_PATH_MAX];
         int notify_fd; /* our end of its NOTIFY_SOCKET */
         NotifyQueue *notify; /* drained by a thread, so sd_notify() never blocks the daemon */
+        bool no_control; /* daemon_start() passes no --control at all */
 } Daemon;
 
 /* Lay out dir/{agent.sock,control.sock,policies.d,daemon.log,notify.sock}; no process yet. */
@@ -64,7 +65,7 @@ int daemon_prepare(Daemon *d, const char *dir);
 int daemon_add_policy(const Daemon *d, const char *file, const char *text);
 
 /*
- * Start the daemon with --listen, --control, --policy-dir plus extra (NULL
+ * Start the daemon with --listen, --control (unless no_control), --policy-dir plus extra (NULL
  * terminated, may be NULL), stderr appended to d->log, NOTIFY_SOCKET set.
  * Waits for READY=1. -ECHILD when it exits first (status in *ret_status
  * when given).

@@ -84,7 +84,9 @@ static int setup(void) {
         (void) itest_write_file(path, "read me\n");
         (void) snprintf(path, sizeof(path), "%s/cwd", dir);
         (void) mkdir(path, 0755);
-        return daemon_start(&daemon_, NULL, NULL);
+        /* The annotation case below needs the annotation allowed to choose
+         * (not the default); test-daemon-sockets checks every combination. */
+        return daemon_start(&daemon_, (const char *const[]){"--policy-from", "metadata,annotation", NULL}, NULL);
 }
 
 #define SETUP() \

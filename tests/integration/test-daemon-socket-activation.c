@@ -4,8 +4,9 @@
  * (named "agent" and "control"), NOTIFY_SOCKET read by the test the way
  * PID 1 reads it: READY=1 with STATUS=, WATCHDOG=1, RELOADING=1 then
  * READY=1 on SIGHUP, STOPPING=1 and exit 0 on SIGTERM. A connection that
- * arrived before the daemon started must be served, and the sockets
- * systemd owns must be neither rebound nor removed.
+ * arrived before the daemon started must be served, the sockets systemd
+ * owns must be neither rebound nor removed, and the daemon holds the locks
+ * beside them, so that one started by hand on the same paths gives up.
  */
 #include <fcntl.h>
 #include <signal.h>
@@ -148,6 +149,26 @@ TEST(socket_activated_lifecycle) {
         (void) snprintf(forbidden, sizeof(forbidden), "/tmp/forbidden-sa-%d", (int) getpid());
         ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
         ASSERT_OK(status_wait_container(d.control, "c-activated", true, 2000));
+
+        /* It holds the locks beside systemd's sockets: a daemon started by
+         * hand on the same paths gives up and leaves the sockets alone. */
+        {
+                char dir2[ITEST_PATH_MAX];
+                Daemon twin;
+
+                ASSERT_OK(itest_tmpdir("activate-twin", dir2, sizeof(dir2)));
+                ASSERT_OK(daemon_prepare(&twin, dir2));
+                ASSERT_OK(daemon_add_policy(&twin, "sa.json", policy));
+                memcpy(twin.agent, d.agent, sizeof(twin.agent));
+                memcpy(twin.control, d.control, sizeof(twin.control));
+                status = 0;
+                ASSERT_EQ(daemon_start(&twin, NULL, &status), -ECHILD);
+                ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1);
+                ASSERT_TRUE(daemon_log_contains(&twin, "Another seccomp-redirectd"));
+                ASSERT_OK(wait_for_socket(d.agent, &ino));
+                ASSERT_EQ(ino, agent_ino);
+                ASSERT_EQ(target_mkdir(&t, forbidden), -EACCES);
+        }
 
         /* WATCHDOG_USEC=1s: pings at least every half period. */
         t0 = itest_now_usec();

@@ -491,6 +491,46 @@ TEST(policy_selection) {
         ASSERT_NULL(srd_handoff_policy(NULL));
 }
 
+TEST(policy_per_source) {
+        static const struct {
+                const char *metadata, *annotation;
+                int meta_r, ann_r; /* 0, -ENOENT or -EBADMSG */
+                const char *meta, *ann;
+        } cases[] = {
+                {NULL, NULL, -ENOENT, -ENOENT, NULL, NULL},
+                {"policy=demo", NULL, 0, -ENOENT, "demo", NULL},
+                {NULL, "web", -ENOENT, 0, NULL, "web"},
+                /* both: each source reports its own, the combined choice stays the metadata's */
+                {"policy=demo", "web", 0, 0, "demo", "web"},
+                {"policy=../x", "web", -EBADMSG, 0, NULL, "web"},
+                {"policy=demo", "a b", 0, -EBADMSG, "demo", NULL},
+                {"foo=bar", "", -ENOENT, -EBADMSG, NULL, NULL},
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *payload = payload_with(cases[i].metadata, cases[i].annotation);
+                _cleanup_(srd_handoff_freep) SrdHandoff *h = NULL;
+                const char *m = "x", *a = "x";
+
+                ASSERT_OK(srd_handoff_parse(payload, strlen(payload), &h, NULL));
+                ASSERT_EQ(srd_handoff_get_policy_from(h, SRD_POLICY_SOURCE_METADATA, &m), cases[i].meta_r);
+                ASSERT_EQ(srd_handoff_get_policy_from(h, SRD_POLICY_SOURCE_ANNOTATION, &a), cases[i].ann_r);
+                if ((m == NULL) != (cases[i].meta == NULL) || (m && !streq(m, cases[i].meta)) ||
+                    (a == NULL) != (cases[i].ann == NULL) || (a && !streq(a, cases[i].ann)))
+                        ROW_FAIL("case %zu: metadata gave %s, annotation %s", i, m ?: "NULL", a ?: "NULL");
+                ASSERT_ERROR(srd_handoff_get_policy_from(h, _SRD_POLICY_SOURCE_MAX, &m), EINVAL);
+                ASSERT_ERROR(srd_handoff_get_policy_from(h, _SRD_POLICY_SOURCE_INVALID, &m), EINVAL);
+        }
+        ASSERT_ERROR(srd_handoff_get_policy_from(NULL, SRD_POLICY_SOURCE_METADATA, &(const char *){NULL}),
+                     EINVAL);
+        ASSERT_STREQ(srd_policy_source_to_string(SRD_POLICY_SOURCE_METADATA), "metadata");
+        ASSERT_STREQ(srd_policy_source_to_string(SRD_POLICY_SOURCE_ANNOTATION), "annotation");
+        ASSERT_NULL(srd_policy_source_to_string(_SRD_POLICY_SOURCE_MAX));
+        ASSERT_EQ(srd_policy_source_from_string("annotation"), SRD_POLICY_SOURCE_ANNOTATION);
+        ASSERT_EQ(srd_policy_source_from_string("annotations"), _SRD_POLICY_SOURCE_INVALID);
+        ASSERT_EQ(srd_policy_source_from_string(NULL), _SRD_POLICY_SOURCE_INVALID);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The listener fd.                                                         */
 
@@ -681,6 +721,101 @@ TEST(reader_size_limit) {
         ASSERT_EQ(count_open_fds(), n0);
 }
 
+/* A socketpair with a reader on [1]; [0] is the peer, blocking. */
+static void reader_pair(int sv[2], SrdHandoffReader **ret) {
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+                abort();
+        if (srd_handoff_reader_new(sv[1], ret) < 0)
+                abort();
+}
+
+TEST(reader_max_size_lowered_between_feeds) {
+        _cleanup_(srd_handoff_reader_freep) SrdHandoffReader *reader = NULL;
+        _cleanup_free_ char *error = NULL, *payload = big_payload(100 * 1024);
+        unsigned n0 = count_open_fds();
+        SrdHandoff *h = NULL;
+        int sv[2], fd = make_fd();
+
+        reader_pair(sv, &reader);
+        ASSERT_ERROR(srd_handoff_reader_set_max_size(reader, 0), EINVAL);
+        ASSERT_ERROR(srd_handoff_reader_set_max_size(reader, SRD_HANDOFF_MAX_SIZE + 1), EINVAL);
+        ASSERT_ERROR(srd_handoff_reader_set_max_size(NULL, 4096), EINVAL);
+        ASSERT_EQ(srd_handoff_reader_allocated(reader), 0);
+
+        /* 64 KiB arrive under a 1 MiB limit: held, and reported. */
+        ASSERT_EQ(send_with_fds(sv[0], payload, 65536, &fd, 1), 65536);
+        fd = safe_close(fd);
+        ASSERT_OK(srd_handoff_reader_set_max_size(reader, 1024 * 1024));
+        ASSERT_EQ(srd_handoff_reader_feed(reader, &h, &error), 0);
+        ASSERT_TRUE(srd_handoff_reader_allocated(reader) >= 65536);
+        ASSERT_TRUE(srd_handoff_reader_allocated(reader) <= 2 * 65536);
+
+        /* The caller's budget shrinks below what is held: the next feed fails, reads nothing more. */
+        ASSERT_OK(srd_handoff_reader_set_max_size(reader, 32768));
+        ASSERT_EQ(send_with_fds(sv[0], payload + 65536, 10, NULL, 0), 10);
+        ASSERT_ERROR(srd_handoff_reader_feed(reader, &h, &error), EMSGSIZE);
+        ASSERT_STREQ(error, "handoff: the payload is larger than 32768 bytes");
+        ASSERT_NULL(h);
+        ASSERT_EQ(srd_handoff_reader_allocated(reader), 0);
+
+        reader = srd_handoff_reader_free(reader);
+        safe_close(sv[0]);
+        safe_close(sv[1]);
+        ASSERT_EQ(count_open_fds(), n0);
+}
+
+TEST(reader_small_limit_is_exact) {
+        _cleanup_free_ char *exact = big_payload(5000), *over = big_payload(5001);
+
+        for (int i = 0; i < 2; i++) {
+                _cleanup_(srd_handoff_reader_freep) SrdHandoffReader *reader = NULL;
+                _cleanup_free_ char *error = NULL;
+                const char *p = i == 0 ? exact : over;
+                SrdHandoff *h = NULL;
+                int sv[2], fd = make_fd(), r;
+
+                reader_pair(sv, &reader);
+                ASSERT_OK(srd_handoff_reader_set_max_size(reader, 5000));
+                ASSERT_EQ(send_with_fds(sv[0], p, strlen(p), &fd, 1), (ssize_t) strlen(p));
+                fd = safe_close(fd);
+                r = srd_handoff_reader_feed(reader, &h, &error);
+                if (i == 0) {
+                        ASSERT_EQ(r, 1);
+                        ASSERT_STREQ(srd_handoff_policy(h), "big");
+                } else
+                        ASSERT_ERROR(r, EMSGSIZE);
+                h = srd_handoff_free(h);
+                safe_close(sv[0]);
+                safe_close(sv[1]);
+        }
+}
+
+TEST(reader_ends_at_the_object_and_ignores_what_follows) {
+        /* Whatever the peer sends after the closing brace is not part of the payload. */
+        static const char *const tails[] = {"", "\n", "garbage", "{\"fds\":[],\"pid\":1}", "\x00\xff"};
+
+        for (size_t i = 0; i < ELEMENTSOF(tails); i++) {
+                _cleanup_(srd_handoff_reader_freep) SrdHandoffReader *reader = NULL;
+                _cleanup_(srd_handoff_freep) SrdHandoff *h = NULL;
+                _cleanup_free_ char *error = NULL;
+                size_t len = strlen(runc_payload), tail = i == 4 ? 2 : strlen(tails[i]);
+                char buf[1024];
+                int sv[2], fd = make_fd();
+
+                memcpy(buf, runc_payload, len);
+                memcpy(buf + len, tails[i], tail);
+                reader_pair(sv, &reader);
+                ASSERT_EQ(send_with_fds(sv[0], buf, len + tail, &fd, 1), (ssize_t) (len + tail));
+                fd = safe_close(fd);
+                /* No EOF: the brace alone completes it. */
+                if (srd_handoff_reader_feed(reader, &h, &error) != 1)
+                        ROW_FAIL("tail %zu: %s", i, error ?: "not complete");
+                ASSERT_STREQ(h->container_id, "test3");
+                safe_close(sv[0]);
+                safe_close(sv[1]);
+        }
+}
+
 /* Sends payload with the given fds in one message, closes, reads: the error cases. */
 static int exchange_error(const char *payload, size_t n_fds, char **ret_error) {
         int fds[64];
@@ -734,14 +869,6 @@ TEST(reader_protocol_errors) {
                 if (count_open_fds() != n0)
                         ROW_FAIL("case %zu: %u fds open, %u before", i, count_open_fds(), n0);
         }
-}
-
-/* A socketpair with a reader on [1]; [0] is the peer, blocking. */
-static void reader_pair(int sv[2], SrdHandoffReader **ret) {
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
-                abort();
-        if (srd_handoff_reader_new(sv[1], ret) < 0)
-                abort();
 }
 
 TEST(reader_fds_in_a_later_message) {
