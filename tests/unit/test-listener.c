@@ -350,7 +350,12 @@ TEST(redirect_on_a_stock_kernel_applies_the_errno_fallback_and_says_why) {
         ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
         ASSERT_EQ(e.applied_error, ENOSPC);
         ASSERT_NOT_NULL(e.fallback_reason);
-        ASSERT_TRUE(strstr(e.fallback_reason, "SEND_REDIRECT") != NULL);
+        /* Why: a stock kernel lacks the ioctl; on the patched one (the VM)
+         * the target's filter was installed without the flag. */
+        if (srd_listener_redirect_support(t.listener) == SRD_REDIRECT_UNSUPPORTED_FILTER)
+                ASSERT_TRUE(strstr(e.fallback_reason, "SECCOMP_FILTER_FLAG_REDIRECT") != NULL);
+        else
+                ASSERT_TRUE(strstr(e.fallback_reason, "SEND_REDIRECT") != NULL);
 
         ASSERT_OK(target_result(&t, &res));
         ASSERT_EQ(res, -ENOSPC);
