@@ -353,7 +353,7 @@ static inline int memfd_sealed(const void *data, size_t len, size_t size, unsign
 
 static inline int memfd_pin(const void *data, size_t len, size_t size)
 {
-        return memfd_sealed(data, len, size, F_SEAL_FUTURE_WRITE);
+        return memfd_sealed(data, len, size, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK);
 }
 
 /* "EPERM" for -EPERM or EPERM, "0" for 0: a glibc constant, safe to use twice in one printf. */
