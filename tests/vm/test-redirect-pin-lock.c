@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * One task keeping its own mm lock busy must not stall the other tasks of
+ * its filter. Target A and its fork child B share one REDIRECT filter. A
+ * sibling thread of A populates a large region (MADV_POPULATE_WRITE holds
+ * A's mmap lock for reading the whole time) while the supervisor pins into
+ * A, so A's mapping waits for the lock. Meanwhile B makes a syscall of the
+ * same filter: its notification must reach the supervisor while the
+ * PIN_INSTALL is still waiting. Were the mapping made under notify_lock, B
+ * (and the supervisor's poll and RECV) would wait for A's mm lock too.
+ */
+#include <pthread.h>
+#include <time.h>
+
+#include "redirect-test.h"
+
+#define NR __NR_getppid
+#define PG PAGE_SIZE_
+#define BIG (256UL << 20)
+#define ROUNDS 3
+
+enum {
+        V_POPULATING,   /* A's sibling is inside MADV_POPULATE_WRITE */
+        V_POPULATE_MS,  /* how long it took */
+        V_GO_B,         /* the supervisor lets B make its syscall */
+        V_B_DONE,
+};
+
+static long now_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void *populate(void *arg)
+{
+        char *p = mmap(NULL, BIG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        long t0;
+
+        if (p == MAP_FAILED)
+                return NULL;
+        t0 = now_ms();
+        shm->v[V_POPULATING] = 1;
+        madvise(p, BIG, MADV_POPULATE_WRITE);
+        shm->v[V_POPULATE_MS] = now_ms() - t0;
+        shm->v[V_POPULATING] = 2;
+        munmap(p, BIG);
+        return NULL;
+}
+
+static int body(void *arg, int ctl)
+{
+        pthread_t th;
+        pid_t b;
+        int st;
+
+        fflush(stdout);
+        b = fork();
+        if (b == 0) {
+                while (!shm->v[V_GO_B])
+                        usleep(1000);
+                syscall(NR);
+                shm->v[V_B_DONE] = 1;
+                _exit(0);
+        }
+        if (b < 0 || pthread_create(&th, NULL, populate, NULL) != 0)
+                return 3;
+        syscall(NR); /* A: pinned into while the sibling holds the lock */
+        pthread_join(th, NULL);
+        shm->v[V_GO_B] = 1;
+        waitpid(b, &st, 0);
+        shm->done = 1;
+        return 0;
+}
+
+struct pin_job {
+        int listener, memfd;
+        uint64_t id;
+        long t_start, t_end;
+        int r;
+};
+
+static void *pin_thread(void *arg)
+{
+        struct pin_job *j = arg;
+        uint64_t a;
+
+        j->t_start = now_ms();
+        j->r = pin_install(j->listener, j->id, j->memfd, PG, &a);
+        j->t_end = now_ms();
+        return NULL;
+}
+
+/* 1: B got through early while the pin waited; 0: it did not; -1: the pin did not wait, try again. */
+static int round_once(int mfd, int round)
+{
+        struct seccomp_notif na, nb;
+        struct pin_job job = { .memfd = mfd };
+        pthread_t th;
+        struct target t;
+        long t_b = 0, waited;
+        int r, rb = -1, st;
+
+        shared_reset();
+        r = target_start(&t, NR, REDIRECT_LISTENER, NULL, body, NULL);
+        if (r == 0)
+                r = notif_recv(t.listener, &na, NOTIF_TIMEOUT_MS);
+        if (!tap_ok(r == 0 && na.pid == (uint32_t) t.pid, "round %d: A notified (%s)", round, errname(r))) {
+                target_kill(&t);
+                return 0;
+        }
+        for (int i = 0; i < 10000 && shm->v[V_POPULATING] != 1; i++)
+                usleep(1000);
+        usleep(100 * 1000);
+        job.listener = t.listener;
+        job.id = na.id;
+        pthread_create(&th, NULL, pin_thread, &job);
+        usleep(100 * 1000);
+        shm->v[V_GO_B] = 1;
+        rb = notif_recv(t.listener, &nb, NOTIF_TIMEOUT_MS);
+        t_b = now_ms();
+        if (rb == 0)
+                notif_continue(t.listener, nb.id);
+        pthread_join(th, NULL);
+        notif_continue(t.listener, na.id);
+        st = target_wait(&t);
+        waited = job.t_end - job.t_start;
+        tap_diag("round %d: populate %ld ms, PIN_INSTALL %s after %ld ms, B notified %ld ms after the pin started",
+                 round, shm->v[V_POPULATE_MS], errname(job.r), waited, t_b - job.t_start);
+        if (!tap_ok(job.r == 0 && rb == 0 && WIFEXITED(st) && WEXITSTATUS(st) == 0 && shm->done,
+                    "round %d: pin installed, B notified, target done (%s, B recv %s, %s)", round, errname(job.r),
+                    errname(rb), status_str(st)))
+                return 0;
+        if (waited < 250)
+                return -1;
+        /*
+         * Not just "before the pin returned": with notify_lock held by A,
+         * B is notified the moment A lets go, which races with the pin
+         * thread's return. Through, it is notified right after its go.
+         */
+        return 2 * (t_b - job.t_start) < waited;
+}
+
+int main(void)
+{
+        int mfd, r = -1;
+
+        shared_init();
+        mfd = memfd_pin("pin", 4, PG);
+        if (!tap_ok(mfd >= 0, "sealed memfd (%s)", mfd >= 0 ? "ok" : errname(mfd)))
+                return tap_done();
+        for (int round = 0; round < ROUNDS && r < 0; round++)
+                r = round_once(mfd, round);
+        if (r < 0)
+                tap_skip("mm lock", "the pin never had to wait for the mm lock, nothing shown");
+        else
+                tap_ok(r == 1, "another task of the filter was notified in the first half of PIN_INSTALL's wait for the "
+                       "mm lock (see the round's figures)");
+        close(mfd);
+        return tap_done();
+}
