@@ -13,9 +13,14 @@
  *    the substituted arguments (the pinned, shorter timespec), without a
  *    second notification;
  *  - the ptrace syscall-exit stop sees the task's registers, not the
- *    redirect's.
+ *    redirect's;
+ *  - so does the core dump of a task that an outer KILL_PROCESS killed for
+ *    the rewritten syscall.
  */
+#include <elf.h>
+#include <sys/procfs.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
 #include <sys/user.h>
 #include <time.h>
 
@@ -289,6 +294,114 @@ static void case_ptrace_exit_stop(void)
                name, stops, entry.rdi, exit_.rdi, (long long) exit_.rax);
 }
 
+#define CORE_PATTERN "/tmp/srd-core.%p"
+
+/* Outer: KILL_PROCESS for getpgid(MAGIC); and let the target dump core. */
+static int setup_kill_magic(void *arg, int ctl)
+{
+        struct rlimit rl = { RLIM_INFINITY, RLIM_INFINITY };
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_getpgid, 0, 3),
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0])),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, MAGIC, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+
+        if (setrlimit(RLIMIT_CORE, &rl) < 0 || prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0)
+                return -errno;
+        return filter_install(f, ELEMENTSOF(f), 0);
+}
+
+static int body_getpgid(void *arg, int ctl)
+{
+        shm->ret = syscall(__NR_getpgid, 0);
+        shm->done = 1;
+        return 0;
+}
+
+/* The NT_PRSTATUS registers of a core file; -errno, or 0. */
+static int core_regs(const char *path, struct user_regs_struct *regs)
+{
+        static char buf[1 << 20];
+        const Elf64_Ehdr *eh = (const void *) buf;
+        ssize_t n;
+        int fd;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        n = read(fd, buf, sizeof(buf));
+        close(fd);
+        if (n < (ssize_t) sizeof(*eh) || memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 ||
+            eh->e_phoff + (size_t) eh->e_phnum * sizeof(Elf64_Phdr) > (size_t) n)
+                return -EBADMSG;
+        for (int i = 0; i < eh->e_phnum; i++) {
+                const Elf64_Phdr *ph = (const void *) (buf + eh->e_phoff + i * sizeof(Elf64_Phdr));
+                size_t off = ph->p_offset, end = ph->p_offset + ph->p_filesz;
+
+                if (ph->p_type != PT_NOTE || end > (size_t) n)
+                        continue;
+                while (off + sizeof(Elf64_Nhdr) <= end) {
+                        const Elf64_Nhdr *nh = (const void *) (buf + off);
+                        size_t desc = off + sizeof(*nh) + ((nh->n_namesz + 3) & ~3u);
+
+                        if (desc + nh->n_descsz > end)
+                                break;
+                        if (nh->n_type == NT_PRSTATUS && nh->n_descsz >= sizeof(struct elf_prstatus)) {
+                                const struct elf_prstatus *ps = (const void *) (buf + desc);
+
+                                memcpy(regs, &ps->pr_reg, sizeof(*regs));
+                                return 0;
+                        }
+                        off = desc + ((nh->n_descsz + 3) & ~3u);
+                }
+        }
+        return -ENOENT;
+}
+
+static void case_core_dump(void)
+{
+        const char *name = "core dump after an outer KILL_PROCESS of the rewritten getpgid";
+        struct seccomp_notif_resp_redirect rr;
+        struct user_regs_struct regs = {};
+        struct seccomp_notif n;
+        struct target t;
+        char path[64];
+        pid_t pid;
+        int r, st, fd;
+
+        fd = open("/proc/sys/kernel/core_pattern", O_WRONLY | O_CLOEXEC);
+        r = fd >= 0 && write(fd, CORE_PATTERN, strlen(CORE_PATTERN)) == (ssize_t) strlen(CORE_PATTERN) ? 0 : -errno;
+        if (fd >= 0)
+                close(fd);
+        if (!tap_ok(r == 0, "%s: core_pattern set (%s)", name, errname(r)))
+                return;
+        shared_reset();
+        r = target_start(&t, __NR_getpgid, REDIRECT_LISTENER, setup_kill_magic, body_getpgid, NULL);
+        if (r == 0)
+                r = notif_recv(t.listener, &n, NOTIF_TIMEOUT_MS);
+        if (!tap_ok(r == 0, "%s: notification (%s)", name, errname(r))) {
+                target_kill(&t);
+                return;
+        }
+        pid = t.pid;
+        rr = redirect_new(n.id);
+        redirect_arg(&rr, 0, MAGIC);
+        r = send_redirect(t.listener, &rr);
+        st = target_wait(&t);
+        if (!tap_ok(r == 0 && WIFSIGNALED(st) && WTERMSIG(st) == SIGSYS && WCOREDUMP(st),
+                    "%s: killed by SIGSYS with a core dump (%s, %s)", name, errname(r), status_str(st)))
+                return;
+        snprintf(path, sizeof(path), "/tmp/srd-core.%d", (int) pid);
+        r = core_regs(path, &regs);
+        tap_ok(r == 0 && regs.rdi == 0 && regs.orig_rax == __NR_getpgid,
+               "%s: the dump's registers are the task's: rdi=0, not MAGIC (%s, rdi=%#llx, orig_rax=%lld)", name,
+               errname(r), regs.rdi, (long long) regs.orig_rax);
+        unlink(path);
+}
+
 int main(void)
 {
         int mfd;
@@ -301,6 +414,7 @@ int main(void)
         case_clone();
         case_restart_block();
         case_ptrace_exit_stop();
+        case_core_dump();
         close(mfd);
         return tap_done();
 }
