@@ -15,9 +15,12 @@
  *  - the ptrace syscall-exit stop sees the task's registers, not the
  *    redirect's;
  *  - so does the core dump of a task that an outer KILL_PROCESS killed for
- *    the rewritten syscall.
+ *    the rewritten syscall;
+ *  - the audit SYSCALL record shows the arguments the syscall ran with.
  */
 #include <elf.h>
+#include <linux/audit.h>
+#include <linux/netlink.h>
 #include <sys/procfs.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -402,6 +405,128 @@ static void case_core_dump(void)
         unlink(path);
 }
 
+/* Sends one audit netlink request and returns the kernel's ack (0 or -errno). */
+static int audit_request(int fd, int type, const void *data, size_t len)
+{
+        union {
+                struct nlmsghdr nh;
+                char buf[NLMSG_SPACE(sizeof(struct audit_rule_data))];
+        } m = {}, ack;
+        struct sockaddr_nl sa = { .nl_family = AF_NETLINK };
+        ssize_t n;
+
+        if (NLMSG_LENGTH(len) > sizeof(m))
+                return -E2BIG;
+        m.nh.nlmsg_len = NLMSG_LENGTH(len);
+        m.nh.nlmsg_type = type;
+        m.nh.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+        m.nh.nlmsg_seq = type;
+        memcpy(NLMSG_DATA(&m.nh), data, len);
+        if (sendto(fd, &m, m.nh.nlmsg_len, 0, (struct sockaddr *) &sa, sizeof(sa)) < 0)
+                return -errno;
+        n = recv(fd, &ack, sizeof(ack), 0);
+        if (n < 0)
+                return -errno;
+        if (n >= (ssize_t) NLMSG_LENGTH(sizeof(struct nlmsgerr)) && ack.nh.nlmsg_type == NLMSG_ERROR)
+                return ((struct nlmsgerr *) NLMSG_DATA(&ack.nh))->error;
+        return 0;
+}
+
+static int audit_enable(int fd, bool on)
+{
+        struct audit_status st = { .mask = AUDIT_STATUS_ENABLED, .enabled = on };
+
+        return audit_request(fd, AUDIT_SET, &st, sizeof(st));
+}
+
+/* An exit,always rule for x86_64 getpgid. */
+static int audit_rule(int fd, int type)
+{
+        struct audit_rule_data rule = {
+                .flags = AUDIT_FILTER_EXIT,
+                .action = AUDIT_ALWAYS,
+                .field_count = 1,
+                .fields = { AUDIT_ARCH },
+                .values = { AUDIT_ARCH_X86_64 },
+                .fieldflags = { AUDIT_EQUAL },
+        };
+
+        rule.mask[__NR_getpgid / 32] |= 1u << (__NR_getpgid % 32);
+        return audit_request(fd, type, &rule, sizeof(rule));
+}
+
+/* Waits for the SYSCALL record of getpgid by pid in /dev/kmsg; copies it to line. */
+static bool kmsg_syscall_record(int kfd, pid_t pid, char *line, size_t size)
+{
+        char pidstr[32], buf[8192];
+
+        snprintf(pidstr, sizeof(pidstr), " pid=%d ", (int) pid);
+        for (int i = 0; i < 100; i++) {
+                ssize_t n = read(kfd, buf, sizeof(buf) - 1);
+
+                if (n > 0) {
+                        buf[n] = 0;
+                        if (strstr(buf, "type=1300") && strstr(buf, " syscall=121 ") && strstr(buf, pidstr)) {
+                                snprintf(line, size, "%s", strstr(buf, "type=1300"));
+                                line[strcspn(line, "\n")] = 0;
+                                return true;
+                        }
+                        continue;
+                }
+                if (n < 0 && errno == EPIPE)
+                        continue;
+                usleep(50 * 1000);
+        }
+        return false;
+}
+
+static void case_audit(void)
+{
+        const char *name = "audit SYSCALL record of a redirected getpgid";
+        struct seccomp_notif_resp_redirect rr;
+        struct seccomp_notif n;
+        struct target t;
+        char line[1024] = "";
+        int afd, kfd, r, st;
+        pid_t pid;
+        bool found;
+
+        afd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_AUDIT);
+        kfd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        r = afd < 0 || kfd < 0 || lseek(kfd, 0, SEEK_END) < 0 ? -errno : 0;
+        if (r == 0)
+                r = audit_enable(afd, true);
+        if (r == 0)
+                r = audit_rule(afd, AUDIT_ADD_RULE);
+        if (!tap_ok(r == 0, "%s: audit enabled with an exit,always rule for getpgid (%s)", name, errname(r)))
+                goto out;
+        shared_reset();
+        r = target_start(&t, __NR_getpgid, REDIRECT_LISTENER, NULL, body_getpgid, NULL);
+        if (r == 0)
+                r = notif_recv(t.listener, &n, NOTIF_TIMEOUT_MS);
+        if (!tap_ok(r == 0, "%s: notification (%s)", name, errname(r))) {
+                target_kill(&t);
+                goto out_rule;
+        }
+        pid = t.pid;
+        rr = redirect_new(n.id);
+        redirect_arg(&rr, 0, MAGIC);
+        r = send_redirect(t.listener, &rr);
+        st = target_wait(&t);
+        found = kmsg_syscall_record(kfd, pid, line, sizeof(line));
+        tap_ok(r == 0 && WIFEXITED(st) && found && strstr(line, " a0=5eed0 ") && strstr(line, " exit=-3 "),
+               "%s: the record shows a0=5eed0 and exit=-3 (ESRCH), what ran (%s, %s: %s)", name, errname(r),
+               status_str(st), found ? line : "no record");
+out_rule:
+        audit_rule(afd, AUDIT_DEL_RULE);
+        audit_enable(afd, false);
+out:
+        if (afd >= 0)
+                close(afd);
+        if (kfd >= 0)
+                close(kfd);
+}
+
 int main(void)
 {
         int mfd;
@@ -415,6 +540,7 @@ int main(void)
         case_restart_block();
         case_ptrace_exit_stop();
         case_core_dump();
+        case_audit();
         close(mfd);
         return tap_done();
 }
