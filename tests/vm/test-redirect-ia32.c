@@ -196,6 +196,15 @@ static void case_range_and_pointer(void)
         r = pin_install_full(t.listener, &pin);
         tap_ok(r == 0 && pin.target_addr == PIN_ADDR, "%s: PIN_INSTALL at %#lx, below 4 GiB (%s)", name, PIN_ADDR,
                errname(r));
+        /*
+         * The task maps the pin inside its ia32 syscall, so a kernel-chosen
+         * address comes from the 32-bit mmap base: usable by the syscall.
+         */
+        pin = (struct seccomp_notif_pin_install) { .id = n.id, .memfd = mfd, .size = PG };
+        r = pin_install_full(t.listener, &pin);
+        tap_ok(r == 0 && pin.target_addr + PG <= 0x100000000ULL,
+               "%s: a kernel-chosen PIN_INSTALL address lies below 4 GiB (%s, %#llx)", name, errname(r),
+               (unsigned long long) pin.target_addr);
 
         rr = redirect_new(n.id);
         redirect_arg(&rr, 1, 0x100000000ULL | F_OK);
