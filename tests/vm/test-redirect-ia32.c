@@ -13,6 +13,12 @@
  *    pointer check (EFAULT); a pointer into a pin below 4 GiB works;
  *  - ia32 sigreturn and rt_sigreturn, and x32 rt_sigreturn, cannot be
  *    redirected (EINVAL).
+ *
+ * The same source is also built with -m32 (test-redirect-ia32-m32): a real
+ * 32-bit process, whose libc enters the kernel through the vDSO's fast
+ * path (sysenter/syscall, do_fast_syscall_32(), the sixth argument read
+ * from the user stack) rather than int $0x80. That build adds the same
+ * getpgid and ebp cases through syscall() and leaves out x32.
  */
 #include "redirect-test.h"
 
@@ -27,6 +33,40 @@
 #define PIN_ADDR 0x50000000UL
 #define AUDIT_ARCH_I386_ 0x40000003u
 
+#ifdef __i386__
+/*
+ * int $0x80 with ebx..ebp loaded from a[] and stored back afterwards. All
+ * six are taken, so the pointer to a[] waits on the stack; ebx and ebp are
+ * saved by hand.
+ */
+static long int80(long nr, long a[6])
+{
+        asm volatile("push %%ebx\n\t"
+                     "push %%ebp\n\t"
+                     "push %%esi\n\t"
+                     "mov 0(%%esi), %%ebx\n\t"
+                     "mov 4(%%esi), %%ecx\n\t"
+                     "mov 8(%%esi), %%edx\n\t"
+                     "mov 16(%%esi), %%edi\n\t"
+                     "mov 20(%%esi), %%ebp\n\t"
+                     "mov 12(%%esi), %%esi\n\t"
+                     "int $0x80\n\t"
+                     "xchg %%esi, (%%esp)\n\t"
+                     "mov %%ebx, 0(%%esi)\n\t"
+                     "mov %%ecx, 4(%%esi)\n\t"
+                     "mov %%edx, 8(%%esi)\n\t"
+                     "mov %%edi, 16(%%esi)\n\t"
+                     "mov %%ebp, 20(%%esi)\n\t"
+                     "pop %%ecx\n\t"
+                     "mov %%ecx, 12(%%esi)\n\t"
+                     "pop %%ebp\n\t"
+                     "pop %%ebx\n\t"
+                     : "+a"(nr), "+S"(a)
+                     :
+                     : "ecx", "edx", "edi", "memory", "cc");
+        return nr;
+}
+#else
 /*
  * int $0x80 with the six ia32 argument registers loaded from a[] and
  * stored back into a[] afterwards. rbx and rbp are saved by hand, and the
@@ -60,6 +100,7 @@ static long int80(long nr, long a[6])
                      : "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "memory", "cc");
         return nr;
 }
+#endif
 
 static const long getpgid_regs[6] = { 0, 0x11111111, 0x22222222, 0x33333333, 0x44444444, 0x55555555 };
 
@@ -235,11 +276,13 @@ static int body_sigreturn(void *arg, int ctl)
 {
         long a[6] = {};
 
+#ifdef __x86_64__
         if (sigreturn_nr == X32_RT_SIGRETURN) {
                 long out[6];
 
                 shm->ret = raw_syscall6(X32_RT_SIGRETURN, a, out);
         } else
+#endif
                 shm->ret = int80(sigreturn_nr, a);
         shm->done = 1;
         return 0;
@@ -280,10 +323,59 @@ static void case_sigreturn(const char *name, int nr, uint32_t arch)
                status_str(st), shm->ret);
 }
 
+#ifdef __i386__
+/*
+ * A 32-bit process's libc enters through the vDSO (sysenter or syscall):
+ * do_fast_syscall_32() reads the sixth argument from the user stack into
+ * ebp. getpgid(0) through syscall(), with EBP_MARK wanted in args[5]...
+ */
+static int body_fast(void *arg, int ctl)
+{
+        errno = 0;
+        shm->ret = syscall(IA32_GETPGID, 0, 1, 2, 3, 4, 5);
+        shm->err = errno;
+        shm->done = 1;
+        return 0;
+}
+
+/* ...rewritten to MAGIC (ESRCH), or in ebp only (the outer ERRNO: EXDEV). */
+static void case_fast_path(bool ebp)
+{
+        const char *name = ebp ? "vDSO fast path: getpgid with ebp rewritten, the outer walk reads it"
+                               : "vDSO fast path: getpgid(0) redirected to getpgid(MAGIC)";
+        struct seccomp_notif_resp_redirect rr;
+        struct seccomp_notif n;
+        struct target t;
+        int r, st;
+
+        shared_reset();
+        r = target_start(&t, IA32_GETPGID, REDIRECT_LISTENER, ebp ? setup_ebp_errno : NULL, body_fast, NULL);
+        if (r == 0)
+                r = recv_ia32(&t, IA32_GETPGID, &n);
+        if (!tap_ok(r == 0 && n.data.args[5] == 5, "%s: notification, args[5] from the user stack (%s, %llu)", name,
+                    errname(r), r == 0 ? (unsigned long long) n.data.args[5] : 0ULL)) {
+                target_kill(&t);
+                return;
+        }
+        rr = redirect_new(n.id);
+        redirect_arg(&rr, ebp ? 5 : 0, ebp ? EBP_MARK : MAGIC);
+        r = send_redirect(t.listener, &rr);
+        st = target_wait(&t);
+        tap_ok(r == 0 && WIFEXITED(st) && shm->done && shm->ret == -1 && shm->err == (ebp ? EXDEV : ESRCH),
+               "%s: fails with %s (redirect %s, %s, errno=%s)", name, ebp ? "EXDEV" : "ESRCH", errname(r),
+               status_str(st), errname(shm->err));
+}
+#endif
+
 int main(void)
 {
         shared_init();
+#ifdef __i386__
+        tap_diag("a 32-bit process");
+        low_path = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+#else
         low_path = mmap(NULL, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+#endif
         if (!tap_ok(low_path != MAP_FAILED, "a page below 4 GiB for ia32 pointers (%s)", errname(errno)))
                 return tap_done();
         strcpy(low_path, "/nonexistent-srd-ia32");
@@ -293,6 +385,11 @@ int main(void)
         case_range_and_pointer();
         case_sigreturn("ia32 sigreturn", IA32_SIGRETURN, AUDIT_ARCH_I386_);
         case_sigreturn("ia32 rt_sigreturn", IA32_RT_SIGRETURN, AUDIT_ARCH_I386_);
+#ifdef __i386__
+        case_fast_path(false);
+        case_fast_path(true);
+#else
         case_sigreturn("x32 rt_sigreturn", X32_RT_SIGRETURN, 0xc000003eu);
+#endif
         return tap_done();
 }
