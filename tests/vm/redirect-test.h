@@ -353,7 +353,7 @@ static inline int memfd_sealed(const void *data, size_t len, size_t size, unsign
 
 static inline int memfd_pin(const void *data, size_t len, size_t size)
 {
-        return memfd_sealed(data, len, size, F_SEAL_FUTURE_WRITE);
+        return memfd_sealed(data, len, size, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK);
 }
 
 /* "EPERM" for -EPERM or EPERM, "0" for 0: a glibc constant, safe to use twice in one printf. */
@@ -377,6 +377,7 @@ static inline const char *status_str(int st)
         return buf;
 }
 
+#ifdef __x86_64__
 /*
  * Issues syscall nr with all six argument registers set from in[] and
  * reads the same registers back into out[] after the syscall instruction,
@@ -404,6 +405,7 @@ static inline long raw_syscall6(long nr, const long in[6], long out[6])
         out[5] = r9;
         return rax;
 }
+#endif
 
 static inline bool regs_equal(const long a[6], const volatile long b[6])
 {

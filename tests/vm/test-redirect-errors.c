@@ -206,7 +206,7 @@ static void rows_einval_ebadf_enoent(int mfd)
         struct seccomp_notif n;
         struct seccomp_notif_resp_redirect rr;
         uint64_t bogus;
-        int r, p[2], unsealed, shrink_only, sealed_write;
+        int r, p[2], unsealed, shrink_only, write_only, future_only, sealed_write;
 
         shared_reset();
         r = target_start(&t, NR, REDIRECT_LISTENER, NULL, body_once, NULL);
@@ -260,18 +260,26 @@ static void rows_einval_ebadf_enoent(int mfd)
                 p[0] = p[1] = -1;
         unsealed = memfd_sealed(NULL, 0, 2 * PG, 0);
         shrink_only = memfd_sealed(NULL, 0, 2 * PG, F_SEAL_SHRINK | F_SEAL_GROW);
+        write_only = memfd_sealed(NULL, 0, 2 * PG, F_SEAL_WRITE | F_SEAL_GROW);
+        future_only = memfd_sealed(NULL, 0, 2 * PG, F_SEAL_FUTURE_WRITE);
         check(pin(t.listener, n.id, 0, p[0], 0, PG, 0), EINVAL, "PIN_INSTALL fd is a pipe, not a memfd");
         check(pin(t.listener, n.id, 0, unsealed, 0, PG, 0), EINVAL, "PIN_INSTALL memfd without seals");
         check(pin(t.listener, n.id, 0, shrink_only, 0, PG, 0), EINVAL,
               "PIN_INSTALL memfd sealed against shrink/grow but not write");
+        /* Without SHRINK an ftruncate through another fd could cut validated pinned bytes. */
+        check(pin(t.listener, n.id, 0, write_only, 0, PG, 0), EINVAL,
+              "PIN_INSTALL memfd sealed against write/grow but not shrink");
+        check(pin(t.listener, n.id, 0, future_only, 0, PG, 0), EINVAL,
+              "PIN_INSTALL memfd sealed against future writes but not shrink");
         check(pin(t.listener, bogus, 0, unsealed, 0, PG, 0), EINVAL, "order: PIN_INSTALL unsealed memfd and unknown id");
         rr = redirect_new(n.id);
         redirect_ptr(&rr, 0, 0x10000000, 8, p[0]);
         check(send_redirect(t.listener, &rr), EINVAL, "SEND_REDIRECT fd is a pipe, not a memfd");
 
-        sealed_write = memfd_sealed("w", 1, 2 * PG, F_SEAL_WRITE);
+        sealed_write = memfd_sealed("w", 1, 2 * PG, F_SEAL_WRITE | F_SEAL_SHRINK);
         r = pin(t.listener, n.id, 0, sealed_write, 0, PG, PG);
-        tap_ok(r == 0, "control: PIN_INSTALL of an F_SEAL_WRITE memfd at an offset works (%s)", errname(r));
+        tap_ok(r == 0, "control: PIN_INSTALL of an F_SEAL_WRITE|F_SEAL_SHRINK memfd at an offset works (%s)",
+               errname(r));
 
         check(pin(t.listener, bogus, 0, mfd, 0, PG, 0), ENOENT, "PIN_INSTALL unknown id");
         rr = redirect_new(bogus);
@@ -286,6 +294,8 @@ static void rows_einval_ebadf_enoent(int mfd)
         close(p[1]);
         close(unsealed);
         close(shrink_only);
+        close(write_only);
+        close(future_only);
         close(sealed_write);
 }
 
