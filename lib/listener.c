@@ -60,6 +60,9 @@ struct SrdListener {
         /* openat2's struct open_how of the notification at hand, as read. */
         ProcmemOpenHow how;
         bool how_read;
+
+        /* A redirect target that rendered invalid: its error, else 0. */
+        int target_error;
 };
 
 static const char *const redirect_support_table[_SRD_REDIRECT_SUPPORT_MAX] = {
@@ -333,6 +336,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
                  * evaluation; the verdict still names the rule. */
                 e->verdict.action = SRD_ACTION_REDIRECT;
                 *ret_target_invalid = true;
+                l->target_error = r;
         }
 
         /* A call the kernel fails as made: let it run and another thread may
@@ -447,14 +451,33 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
         SrdAction action = e->verdict.action;
         int error = e->verdict.error, r;
 
+        /*
+         * redirectFallback is for a kernel or filter without redirect, and
+         * for nothing else: whatever else stops a redirect is either the
+         * task's doing (a target it made render invalid, RESOLVE_BENEATH) or
+         * ours, and gets the errno the kernel would give, or a deny. A
+         * "continue" there would run the very call the policy redirects.
+         */
         if (action == SRD_ACTION_REDIRECT) {
-                if (target_invalid)
+                const ProcmemOpenHow *how = l->how_read ? &l->how : NULL;
+
+                action = SRD_ACTION_ERRNO;
+                if (target_invalid) {
                         e->fallback_reason = "redirect target invalid (relative, \"..\" or too long)";
-                else if (l->redirect != SRD_REDIRECT_SUPPORTED)
+                        error = l->target_error == -ENAMETOOLONG ? ENAMETOOLONG : EACCES;
+                } else if (redirector_check(l->req, &e->verdict, how, &e->fallback_reason, &error) < 0)
+                        ; /* the task's doing: the errno it chose */
+                else if (l->redirect != SRD_REDIRECT_SUPPORTED) {
                         e->fallback_reason = redirect_unavailable_reason(l->redirect);
-                else {
-                        r = redirector_send(l->redirector, l->fd, l->req, &e->verdict, l->how_read ? &l->how : NULL,
-                                            &e->fallback_reason);
+                        __atomic_fetch_add(&l->fallbacks, 1, __ATOMIC_RELAXED);
+                        srd_policy_redirect_fallback(policy, &action, &error);
+                        if (action == SRD_ACTION_REDIRECT) {
+                                action = SRD_ACTION_ERRNO;
+                                error = EPERM;
+                        }
+                } else {
+                        r = redirector_send(l->redirector, l->fd, l->req, &e->verdict, how, &e->fallback_reason,
+                                            &error);
                         if (r == 0) {
                                 e->applied = SRD_ACTION_REDIRECT;
                                 return 0;
@@ -463,14 +486,6 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                                 return r;
                         if (!e->fallback_reason)
                                 e->fallback_reason = "kernel refused the redirect";
-                }
-
-                __atomic_fetch_add(&l->fallbacks, 1, __ATOMIC_RELAXED);
-
-                srd_policy_redirect_fallback(policy, &action, &error);
-                if (action == SRD_ACTION_REDIRECT) {
-                        action = SRD_ACTION_ERRNO;
-                        error = EPERM;
                 }
         }
 

@@ -9,6 +9,7 @@
  * counters are read from any thread).
  */
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +34,37 @@ void redirector_get_stats(const Redirector *r, SrdListenerStats *ret);
  * be read.
  *
  * 0 answered; -ENOENT task gone; other errors leave the notification pending
- * for the caller to answer, with *ret_reason saying why.
+ * for the caller to deny, with *ret_reason saying why and *ret_error the
+ * errno to deny with: EXDEV for openat2 with RESOLVE_BENEATH or
+ * RESOLVE_IN_ROOT (an absolute target leaves the dirfd), EFAULT when its
+ * struct open_how could not be read, ENAMETOOLONG when the targets of the
+ * call do not fit an empty arena, EACCES for anything else.
  */
 int redirector_send(Redirector *r, int listener_fd, const struct seccomp_notif *n, const SrdVerdict *v,
-                    const ProcmemOpenHow *how, const char **ret_reason);
+                    const ProcmemOpenHow *how, const char **ret_reason, int *ret_error);
+
+/*
+ * The checks of redirector_send() that do not depend on the kernel: what no
+ * kernel could redirect (RESOLVE_BENEATH, an unreadable open_how). Same
+ * return, *ret_reason and *ret_error.
+ */
+int redirector_check(const struct seccomp_notif *n, const SrdVerdict *v, const ProcmemOpenHow *how,
+                     const char **ret_reason, int *ret_error);
+
+/*
+ * Place items (strings get a NUL after them; blobs are raw bytes) all in one
+ * generation of the arena, starting a new generation when the current one
+ * cannot take them all; their offsets in it. -E2BIG when they do not fit
+ * even an empty arena. redirector_send() uses it; exposed for the tests.
+ */
+typedef struct RedirectItem {
+        const void *data;
+        size_t len;
+        bool blob;
+} RedirectItem;
+int redirector_place(Redirector *r, const RedirectItem *items, size_t n, uint64_t *ret_offsets);
+
+/* The current generation (NULL before the first placement) and its number, from 1. */
+typedef struct Arena Arena;
+const Arena *redirector_arena(const Redirector *r);
+uint64_t redirector_generation(const Redirector *r);

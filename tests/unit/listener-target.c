@@ -21,7 +21,7 @@
 
 #include "listener-target.h"
 
-const int notified[4] = {SYS_mkdir, SYS_mkdirat, SYS_newfstatat, SYS_getppid};
+const int notified[5] = {SYS_mkdir, SYS_mkdirat, SYS_newfstatat, SYS_getppid, SYS_openat2};
 
 /* ------------------------------------------------------------------------ */
 /* The target process.                                                      */
@@ -454,7 +454,9 @@ static const char policy_fmt[] =
         "      \"action\": \"errno\", \"errno\": \"ENOTSUP\" },\n"
         "    { \"name\": \"allow\", \"names\": [\"mkdir\", \"mkdirat\", \"newfstatat\"],\n"
         "      \"path\": { \"prefix\": \"/tmp/srd-listener-\" }, \"action\": \"continue\" },\n"
-        "    { \"name\": \"getppid\", \"names\": [\"getppid\"], \"action\": \"continue\" }\n"
+        "    { \"name\": \"getppid\", \"names\": [\"getppid\"], \"action\": \"continue\" },\n"
+        "    { \"name\": \"redirect-o2\", \"names\": [\"openat2\"],\n"
+        "      \"path\": { \"glob\": \"/**/srd-o2-redirect\" }, \"action\": \"redirect\", \"to\": \"/tmp/elsewhere\" }\n"
         "  ]\n"
         "}\n";
 

@@ -21,7 +21,7 @@
 #define TIMEOUT_MS 5000
 
 /* The syscalls the target's filter notifies on. */
-extern const int notified[4];
+extern const int notified[5];
 
 enum {
         CMD_SYSCALL, /* syscall(nr, args) in the main thread */
@@ -60,6 +60,7 @@ enum {
         RULE_STAT_DIRS,
         RULE_ALLOW,
         RULE_GETPPID,
+        RULE_REDIRECT_O2,
 };
 
 /* No root needed: libseccomp sets no_new_privs, and the target is our

@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <linux/filter.h>
+#include <linux/openat2.h>
 #include <linux/userfaultfd.h>
 #include <poll.h>
 #include <pthread.h>
@@ -411,7 +412,11 @@ TEST(redirect_fallback_kill_kills_the_task) {
         ASSERT_EQ(target_wait_death(&t), SIGKILL);
 }
 
-TEST(templated_redirect_target_that_renders_invalid_falls_back) {
+/*
+ * A failure the task causes is not a kernel without redirect: never
+ * redirectFallback, which here is "continue" to show it is not used.
+ */
+TEST(templated_redirect_target_that_renders_invalid_is_denied_not_the_fallback) {
         _cleanup_(target_stop) Target t = {};
         _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
         _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
@@ -419,7 +424,7 @@ TEST(templated_redirect_target_that_renders_invalid_falls_back) {
         long res;
 
         REQUIRE_TARGET();
-        ASSERT_OK(policy_load("{ \"action\": \"errno\", \"errno\": \"EXDEV\" }", &p));
+        ASSERT_OK(policy_load("{ \"action\": \"continue\" }", &p));
         ASSERT_OK(target_start(&t, NULL));
 
         /* {suffix} = "..": "/sandbox/.." must not be produced. */
@@ -431,11 +436,66 @@ TEST(templated_redirect_target_that_renders_invalid_falls_back) {
         ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
         ASSERT_EQ(e.verdict.rule, RULE_BAD_TEMPLATE);
         ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
-        ASSERT_EQ(e.applied_error, EXDEV);
+        ASSERT_EQ(e.applied_error, EACCES);
         ASSERT_NOT_NULL(e.fallback_reason);
         ASSERT_TRUE(strstr(e.fallback_reason, "target") != NULL);
         ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -EACCES);
+        /* Not run: mkdir would have made it. */
+        ASSERT_TRUE(access("/tmp/srd-bad..", F_OK) < 0);
+}
+
+static void setup_chdir_tmpdir(void);
+
+/* openat2(AT_FDCWD, path, {O_RDONLY, resolve}) from the target, whose cwd is tmp(""). */
+static void openat2_redirect_case(uint64_t resolve, const char *path) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_openat2);
+        struct open_how_v0 {
+                uint64_t flags, mode, resolve;
+        } how = {.flags = O_RDONLY, .resolve = resolve};
+        static SrdEvent e;
+        long res;
+
+        ASSERT_OK(policy_load("{ \"action\": \"continue\" }", &p));
+        ASSERT_OK(target_start(&t, setup_chdir_tmpdir));
+
+        c->args[0] = (uint64_t) AT_FDCWD;
+        c->args[3] = sizeof(how);
+        c->str_mask = (1u << 1) | (1u << 2);
+        strcpy(c->str[0], path);
+        memcpy(c->str[1], &how, sizeof(how));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+
+        ASSERT_EQ(e.outcome, SRD_OUTCOME_ANSWERED);
+        ASSERT_EQ(e.verdict.rule, RULE_REDIRECT_O2);
+        ASSERT_EQ(e.verdict.action, SRD_ACTION_REDIRECT);
+        ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
+        ASSERT_EQ(e.applied_error, EXDEV);
+        ASSERT_NOT_NULL(e.fallback_reason);
+        ASSERT_TRUE(strstr(e.fallback_reason, "RESOLVE_BENEATH or RESOLVE_IN_ROOT") != NULL);
+        ASSERT_OK(target_result(&t, &res));
+        /* Run, the call would have said ENOENT (no such file): it was not. */
         ASSERT_EQ(res, -EXDEV);
+        /* Not counted as a fallback: the listener may well redirect. */
+        {
+                SrdListenerStats st;
+
+                ASSERT_OK(srd_listener_get_stats(t.listener, &st));
+                ASSERT_EQ(st.fallbacks, 0);
+        }
+}
+
+TEST(openat2_resolve_beneath_redirect_is_exdev_not_the_fallback) {
+        REQUIRE_TARGET();
+        openat2_redirect_case(RESOLVE_BENEATH, "srd-o2-redirect");
+}
+
+TEST(openat2_resolve_in_root_redirect_is_exdev_not_the_fallback) {
+        REQUIRE_TARGET();
+        openat2_redirect_case(RESOLVE_IN_ROOT, "/srd-o2-redirect");
 }
 
 #if defined(__x86_64__)
