@@ -159,12 +159,20 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         else
                 (void) snprintf(what, sizeof(what), "%s", action_name(ev->applied));
 
-        if (ev->fallback_reason)
+        if (ev->fallback_reason && ev->redirect_fallback)
                 log_full(level, 0, &f,
                          "Container %s pid %d: %s(\"%s\") matched rule \"%s\" (%s), applied "
                          "redirectFallback %s: %s.",
                          c->id, (int) ev->pid, sysname, ev->path[0], rule, action_name(ev->verdict.action),
                          what, ev->fallback_reason);
+        else if (ev->fallback_reason)
+                /* The path last: a line is cut at 4 KiB, and a path may be that
+                 * long, but the reason must survive. */
+                log_full(level, 0, &f,
+                         "Container %s pid %d: %s matched rule \"%s\" (%s), not carried out (%s), answered "
+                         "%s; path \"%s\".",
+                         c->id, (int) ev->pid, sysname, rule, action_name(ev->verdict.action),
+                         ev->fallback_reason, what, ev->path[0]);
         else if (unplaced)
                 log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\") cannot be placed (%s), applied %s: %s.",
                          c->id, (int) ev->pid, sysname, ev->path[0], ev->path_error_reason ?: "?", rule, what);

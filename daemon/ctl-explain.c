@@ -456,15 +456,11 @@ int verb_explain(int argc, char *argv[]) {
                 } else
                         printf(" -> default action");
 
-                if (r < 0) {
-                        SrdAction fb;
-                        int fb_error;
-
-                        srd_policy_redirect_fallback(p, &fb, &fb_error);
-                        printf(": redirect target invalid (%s): redirectFallback %s%s%s\n", strerror(-r),
-                               srd_action_to_string(fb) ?: "?", fb == SRD_ACTION_ERRNO ? " " : "",
-                               fb == SRD_ACTION_ERRNO ? errno_name(fb_error) : "");
-                } else {
+                if (r < 0)
+                        /* The task's doing, so never redirectFallback: the listener denies. */
+                        printf(": redirect target invalid (%s): errno %s\n", strerror(-r),
+                               errno_name(r == -ENAMETOOLONG ? ENAMETOOLONG : EACCES));
+                else {
                         _cleanup_free_ char *what = ctl_describe_verdict(p, &v);
 
                         printf(": %s\n", what ?: "?");

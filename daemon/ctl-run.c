@@ -261,7 +261,8 @@ static void run_log_event(const SrdPolicy *p, const SrdEvent *ev) {
                 fprintf(stderr, ") -> %s%s%s: %s", rule ? "rule \"" : "default action", rule ?: "",
                         rule ? "\"" : "", what ?: "?");
         if (ev->fallback_reason) {
-                fprintf(stderr, " not possible (%s), redirectFallback %s", ev->fallback_reason,
+                fprintf(stderr, " not possible (%s), %s %s", ev->fallback_reason,
+                        ev->redirect_fallback ? "redirectFallback" : "answered",
                         srd_action_to_string(ev->applied) ?: "?");
                 if (ev->applied == SRD_ACTION_ERRNO)
                         fprintf(stderr, " %s", srd_errno_to_string(ev->applied_error) ?: "?");

@@ -226,6 +226,7 @@ static void event_init(SrdEvent *e) {
         e->verdict.args_mask = 0;
         memset(e->verdict.args, 0, sizeof(e->verdict.args));
         e->applied = _SRD_ACTION_INVALID;
+        e->redirect_fallback = false;
         e->applied_error = 0;
         e->fallback_reason = NULL;
         e->path_error_reason = NULL;
@@ -469,6 +470,7 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                         ; /* the task's doing: the errno it chose */
                 else if (l->redirect != SRD_REDIRECT_SUPPORTED) {
                         e->fallback_reason = redirect_unavailable_reason(l->redirect);
+                        e->redirect_fallback = true;
                         __atomic_fetch_add(&l->fallbacks, 1, __ATOMIC_RELAXED);
                         srd_policy_redirect_fallback(policy, &action, &error);
                         if (action == SRD_ACTION_REDIRECT) {

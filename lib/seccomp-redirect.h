@@ -319,6 +319,7 @@ typedef struct SrdEvent {
         int path_error[SRD_MAX_PATHS];              /* negative errno reading it, 0 ok */
         SrdVerdict verdict;     /* what the policy said */
         SrdAction applied;      /* what was done (differs on fallback) */
+        bool redirect_fallback; /* applied is redirectFallback: the listener cannot redirect */
         int applied_error;      /* positive errno sent, when applied == ERRNO */
         const char *fallback_reason; /* static string when a fallback applied, else NULL */
         /* static string: why the call could not be placed (verdict.rule is

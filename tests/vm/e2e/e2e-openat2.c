@@ -5,9 +5,11 @@
  * RESOLVE_BENEATH nothing may leave it. The daemon must match what the
  * kernel will open (a deny rule on D/deny/ catches openat2(D, "/deny/x",
  * RESOLVE_IN_ROOT)), and must not redirect such a call to an absolute
- * target that the kernel would then look up inside the dirfd: that takes
- * redirectFallback. A plain openat2 still redirects, struct open_how and
- * all (the daemon points the call at its own copy of it).
+ * target that the kernel would then look up inside the dirfd: that is
+ * EXDEV, as the kernel says to an absolute path under RESOLVE_BENEATH, and
+ * never redirectFallback (here "continue", which would open real/x). A plain
+ * openat2 still redirects, struct open_how and all (the daemon points the
+ * call at its own copy of it).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,7 +25,7 @@
 
 static const char policy_json[] =
         "{ \"version\": 1, \"name\": \"o2\", \"defaultAction\": \"continue\",\n"
-        "  \"redirectFallback\": { \"action\": \"errno\", \"errno\": \"ENOTSUP\" },\n"
+        "  \"redirectFallback\": { \"action\": \"continue\" },\n"
         "  \"rules\": [\n"
         "    { \"name\": \"deny\", \"names\": [\"openat2\"], \"path\": { \"prefix\": \"@TMP@/deny/\" },\n"
         "      \"action\": \"errno\", \"errno\": \"EACCES\" },\n"
@@ -132,16 +134,17 @@ int main(void) {
 
         /* Matched (D/real/x), but an absolute target would be looked up inside D. */
         r = run(&d, &(Call) {dir, "/real/x", RESOLVE_IN_ROOT}, "in-root-redirect");
-        result(r == -ENOTSUP, "a redirect of an openat2 with RESOLVE_IN_ROOT takes redirectFallback", r);
+        result(r == -EXDEV, "a redirect of an openat2 with RESOLVE_IN_ROOT is EXDEV, not redirectFallback", r);
         r = run(&d, &(Call) {real_dir, "x", RESOLVE_BENEATH}, "beneath-redirect");
-        result(r == -ENOTSUP, "a redirect of an openat2 with RESOLVE_BENEATH takes redirectFallback", r);
+        result(r == -EXDEV, "a redirect of an openat2 with RESOLVE_BENEATH is EXDEV, not redirectFallback", r);
 
         /* Not a rule's path at all under IN_ROOT: D/real/real/x is real/ too, so
          * check one that is not: the root is D/real, the path /x -> D/real/x. */
         r = run(&d, &(Call) {real_dir, "/deny/x", RESOLVE_IN_ROOT}, "in-root-elsewhere");
-        result(r == -ENOTSUP, "openat2(D/real, \"/deny/x\", RESOLVE_IN_ROOT) is D/real/deny/x: a redirect rule's, not the deny rule's", r);
+        result(r == -EXDEV, "openat2(D/real, \"/deny/x\", RESOLVE_IN_ROOT) is D/real/deny/x: a redirect rule's, not the deny rule's", r);
 
-        result(daemon_log_contains(&d, "RESOLVE_BENEATH or RESOLVE_IN_ROOT"), "the log says why those fell back", 0);
+        result(daemon_log_contains(&d, "RESOLVE_BENEATH or RESOLVE_IN_ROOT"), "the log says why those were refused", 0);
+        result(!daemon_log_contains(&d, "redirectFallback"), "none of them took redirectFallback", 0);
         result(kill(d.pid, 0) == 0, "the daemon is still running", 0);
 
         printf("1..%d\n", n_tests);
