@@ -147,7 +147,8 @@ typedef struct SrdVerdict {
  * Decide one syscall: rules in file order, first match wins, no match takes
  * defaultAction. Never fails for a loaded policy, except -ENAMETOOLONG /
  * -EINVAL when a templated redirect target renders invalid (too long,
- * relative, "..") — the caller applies redirectFallback then.
+ * relative, "..") — the listener then denies the call (ENAMETOOLONG or
+ * EACCES), never redirectFallback.
  */
 int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVerdict *ret);
 
@@ -279,19 +280,21 @@ SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l);
 /*
  * The redirect arena (one per listener, made on the first redirect that
  * rewrites a path): a sealed memfd that every address space of the
- * listener's tasks gets pinned read-only, whole, on its first redirect. The
- * size is therefore the cap per address space; when it is full, further new
- * targets take redirectFallback. Set it before the first redirect (-EBUSY
- * after); the size is rounded up to pages, at most 1 GiB.
+ * listener's tasks gets pinned read-only, whole, on its first redirect.
+ * When the targets of a call do not fit any more, a new generation (a new
+ * memfd of the same size) takes them and gets pinned in turn; a call whose
+ * targets do not fit an empty one is denied (ENAMETOOLONG). Set the size
+ * before the first redirect (-EBUSY after); it is rounded up to pages, at
+ * most 1 GiB.
  */
 #define SRD_ARENA_SIZE_DEFAULT ((size_t) 1024 * 1024)
 int srd_listener_set_arena_size(SrdListener *l, size_t size);
 
 typedef struct SrdListenerStats {
         uint64_t redirects;     /* answered with SEND_REDIRECT */
-        uint64_t fallbacks;     /* redirect verdicts answered with redirectFallback */
-        uint64_t pins;          /* PIN_INSTALLs done (one per address space, again after execve) */
-        uint64_t arena_used;    /* bytes of the arena in use */
+        uint64_t fallbacks;     /* redirect verdicts answered with redirectFallback (cannot redirect) */
+        uint64_t pins;          /* PIN_INSTALLs done (per address space and generation, again after execve) */
+        uint64_t arena_used;    /* bytes in use of the arena's current generation */
         uint64_t arena_size;    /* its capacity (0: not made yet) */
 } SrdListenerStats;
 
