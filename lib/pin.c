@@ -55,7 +55,7 @@ int pin_file_from_fd(int memfd, size_t size, PinFile *ret) {
                 return -EINVAL;
         if (fstat(memfd, &st) < 0)
                 return negative_errno();
-        *ret = (PinFile) {
+        *ret = (PinFile){
                 .ino = (uint64_t) st.st_ino,
                 .major = major(st.st_dev),
                 .minor = minor(st.st_dev),
@@ -78,7 +78,7 @@ int pin_maps_open(pid_t tid) {
 }
 
 static int query(int maps_fd, uint64_t addr, uint64_t flags, struct srd_procmap_query *ret) {
-        *ret = (struct srd_procmap_query) {
+        *ret = (struct srd_procmap_query){
                 .size = sizeof(*ret),
                 .query_flags = flags,
                 .query_addr = addr,
@@ -142,7 +142,7 @@ int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr) {
 void pin_spaces_clear(PinSpaces *s) {
         bool no_kcmp = s->no_kcmp;
 
-        *s = (PinSpaces) { .no_kcmp = no_kcmp };
+        *s = (PinSpaces){.no_kcmp = no_kcmp};
 }
 
 void pin_spaces_remember(PinSpaces *s, pid_t anchor, uint64_t addr) {
@@ -150,10 +150,10 @@ void pin_spaces_remember(PinSpaces *s, pid_t anchor, uint64_t addr) {
                 return;
         for (size_t i = 0; i < PIN_SPACES_MAX; i++)
                 if (s->space[i].anchor == anchor || s->space[i].anchor == 0) {
-                        s->space[i] = (PinSpace) { .anchor = anchor, .addr = addr };
+                        s->space[i] = (PinSpace){.anchor = anchor, .addr = addr};
                         return;
                 }
-        s->space[s->next] = (PinSpace) { .anchor = anchor, .addr = addr };
+        s->space[s->next] = (PinSpace){.anchor = anchor, .addr = addr};
         s->next = (s->next + 1) % PIN_SPACES_MAX;
 }
 

@@ -237,8 +237,9 @@ static int pin_address(Redirector *rd, int fd, uint64_t id, pid_t tid, uint64_t 
  * the targets, and openat2's struct open_how. Fails for what no kernel could
  * redirect, whatever its support.
  */
-static int collect(int nr, const SrdVerdict *v, const ProcmemOpenHow *how, RedirectItem items[SRD_MAX_PATHS * 2],
-                   unsigned item_arg[SRD_MAX_PATHS * 2], size_t *ret_n, const char **ret_reason, int *ret_error) {
+static int collect(int nr, const SrdVerdict *v, const ProcmemOpenHow *how,
+                   RedirectItem items[SRD_MAX_PATHS * 2], unsigned item_arg[SRD_MAX_PATHS * 2],
+                   size_t *ret_n, const char **ret_reason, int *ret_error) {
         const SrdSyscallInfo *info = srd_syscall_info(nr);
         size_t n_items = 0;
 
@@ -253,7 +254,7 @@ static int collect(int nr, const SrdVerdict *v, const ProcmemOpenHow *how, Redir
                         return -EINVAL;
                 }
                 item_arg[n_items] = (unsigned) info->paths[i].arg;
-                items[n_items++] = (RedirectItem) { .data = v->to[i], .len = strlen(v->to[i]) };
+                items[n_items++] = (RedirectItem){.data = v->to[i], .len = strlen(v->to[i])};
 
                 /*
                  * openat2 reads its struct open_how after our answer, so a
@@ -273,13 +274,14 @@ static int collect(int nr, const SrdVerdict *v, const ProcmemOpenHow *how, Redir
                         return -EFAULT;
                 }
                 if (how->resolve & (PROCMEM_RESOLVE_BENEATH | PROCMEM_RESOLVE_IN_ROOT)) {
-                        *ret_reason = "openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT would look the target up "
-                                      "inside its dirfd";
+                        *ret_reason =
+                                "openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT would look the target up "
+                                "inside its dirfd";
                         *ret_error = EXDEV;
                         return -EXDEV;
                 }
                 item_arg[n_items] = (unsigned) h;
-                items[n_items++] = (RedirectItem) { .data = how->bytes, .len = how->size, .blob = true };
+                items[n_items++] = (RedirectItem){.data = how->bytes, .len = how->size, .blob = true};
         }
         *ret_n = n_items;
         return 0;
@@ -319,7 +321,8 @@ int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const
         if (n_items > 0) {
                 r = redirector_place(rd, items, n_items, offset);
                 if (r < 0) {
-                        *ret_reason = r == -E2BIG ? "the targets of this call exceed the redirect arena (see --arena-size)"
+                        *ret_reason = r == -E2BIG ? "the targets of this call exceed the redirect arena "
+                                                    "(see --arena-size)"
                                                   : "cannot place the redirect target";
                         if (r == -E2BIG)
                                 *ret_error = ENAMETOOLONG;
@@ -349,8 +352,9 @@ int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const
         if (ioctl(fd, SECCOMP_IOCTL_NOTIF_SEND_REDIRECT, &req) < 0) {
                 r = -errno;
                 if (r != -ENOENT)
-                        *ret_reason = r == -EFAULT ? "kernel refused the redirect: target not in the pin (EFAULT)"
-                                                   : "kernel refused the redirect";
+                        *ret_reason = r == -EFAULT
+                                              ? "kernel refused the redirect: target not in the pin (EFAULT)"
+                                              : "kernel refused the redirect";
                 return r;
         }
         stat_add(&rd->stats.redirects);

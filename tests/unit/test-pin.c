@@ -8,8 +8,8 @@
  * is checked is the same VMA either way.
  */
 #include <errno.h>
-#include <limits.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -40,7 +40,8 @@ static void killp(pid_t *pid) {
 #define _cleanup_kill_ _cleanup_(killp)
 
 static void *map_pin(const Arena *a, void *at) {
-        return mmap(at, arena_size(a), PROT_READ, MAP_SHARED | (at ? MAP_FIXED_NOREPLACE : 0), arena_memfd(a), 0);
+        return mmap(at, arena_size(a), PROT_READ, MAP_SHARED | (at ? MAP_FIXED_NOREPLACE : 0),
+                    arena_memfd(a), 0);
 }
 
 /* A hole of n bytes nobody uses, to place mappings at known addresses. */
@@ -143,7 +144,7 @@ TEST(a_walk_finds_the_pin_and_nothing_where_there_is_none) {
 }
 
 typedef struct Layout {
-        uint8_t *pin;   /* where the child's pin goes */
+        uint8_t *pin; /* where the child's pin goes */
         uint8_t *decoy; /* what the child maps at the parent's address (NULL: leave it) */
         uint8_t *parent;
 } Layout;
@@ -156,8 +157,8 @@ static int move_pin(const Arena *a, void *userdata) {
                 return 1;
         if (map_pin(a, l->pin) != l->pin)
                 return 2;
-        if (l->decoy && mmap(l->decoy, arena_size(a), PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
-                             -1, 0) != l->decoy)
+        if (l->decoy && mmap(l->decoy, arena_size(a), PROT_READ,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0) != l->decoy)
                 return 3;
         return 0;
 }
@@ -182,7 +183,7 @@ TEST(a_forked_child_whose_pin_sits_elsewhere_is_pointed_at_its_own) {
         ASSERT_EQ(addr, (uint64_t) (uintptr_t) m);
 
         /* Elsewhere, with something else at the parent's address. */
-        c1 = child(a, move_pin, &(Layout) {.pin = base + 5 * ARENA_SIZE, .decoy = m, .parent = m});
+        c1 = child(a, move_pin, &(Layout){.pin = base + 5 * ARENA_SIZE, .decoy = m, .parent = m});
         ASSERT_OK(c1);
         ASSERT_OK(locate_in(c1, &s, &f, (uint64_t) (uintptr_t) m, &addr));
         ASSERT_EQ(addr, (uint64_t) (uintptr_t) (base + 5 * ARENA_SIZE));
@@ -193,7 +194,7 @@ TEST(a_forked_child_whose_pin_sits_elsewhere_is_pointed_at_its_own) {
 
         /* One page below the parent's address: the usual address lies inside
          * the child's pin, the shifted pointer the kernel would accept. */
-        c2 = child(a, move_pin, &(Layout) {.pin = m - 4096, .parent = m});
+        c2 = child(a, move_pin, &(Layout){.pin = m - 4096, .parent = m});
         ASSERT_OK(c2);
         ASSERT_OK(locate_in(c2, &s, &f, (uint64_t) (uintptr_t) m, &addr));
         ASSERT_EQ(addr, (uint64_t) (uintptr_t) (m - 4096));
@@ -275,10 +276,11 @@ static uint64_t old_find_pin(pid_t pid, const PinFile *f) {
                 unsigned maj, min;
                 char perms[8];
 
-                if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj, &min, &ino) != 7)
+                if (sscanf(line, "%llx-%llx %7s %llx %x:%x %llu", &start, &end, perms, &off, &maj, &min,
+                           &ino) != 7)
                         continue;
-                if (ino == f->ino && off == 0 && end - start == f->size && maj == f->major && min == f->minor &&
-                    perms[0] == 'r' && perms[1] != 'w') {
+                if (ino == f->ino && off == 0 && end - start == f->size && maj == f->major &&
+                    min == f->minor && perms[0] == 'r' && perms[1] != 'w') {
                         fclose(m);
                         return start;
                 }
@@ -354,14 +356,16 @@ TEST(a_4000_byte_file_name_crafted_as_an_arena_line_is_not_a_pin) {
                 path[len] = '\0';
         }
         ASSERT_EQ((long) len + col, 511);
-        (void) snprintf(forged, sizeof(forged), "%llx-%llx r--s 00000000 %x:%x %llu   memfd:seccomp-redirectd-arena",
+        (void) snprintf(forged, sizeof(forged),
+                        "%llx-%llx r--s 00000000 %x:%x %llu   memfd:seccomp-redirectd-arena",
                         (unsigned long long) fake, (unsigned long long) (fake + f.size), f.major, f.minor,
                         (unsigned long long) f.ino);
         ASSERT_TRUE(strlen(forged) < 200);
         len += (size_t) snprintf(path + len, sizeof(path) - len, "%s", forged);
         ASSERT_OK(mkdir(path, 0700) < 0 ? -errno : 0);
         while (len < 3990) {
-                len += (size_t) snprintf(path + len, sizeof(path) - len, "/%0*d", (int) MIN(200, 3994 - len), 0);
+                len += (size_t) snprintf(path + len, sizeof(path) - len, "/%0*d", (int) MIN(200, 3994 - len),
+                                         0);
                 ASSERT_OK(mkdir(path, 0700) < 0 ? -errno : 0);
         }
         len += (size_t) snprintf(path + len, sizeof(path) - len, "/file");

@@ -79,8 +79,8 @@ TEST(more_than_a_gib_of_distinct_targets_keeps_being_placed) {
                 ASSERT_TRUE(memcmp(back, buf, len + 1) == 0);
                 placed += len + 1;
         }
-        printf("# %llu distinct targets, %llu bytes, %llu generations of %zu bytes\n", (unsigned long long) i,
-               (unsigned long long) placed, (unsigned long long) rotations, ARENA);
+        printf("# %llu distinct targets, %llu bytes, %llu generations of %zu bytes\n",
+               (unsigned long long) i, (unsigned long long) placed, (unsigned long long) rotations, ARENA);
         ASSERT_TRUE(placed > ((uint64_t) 1 << 30));
         ASSERT_TRUE(rotations > 1000);
         /* Old generations are let go: one fd, one mapping, whatever came before. */
@@ -117,7 +117,7 @@ TEST(a_pinned_old_generation_keeps_its_bytes_after_the_next_one_starts) {
         buf[0] = '/';
         for (int k = 0, copied = 0; redirector_generation(rd) < 3; k++) {
                 buf[1 + k % 26] = (char) ('a' + k % 26);
-                it = (RedirectItem) {.data = buf, .len = sizeof(buf) - 1 - (size_t) k};
+                it = (RedirectItem){.data = buf, .len = sizeof(buf) - 1 - (size_t) k};
                 ASSERT_OK(redirector_place(rd, &it, 1, &off2));
                 if (redirector_generation(rd) == 2 && !copied) {
                         /* Generation 1 as it was when it was let go. */
@@ -146,22 +146,22 @@ TEST(one_call_s_targets_go_into_one_generation) {
         memset(a, 'a', sizeof(a) - 1);
         memset(b, 'b', sizeof(b) - 1);
         a[0] = b[0] = '/';
-        it[0] = (RedirectItem) {.data = a, .len = sizeof(a) - 1};
+        it[0] = (RedirectItem){.data = a, .len = sizeof(a) - 1};
         ASSERT_OK(redirector_place(rd, it, 1, off));
         ASSERT_EQ(redirector_generation(rd), 1);
 
         /* 3000 + 3000 + 24 more do not fit behind the first 3000: all three
          * go to generation 2, none is left behind in generation 1. */
         b[1] = 'c';
-        it[0] = (RedirectItem) {.data = b, .len = sizeof(b) - 1};
+        it[0] = (RedirectItem){.data = b, .len = sizeof(b) - 1};
         b[1] = 'c';
-        it[1] = (RedirectItem) {.data = a, .len = 100};
-        it[2] = (RedirectItem) {.data = how, .len = sizeof(how), .blob = true};
+        it[1] = (RedirectItem){.data = a, .len = 100};
+        it[2] = (RedirectItem){.data = how, .len = sizeof(how), .blob = true};
         ASSERT_OK(redirector_place(rd, it, 1, off));
         ASSERT_EQ(redirector_generation(rd), 1);
         memset(b, 'd', sizeof(b) - 1);
         b[0] = '/';
-        it[0] = (RedirectItem) {.data = b, .len = sizeof(b) - 1};
+        it[0] = (RedirectItem){.data = b, .len = sizeof(b) - 1};
         ASSERT_OK(redirector_place(rd, it, 3, off));
         ASSERT_EQ(redirector_generation(rd), 2);
         ar = redirector_arena(rd);
