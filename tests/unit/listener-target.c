@@ -291,6 +291,15 @@ static _Noreturn void target_main(int sock, void (*setup)(void)) {
         }
 }
 
+const char *target_fd100_path;
+
+void target_setup_fd100(void) {
+        int fd = open(target_fd100_path, O_RDONLY | O_DIRECTORY);
+
+        if (fd < 0 || dup2(fd, 100) < 0)
+                _exit(11);
+}
+
 static void on_sigusr1(int sig) {
 }
 

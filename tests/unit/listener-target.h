@@ -99,6 +99,10 @@ extern size_t target_n_notify_extra;
 #endif
 
 int target_start(Target *t, void (*setup)(void));
+/* A setup for target_start(): the directory target_fd100_path opened as fd
+ * 100 of the target, above anything its command loop opens. */
+extern const char *target_fd100_path;
+void target_setup_fd100(void);
 /* A setup for target_start(): SIGUSR1 interrupts a notified syscall with
  * EINTR (no SA_RESTART), so that its notification vanishes. */
 void target_setup_sigusr1_interrupts(void);

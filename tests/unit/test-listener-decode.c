@@ -260,16 +260,7 @@ TEST(path_joined_to_a_deep_cwd_longer_than_path_max_gets_path_error) {
         ASSERT_FALSE(exists(deep_top));
 }
 
-/* fd 100: a directory, removed after the task opened it. */
-static const char *dir_for_fd100;
-
-static void setup_fd100(void) {
-        int fd = open(dir_for_fd100, O_RDONLY | O_DIRECTORY);
-
-        if (fd < 0 || dup2(fd, 100) < 0)
-                _exit(11);
-}
-
+/* fd 100 (target_target_setup_fd100): a directory, removed after the task opened it. */
 TEST(dirfd_of_a_removed_directory_gets_path_error) {
         _cleanup_(target_stop) Target t = {};
         _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
@@ -280,8 +271,8 @@ TEST(dirfd_of_a_removed_directory_gets_path_error) {
         REQUIRE_TARGET();
         ASSERT_OK(decode_policy_load(&p));
         ASSERT_OK(mkdir(tmp("gone"), 0700));
-        dir_for_fd100 = tmp("gone");
-        ASSERT_OK(start(&t, setup_fd100, false, false));
+        target_fd100_path = tmp("gone");
+        ASSERT_OK(start(&t, target_setup_fd100, false, false));
 
         /* Control first: while it exists, "../deny-removed" is placed. */
         c->args[0] = 100;
@@ -307,7 +298,7 @@ TEST(dirfd_of_a_removed_directory_gets_path_error) {
 /* fd 100 on the scratch directory, then chroot into a subdirectory of it:
  * the fd now lies outside the task's root. */
 static void setup_chroot_keep_fd(void) {
-        setup_fd100();
+        target_setup_fd100();
         if (chroot(tmp("root")) < 0 || chdir("/") < 0)
                 _exit(12);
 }
@@ -324,7 +315,7 @@ TEST(dirfd_outside_the_root_after_chroot_gets_path_error) {
                 SKIP("chroot needs root");
         ASSERT_OK(decode_policy_load(&p));
         ASSERT_OK(mkdir(tmp("root"), 0700));
-        dir_for_fd100 = tmpdir;
+        target_fd100_path = tmpdir;
         ASSERT_OK(start(&t, setup_chroot_keep_fd, false, false));
 
         c->args[0] = 100;

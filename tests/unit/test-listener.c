@@ -564,16 +564,6 @@ TEST(relative_path_is_resolved_against_the_tasks_cwd) {
         ASSERT_EQ(res, -EACCES);
 }
 
-/* Opened as fd 100 in the target, above anything its command loop opens. */
-static const char *target_dir_path;
-
-static void setup_open_dir(void) {
-        int fd = open(target_dir_path, O_RDONLY | O_DIRECTORY);
-
-        if (fd < 0 || dup2(fd, 100) < 0)
-                _exit(11);
-}
-
 TEST(relative_path_is_resolved_against_the_tasks_dirfd) {
         _cleanup_(target_stop) Target t = {};
         _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
@@ -583,8 +573,8 @@ TEST(relative_path_is_resolved_against_the_tasks_dirfd) {
 
         REQUIRE_TARGET();
         ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
-        target_dir_path = tmpdir;
-        ASSERT_OK(target_start(&t, setup_open_dir));
+        target_fd100_path = tmpdir;
+        ASSERT_OK(target_start(&t, target_setup_fd100));
 
         c->args[0] = 100;
         c->str_mask = 1u << 1;
@@ -608,8 +598,8 @@ TEST(empty_path_with_at_empty_path_names_the_dirfd) {
         REQUIRE_TARGET();
         ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
         ASSERT_OK(mkdir(tmp("statme"), 0700));
-        target_dir_path = tmp("statme");
-        ASSERT_OK(target_start(&t, setup_open_dir));
+        target_fd100_path = tmp("statme");
+        ASSERT_OK(target_start(&t, target_setup_fd100));
 
         /* fstatat(100, "", &st, AT_EMPTY_PATH) is a stat of fd 100 itself. */
         c->args[0] = 100;
