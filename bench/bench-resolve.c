@@ -66,8 +66,8 @@ static double one_round(pid_t pid, bool resolve) {
                         else {
                                 r = procmem_read_string(pid, args[1], raw, sizeof(raw));
                                 if (r >= 0)
-                                        r = resolve_task_path(pid, AT_FDCWD, raw, RESOLVE_FINAL_FOLLOW, 0, got,
-                                                              sizeof(got));
+                                        r = resolve_task_path(pid, AT_FDCWD, raw, RESOLVE_FINAL_FOLLOW, 0,
+                                                              got, sizeof(got));
                         }
                         if (r < 0) {
                                 fprintf(stderr, "bench-resolve: %s: %s\n", paths[k], strerror(-r));
@@ -106,7 +106,9 @@ int main(void) {
 
         qsort(read_ns, ROUNDS, sizeof(double), cmp_double);
         qsort(resolve_ns, ROUNDS, sizeof(double), cmp_double);
-        printf("resolve: read+normalize %.0f ns/path, read+resolve %.0f ns/path, ratio %.2f (median of %d rounds)\n",
-               read_ns[ROUNDS / 2], resolve_ns[ROUNDS / 2], resolve_ns[ROUNDS / 2] / read_ns[ROUNDS / 2], ROUNDS);
+        printf("resolve: read+normalize %.0f ns/path, read+resolve %.0f ns/path, ratio %.2f (median of %d "
+               "rounds)\n",
+               read_ns[ROUNDS / 2], resolve_ns[ROUNDS / 2], resolve_ns[ROUNDS / 2] / read_ns[ROUNDS / 2],
+               ROUNDS);
         return 0;
 }

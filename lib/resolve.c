@@ -22,9 +22,9 @@
 /* What is left to walk: link bodies are spliced in front of it, each at
  * most PATH_MAX, at most RESOLVE_MAX_LINKS of them. */
 #define REST_MAX ((RESOLVE_MAX_LINKS + 2) * PATH_MAX)
-#define KNOWN_FLAGS                                                                                   \
-        (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | RESOLVE_IN_ROOT | \
-         RESOLVE_CACHED)
+#define KNOWN_FLAGS \
+        (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH | \
+         RESOLVE_IN_ROOT | RESOLVE_CACHED)
 #define MAX_NS_LEVELS 33
 
 typedef struct Walk {
@@ -432,7 +432,8 @@ static bool has_dotdot(const char *path) {
  */
 static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFinal final, char *ret,
                      size_t size) {
-        struct open_how how = {.flags = O_PATH | O_CLOEXEC, .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC,
+                               .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
         char base[PATH_MAX];
         size_t n;
         long fd;
@@ -467,7 +468,8 @@ static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFi
         fd = syscall(SYS_openat2, root, ret, &how, sizeof(how));
         if (fd >= 0) {
                 struct stat st;
-                bool link = final == RESOLVE_FINAL_CREATE && fstat((int) fd, &st) == 0 && S_ISLNK(st.st_mode);
+                bool link =
+                        final == RESOLVE_FINAL_CREATE && fstat((int) fd, &st) == 0 && S_ISLNK(st.st_mode);
 
                 close((int) fd);
                 if (!link) /* CREATE follows a final link: the walk must */

@@ -54,7 +54,8 @@ static inline const char *host_i386_unsupported(void) {
         case 3:
                 return (cached = "i386 syscalls fail with ENOSYS on this host (ia32 emulation off)");
         default:
-                return (cached = "an i386 syscall does not reach a seccomp filter for the x86 arch on this host");
+                return (cached = "an i386 syscall does not reach a seccomp filter for the x86 arch on this "
+                                 "host");
         }
 }
 #endif

@@ -40,9 +40,10 @@ static void remove_tree(void) {
 
 static void make_tree(void) {
         static const char *const links[][2] = {
-                {"a/b", "l1"},     {"/tmp", "abs"},         {"l3", "l2"},          {"l2", "l3"},
-                {"..", "up"},      {"/proc/self/cwd", "cw"}, {"nowhere", "dang"},  {"a/../a/b/f", "lf"},
-                {"/dev/fd", "df"}, {".", "dot"},             {"a/b/../../l1", "l4"},
+                {"a/b", "l1"},       {"/tmp", "abs"},        {"l3", "l2"},
+                {"l2", "l3"},        {"..", "up"},           {"/proc/self/cwd", "cw"},
+                {"nowhere", "dang"}, {"a/../a/b/f", "lf"},   {"/dev/fd", "df"},
+                {".", "dot"},        {"a/b/../../l1", "l4"},
         };
 
         /* No chdir(): libFuzzer keeps relative paths to its corpus. */
@@ -60,7 +61,8 @@ static void make_tree(void) {
 }
 
 static void check_result(const char *path, ResolveFinal final, uint64_t flags, int r, const char *got) {
-        struct open_how how = {.flags = O_PATH | O_CLOEXEC | (final == RESOLVE_FINAL_NOFOLLOW ? O_NOFOLLOW : 0),
+        struct open_how how = {.flags = O_PATH | O_CLOEXEC |
+                                        (final == RESOLVE_FINAL_NOFOLLOW ? O_NOFOLLOW : 0),
                                .resolve = flags};
         struct stat a, b;
         long fd;
@@ -75,7 +77,8 @@ static void check_result(const char *path, ResolveFinal final, uint64_t flags, i
                 return;
         fd = syscall(SYS_openat2, top_fd, path, &how, sizeof(how));
         if (fd >= 0 && r == 0) {
-                if (fstat((int) fd, &a) < 0 || lstat(got, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino)
+                if (fstat((int) fd, &a) < 0 || lstat(got, &b) < 0 || a.st_dev != b.st_dev ||
+                    a.st_ino != b.st_ino)
                         abort();
         } else if ((fd >= 0) != (r == 0) && !strstr(path, "proc") && !strstr(path, "cw") &&
                    !strstr(path, "df") && !strstr(path, "dev") && r != -ENAMETOOLONG && r != -EXDEV)
@@ -85,8 +88,12 @@ static void check_result(const char *path, ResolveFinal final, uint64_t flags, i
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-        static const uint64_t flag_sets[] = {0, RESOLVE_IN_ROOT, RESOLVE_BENEATH, RESOLVE_NO_SYMLINKS,
-                                             RESOLVE_NO_MAGICLINKS, RESOLVE_NO_XDEV};
+        static const uint64_t flag_sets[] = {0,
+                                             RESOLVE_IN_ROOT,
+                                             RESOLVE_BENEATH,
+                                             RESOLVE_NO_SYMLINKS,
+                                             RESOLVE_NO_MAGICLINKS,
+                                             RESOLVE_NO_XDEV};
         char path[PATH_MAX], got[PATH_MAX];
         ResolveFinal final;
         uint64_t flags;

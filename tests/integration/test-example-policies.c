@@ -73,8 +73,10 @@ static Daemon daemon_;
 static char dir[ITEST_PATH_MAX];
 
 static const char *const usr_moved[] = {"/usr/", NULL};
-static const char *const web_moved[] = {"/var/www/", "/etc/nginx/", "/srv/sandbox/", "/bin/", "/usr/bin/", NULL};
-static const char *const shadow_moved[] = {"/var/lib/", "/var/lock/", "/srv/containers/", "/etc/resolv.conf", NULL};
+static const char *const web_moved[] = {"/var/www/", "/etc/nginx/", "/srv/sandbox/",
+                                        "/bin/",     "/usr/bin/",   NULL};
+static const char *const shadow_moved[] = {"/var/lib/", "/var/lock/", "/srv/containers/", "/etc/resolv.conf",
+                                           NULL};
 
 static const Example examples[] = {
         {"usr-read-only.json", "usr-read-only", usr_moved},
@@ -207,7 +209,8 @@ static int run_case(void *userdata) {
                 r = sys_ret(syscall(SYS_open, a, c->flags, 0644));
                 break;
         case OP_OPENAT2: {
-                struct open_how how = {.flags = (uint64_t) c->flags, .mode = (c->flags & O_CREAT) ? 0644 : 0};
+                struct open_how how = {.flags = (uint64_t) c->flags,
+                                       .mode = (c->flags & O_CREAT) ? 0644 : 0};
 
                 r = sys_ret(syscall(SYS_openat2, AT_FDCWD, a, &how, sizeof(how)));
                 break;
@@ -292,8 +295,12 @@ static int try_case(const Example *e, const Case *c) {
         if (r < 0)
                 return r;
         (void) snprintf(meta, sizeof(meta), "%s", e->name);
-        t = (E2eTarget) {.notify = nrs, .n_notify = n, .agent = daemon_.agent, .id = c->what, .policy = meta,
-                         .redirect = e2e_kernel_has_redirect()};
+        t = (E2eTarget){.notify = nrs,
+                        .n_notify = n,
+                        .agent = daemon_.agent,
+                        .id = c->what,
+                        .policy = meta,
+                        .redirect = e2e_kernel_has_redirect()};
         pid = e2e_spawn(&t, run_case, (void *) c);
         if (pid < 0)
                 return (int) pid;
@@ -315,8 +322,8 @@ static void run_table(const Example *e, const Case *cases, size_t n, size_t *ret
 }
 
 static int prepare_tree(void) {
-        static const char *const dirs[] = {"/usr", "/usr/bin", "/usr/dir", "/var", "/var/www", "/var/www/dir",
-                                           "/bin", "/outside"};
+        static const char *const dirs[] = {"/usr",     "/usr/bin",     "/usr/dir", "/var",
+                                           "/var/www", "/var/www/dir", "/bin",     "/outside"};
         int r;
 
         for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
@@ -330,13 +337,13 @@ static int prepare_tree(void) {
         return 0;
 }
 
-#define REQUIRE_DAEMON()                                                        \
-        do {                                                                    \
-                const char *why_ = itest_skip_reason();                         \
-                if (why_)                                                       \
-                        SKIP(why_);                                             \
-                ASSERT_OK(setup());                                             \
-                ASSERT_OK(prepare_tree());                                      \
+#define REQUIRE_DAEMON() \
+        do { \
+                const char *why_ = itest_skip_reason(); \
+                if (why_) \
+                        SKIP(why_); \
+                ASSERT_OK(setup()); \
+                ASSERT_OK(prepare_tree()); \
         } while (0)
 
 TEST(usr_read_only_refuses_every_write_spelled_below_usr) {
@@ -345,7 +352,8 @@ TEST(usr_read_only_refuses_every_write_spelled_below_usr) {
                 {"openat O_RDWR", OP_OPENAT, "/usr/existing", NULL, O_RDWR, 0, EROFS},
                 {"openat O_RDONLY|O_TRUNC", OP_OPENAT, "/usr/existing", NULL, O_RDONLY | O_TRUNC, 0, EROFS},
                 {"openat O_RDONLY|O_CREAT", OP_OPENAT, "/usr/new", NULL, O_RDONLY | O_CREAT, 0, EROFS},
-                {"openat O_WRONLY|O_APPEND", OP_OPENAT, "/usr/existing", NULL, O_WRONLY | O_APPEND, 0, EROFS},
+                {"openat O_WRONLY|O_APPEND", OP_OPENAT, "/usr/existing", NULL, O_WRONLY | O_APPEND, 0,
+                 EROFS},
                 {"open O_WRONLY", OP_OPEN, "/usr/existing", NULL, O_WRONLY, 0, EROFS},
                 {"open O_RDONLY|O_CREAT", OP_OPEN, "/usr/new", NULL, O_RDONLY | O_CREAT, 0, EROFS},
                 {"openat2 O_WRONLY", OP_OPENAT2, "/usr/existing", NULL, O_WRONLY, 0, ENOSYS},
@@ -388,7 +396,8 @@ TEST(usr_read_only_refuses_every_write_spelled_below_usr) {
 TEST(web_server_keeps_its_docroot_unwritten_and_shells_and_packet_sockets_out) {
         static const Case cases[] = {
                 {"docroot openat O_WRONLY", OP_OPENAT, "/var/www/index.html", NULL, O_WRONLY, 0, EROFS},
-                {"docroot open O_WRONLY|O_TRUNC", OP_OPEN, "/var/www/index.html", NULL, O_WRONLY | O_TRUNC, 0, EROFS},
+                {"docroot open O_WRONLY|O_TRUNC", OP_OPEN, "/var/www/index.html", NULL, O_WRONLY | O_TRUNC,
+                 0, EROFS},
                 {"docroot openat2", OP_OPENAT2, "/var/www/index.html", NULL, O_WRONLY, 0, ENOSYS},
                 {"docroot creat", OP_CREAT, "/var/www/new", NULL, 0, 0, EROFS},
                 {"docroot rename into", OP_RENAME, "/outside/file", "/var/www/index.html", 0, 0, EROFS},

@@ -30,8 +30,8 @@
 #include <unistd.h>
 
 #include "e2e-util.h"
-#include "macro.h"
 #include "i386-probe.h"
+#include "macro.h"
 #include "tests.h"
 
 #define SECRET "TOP-SECRET-4f1c"
@@ -55,7 +55,8 @@ static const char policy[] =
         "    { \"name\": \"secret\", \"names\": [\"open\", \"openat\", \"openat2\"],\n"
         "      \"path\": { \"exact\": \"@TMP@/secret\" }, \"action\": \"errno\", \"errno\": \"EACCES\" },\n"
         "    { \"name\": \"canary-denied\", \"names\": [\"openat\"],\n"
-        "      \"path\": { \"exact\": \"@TMP@/canary-denied\" }, \"action\": \"errno\", \"errno\": \"ENOKEY\" },\n"
+        "      \"path\": { \"exact\": \"@TMP@/canary-denied\" }, \"action\": \"errno\", \"errno\": "
+        "\"ENOKEY\" },\n"
         "    { \"name\": \"sandboxed\", \"names\": [\"openat\", \"openat2\"],\n"
         "      \"path\": { \"prefix\": \"@TMP@/redir/\" }, \"action\": \"redirect\",\n"
         "      \"to\": \"@TMP@/sandbox/{suffix}\" }\n"
@@ -295,17 +296,17 @@ static int spawn_attack(const char *id, const struct sock_fprog *prog, int (*bod
         return e2e_wait(pid, ATTACK_TIMEOUT_MS);
 }
 
-#define ATTACK(id, prog, body, data)                                            \
-        do {                                                                    \
-                const char *why_ = itest_skip_reason();                         \
-                int s_;                                                         \
-                if (why_)                                                       \
-                        SKIP(why_);                                             \
-                ASSERT_OK(setup());                                             \
-                s_ = spawn_attack(id, prog, body, data);                        \
-                if (s_ == 10)                                                   \
-                        TEST_FAIL_("%s: the protected file was read", id);      \
-                ASSERT_EQ(s_, 0);                                               \
+#define ATTACK(id, prog, body, data) \
+        do { \
+                const char *why_ = itest_skip_reason(); \
+                int s_; \
+                if (why_) \
+                        SKIP(why_); \
+                ASSERT_OK(setup()); \
+                s_ = spawn_attack(id, prog, body, data); \
+                if (s_ == 10) \
+                        TEST_FAIL_("%s: the protected file was read", id); \
+                ASSERT_EQ(s_, 0); \
         } while (0)
 
 TEST(canary_container_is_handed_over_first) {
@@ -376,7 +377,8 @@ static struct sock_filter all_abis[] = {
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_USER_NOTIF),
 };
-static const struct sock_fprog all_abis_prog = {.len = sizeof(all_abis) / sizeof(all_abis[0]), .filter = all_abis};
+static const struct sock_fprog all_abis_prog = {.len = sizeof(all_abis) / sizeof(all_abis[0]),
+                                                .filter = all_abis};
 
 TEST(i386_open_is_decoded_and_denied) {
         const char *why = host_i386_unsupported();

@@ -9,8 +9,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/openat2.h>
-#include <signal.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -69,9 +69,9 @@ static int make_tree(void) {
         static const char *const dirs[] = {"pub", "d1", "d1/d2", "jail", "jail/etc", "gone-parent", "deep"};
         static const char *const files[] = {"secret", "pub/f", "d1/x", "x", "jail/etc/passwd"};
         static const char *const links[][2] = {
-                {"secret", "link-secret"},      {"pub", "dirlink"},         {"d1/d2", "y"},
-                {"loop2", "loop1"},             {"loop1", "loop2"},         {"newfile", "dangling"},
-                {"/etc/passwd", "jail/abs"},    {"link-secret", "chain"},   {"/proc/self/cwd", "cwdlink"},
+                {"secret", "link-secret"},   {"pub", "dirlink"},       {"d1/d2", "y"},
+                {"loop2", "loop1"},          {"loop1", "loop2"},       {"newfile", "dangling"},
+                {"/etc/passwd", "jail/abs"}, {"link-secret", "chain"}, {"/proc/self/cwd", "cwdlink"},
                 {"/secret", "abs-top"},
         };
 
@@ -113,7 +113,8 @@ static _Noreturn void task_main(int sock, Setup setup) {
                 if (child < 0)
                         _exit(11);
                 if (child > 0) {
-                        if (send(sock, &child, sizeof(child), 0) != sizeof(child) || write(go[1], "", 1) != 1)
+                        if (send(sock, &child, sizeof(child), 0) != sizeof(child) ||
+                            write(go[1], "", 1) != 1)
                                 _exit(12);
                         (void) waitpid(child, &status, 0);
                         _exit(0);
@@ -218,7 +219,8 @@ static int kernel_opens(Task *task, int dirfd, const char *path, int oflags, uin
         Request rq = {.dirfd = dirfd, .oflags = oflags, .resolve = resolve};
 
         (void) snprintf(rq.path, sizeof(rq.path), "%s", path);
-        if (send(task->sock, &rq, sizeof(rq), 0) != sizeof(rq) || recv(task->sock, ret, sizeof(*ret), 0) != sizeof(*ret))
+        if (send(task->sock, &rq, sizeof(rq), 0) != sizeof(rq) ||
+            recv(task->sock, ret, sizeof(*ret), 0) != sizeof(*ret))
                 return -EIO;
         return 0;
 }
@@ -227,19 +229,21 @@ static int kernel_opens(Task *task, int dirfd, const char *path, int oflags, uin
  * Resolve and compare with the kernel. want: the expected result (NULL: no
  * check of the text), or want_error (> 0) for a failure both must agree on.
  */
-static int check(Task *task, int dirfd, const char *path, ResolveFinal final, uint64_t resolve, const char *want,
-                 int want_error) {
+static int check(Task *task, int dirfd, const char *path, ResolveFinal final, uint64_t resolve,
+                 const char *want, int want_error) {
         char got[PATH_MAX], via_root[PATH_MAX + 64];
         Reply k;
         struct stat st;
         int r;
 
         r = resolve_task_path(task->pid, dirfd, path, final, resolve, got, sizeof(got));
-        if (kernel_opens(task, dirfd, path, final == RESOLVE_FINAL_NOFOLLOW ? O_NOFOLLOW : 0, resolve, &k) < 0)
+        if (kernel_opens(task, dirfd, path, final == RESOLVE_FINAL_NOFOLLOW ? O_NOFOLLOW : 0, resolve, &k) <
+            0)
                 return printf("# %s: the task did not answer\n", path), -1;
         if (want_error) {
                 if (r != -want_error || k.error != want_error)
-                        return printf("# %s: resolver %d, kernel %d, expected -%d\n", path, r, k.error, want_error),
+                        return printf("# %s: resolver %d, kernel %d, expected -%d\n", path, r, k.error,
+                                      want_error),
                                -1;
                 return 0;
         }
@@ -248,7 +252,9 @@ static int check(Task *task, int dirfd, const char *path, ResolveFinal final, ui
         if (want && strcmp(got, want) != 0)
                 return printf("# %s: resolved to %s, expected %s\n", path, got, want), -1;
         if (k.error)
-                return printf("# %s: resolved to %s, but the kernel fails: %s\n", path, got, strerror(k.error)), -1;
+                return printf("# %s: resolved to %s, but the kernel fails: %s\n", path, got,
+                              strerror(k.error)),
+                       -1;
         /* The same object: the result, looked up through the task's root. */
         (void) snprintf(via_root, sizeof(via_root), "/proc/%d/root%s", (int) task->pid, got);
         if (lstat(via_root, &st) < 0)
@@ -329,11 +335,14 @@ TEST(create_follows_a_dangling_link_and_parent_does_not) {
         char got[PATH_MAX];
 
         ASSERT_OK(task_start(&task, SETUP_PLAIN));
-        ASSERT_OK(resolve_task_path(task.pid, AT_FDCWD, "dangling", RESOLVE_FINAL_CREATE, 0, got, sizeof(got)));
+        ASSERT_OK(resolve_task_path(task.pid, AT_FDCWD, "dangling", RESOLVE_FINAL_CREATE, 0, got,
+                                    sizeof(got)));
         ASSERT_STREQ(got, t("newfile"));
-        ASSERT_OK(resolve_task_path(task.pid, AT_FDCWD, "dangling", RESOLVE_FINAL_PARENT, 0, got, sizeof(got)));
+        ASSERT_OK(resolve_task_path(task.pid, AT_FDCWD, "dangling", RESOLVE_FINAL_PARENT, 0, got,
+                                    sizeof(got)));
         ASSERT_STREQ(got, t("dangling"));
-        ASSERT_OK(resolve_task_path(task.pid, AT_FDCWD, "dirlink/new", RESOLVE_FINAL_PARENT, 0, got, sizeof(got)));
+        ASSERT_OK(resolve_task_path(task.pid, AT_FDCWD, "dirlink/new", RESOLVE_FINAL_PARENT, 0, got,
+                                    sizeof(got)));
         ASSERT_STREQ(got, t("pub/new"));
 }
 
@@ -367,13 +376,14 @@ TEST(chroot_is_respected_and_an_fd_outside_it_has_no_name) {
         CHECK(&task, AT_FDCWD, "/proc/thread-self/root/abs", F, 0, "/etc/passwd");
         /* The kernel opens these; the task has no name for them: no rule
          * could judge them by name, and the caller must not pretend it can. */
-        ASSERT_ERROR(resolve_task_path(task.pid, task.fd_top, "secret", F, 0, (char[PATH_MAX]) {}, PATH_MAX),
+        ASSERT_ERROR(resolve_task_path(task.pid, task.fd_top, "secret", F, 0, (char[PATH_MAX]){}, PATH_MAX),
                      EXDEV);
         {
                 char p[64];
 
                 (void) snprintf(p, sizeof(p), "/proc/self/fd/%d/secret", task.fd_top);
-                ASSERT_ERROR(resolve_task_path(task.pid, AT_FDCWD, p, F, 0, (char[PATH_MAX]) {}, PATH_MAX), EXDEV);
+                ASSERT_ERROR(resolve_task_path(task.pid, AT_FDCWD, p, F, 0, (char[PATH_MAX]){}, PATH_MAX),
+                             EXDEV);
         }
 }
 
