@@ -151,10 +151,14 @@ static bool endswith(const char *s, const char *suffix) {
         return n >= m && memcmp(s + n - m, suffix, m) == 0;
 }
 
-static int read_link(const char *p, char *ret, size_t size) {
+bool procmem_name_is_deleted(const char *name) {
+        return endswith(name, DELETED_SUFFIX);
+}
+
+int procmem_read_link(int dirfd, const char *p, char *ret, size_t size) {
         ssize_t n;
 
-        n = readlink(p, ret, size);
+        n = readlinkat(dirfd, p, ret, size);
         if (n < 0)
                 return -errno;
         /* readlink() truncates silently: a full buffer may be a cut path. */
@@ -164,8 +168,7 @@ static int read_link(const char *p, char *ret, size_t size) {
         return 0;
 }
 
-/* Make path, absolute in our view, absolute in the view of a task whose root is root. */
-static int strip_root(const char *root, char *path) {
+int procmem_strip_root(const char *root, char *path) {
         size_t n;
 
         if (streq(root, "/"))
@@ -219,7 +222,7 @@ int procmem_task_dir(pid_t pid, int dirfd, char *ret, size_t size) {
         else
                 (void) snprintf(link, sizeof(link), "/proc/%d/fd/%d", (int) pid, dirfd);
 
-        r = read_link(link, ret, size);
+        r = procmem_read_link(AT_FDCWD, link, ret, size);
         if (r == -ENOENT)
                 /* No such fd, or no such task (the caller's ID_VALID check
                  * tells those apart); a task without a cwd is exiting. */
@@ -234,21 +237,21 @@ int procmem_task_dir(pid_t pid, int dirfd, char *ret, size_t size) {
         }
 
         (void) snprintf(root_link, sizeof(root_link), "/proc/%d/root", (int) pid);
-        r = read_link(root_link, root, sizeof(root));
+        r = procmem_read_link(AT_FDCWD, root_link, root, sizeof(root));
         if (r == -ENOENT)
                 r = -ESRCH;
         if (r < 0)
                 goto fail;
-        if (root[0] != '/' || endswith(root, DELETED_SUFFIX)) {
+        if (root[0] != '/' || procmem_name_is_deleted(root)) {
                 r = -ENOENT;
                 goto fail;
         }
 
-        r = strip_root(root, ret);
+        r = procmem_strip_root(root, ret);
         if (r < 0)
                 goto fail;
 
-        if (endswith(ret, DELETED_SUFFIX)) {
+        if (procmem_name_is_deleted(ret)) {
                 r = check_deleted(pid, link, ret);
                 if (r < 0)
                         goto fail;

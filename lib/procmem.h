@@ -10,6 +10,7 @@
  * these reads and before acting on them: the pid may have been reused.
  */
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -117,3 +118,15 @@ typedef struct ProcmemOpenHow {
         uint64_t resolve; /* the RESOLVE_* flags, bytes 16..23 */
 } ProcmemOpenHow;
 int procmem_read_open_how(pid_t pid, uint64_t addr, uint64_t usize, ProcmemOpenHow *ret, ProcmemWhy *ret_why);
+
+/* readlinkat() that fails with -ENAMETOOLONG where it would cut the link's
+ * body, NUL-terminated otherwise; 0 or a negative errno. */
+int procmem_read_link(int dirfd, const char *path, char *ret, size_t size);
+
+/* Make path, absolute in our view, absolute in the view of a task whose root
+ * (in our view) is root: 0, or -EXDEV when it lies outside that root (a cwd
+ * or fd opened before a chroot has no name in the task's view). */
+int procmem_strip_root(const char *root, char *path);
+
+/* A link body of procfs for an object that was removed (" (deleted)"). */
+bool procmem_name_is_deleted(const char *name);

@@ -14,11 +14,11 @@
 #include <unistd.h>
 
 #include "macro.h"
+#include "procmem.h"
 #include "resolve.h"
 #include "seccomp-redirect.h"
 
 #define PROC_ROOT_INO 1
-#define DELETED_SUFFIX " (deleted)"
 /* What is left to walk: link bodies are spliced in front of it, each at
  * most PATH_MAX, at most RESOLVE_MAX_LINKS of them. */
 #define REST_MAX ((RESOLVE_MAX_LINKS + 2) * PATH_MAX)
@@ -40,42 +40,15 @@ typedef struct Walk {
         bool trailing; /* the component just taken was followed by a slash */
 } Walk;
 
-static int read_link_at(int dirfd, const char *name, char *ret, size_t size) {
-        ssize_t n = readlinkat(dirfd, name, ret, size);
-
-        if (n < 0)
-                return -errno;
-        if ((size_t) n >= size)
-                return -ENAMETOOLONG;
-        ret[n] = '\0';
-        return 0;
-}
-
 static int fd_path(int fd, char *ret, size_t size) {
         char p[64];
 
         (void) snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
-        return read_link_at(AT_FDCWD, p, ret, size);
-}
-
-/* Make path (ours, absolute) the task's; false when it lies outside its root. */
-static bool strip_root(const Walk *w, char *path) {
-        size_t n = strlen(w->task_root);
-
-        if (streq(w->task_root, "/"))
-                return true;
-        if (strncmp(path, w->task_root, n) != 0 || (path[n] != '/' && path[n] != '\0'))
-                return false;
-        if (path[n] == '\0')
-                strcpy(path, "/");
-        else
-                memmove(path, path + n, strlen(path + n) + 1);
-        return true;
+        return procmem_read_link(AT_FDCWD, p, ret, size);
 }
 
 /* What the object fd refers to is called in the task's view. */
 static int name_of(const Walk *w, int fd, char *ret, size_t size) {
-        size_t len;
         int r;
 
         r = fd_path(fd, ret, size);
@@ -85,11 +58,10 @@ static int name_of(const Walk *w, int fd, char *ret, size_t size) {
                 /* "pipe:[42]", "socket:[42]", "anon_inode:[..]": no file
                  * system name, so no path rule can match it; say what it is. */
                 return 0;
-        len = strlen(ret);
-        if (len >= strlen(DELETED_SUFFIX) && streq(ret + len - strlen(DELETED_SUFFIX), DELETED_SUFFIX))
+        if (procmem_name_is_deleted(ret))
                 /* Removed: no name leads to it any more. */
                 return -ENOENT;
-        if (!strip_root(w, ret))
+        if (procmem_strip_root(w->task_root, ret) < 0)
                 /* Outside the task's root (a magic link to an fd opened
                  * before a chroot): the task has no name for it. */
                 return -EXDEV;
@@ -380,7 +352,7 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                                 goto next_dir;
                         }
 
-                        r = read_link_at(*cur, comp, body, sizeof(body));
+                        r = procmem_read_link(*cur, comp, body, sizeof(body));
                         if (r < 0)
                                 return r;
                         if (body[0] == '/') {
@@ -454,7 +426,8 @@ static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFi
                 else
                         (void) snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int) pid, dirfd);
                 if (fd_path(root, w.task_root, sizeof(w.task_root)) < 0 ||
-                    read_link_at(AT_FDCWD, p, base, sizeof(base)) < 0 || !strip_root(&w, base))
+                    procmem_read_link(AT_FDCWD, p, base, sizeof(base)) < 0 ||
+                    procmem_strip_root(w.task_root, base) < 0)
                         return 1;
         }
         if (srd_path_join(base, path, ret, size) < 0)
