@@ -255,6 +255,15 @@ static int step(Walk *w, int *cur, int fd) {
         return 0;
 }
 
+/* One more link to follow: refused where links are, and past the kernel's limit. */
+static int count_link(Walk *w) {
+        if (w->flags & RESOLVE_NO_SYMLINKS)
+                return -ELOOP;
+        if (++w->links > RESOLVE_MAX_LINKS)
+                return -ELOOP;
+        return 0;
+}
+
 static int walk(Walk *w, int *cur, char *ret, size_t size) {
         char comp[NAME_MAX + 1], body[PATH_MAX];
         bool last = false;
@@ -302,10 +311,9 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                 if (is_proc_root(*cur) && (streq(comp, "self") || streq(comp, "thread-self"))) {
                         if (link_is_object)
                                 return name_join(w, *cur, comp, ret, size);
-                        if (w->flags & RESOLVE_NO_SYMLINKS)
-                                return -ELOOP;
-                        if (++w->links > RESOLVE_MAX_LINKS)
-                                return -ELOOP;
+                        r = count_link(w);
+                        if (r < 0)
+                                return r;
                         r = proc_self_body(w, *cur, streq(comp, "thread-self"), body, sizeof(body));
                         if (r < 0)
                                 return r;
@@ -318,10 +326,9 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                 if (S_ISLNK(st.st_mode)) {
                         if (link_is_object)
                                 return name_join(w, *cur, comp, ret, size);
-                        if (w->flags & RESOLVE_NO_SYMLINKS)
-                                return -ELOOP;
-                        if (++w->links > RESOLVE_MAX_LINKS)
-                                return -ELOOP;
+                        r = count_link(w);
+                        if (r < 0)
+                                return r;
 
                         if (is_procfs(*cur) && !is_proc_root(*cur)) {
                                 /* A magic link: it stands for an object,

@@ -283,35 +283,37 @@ static int run_case(void *userdata) {
         return 1;
 }
 
-static int try_case(const Example *e, const Case *c) {
-        int nrs[MAX_NOTIFY];
-        size_t n = 0;
-        E2eTarget t = {};
-        char meta[64];
+/* One call in a fresh target, under a filter notifying the policy's syscalls t. */
+static int try_case(E2eTarget *t, const Case *c) {
         pid_t pid;
-        int r;
 
-        r = policy_syscalls(e->file, nrs, ELEMENTSOF(nrs), &n);
-        if (r < 0)
-                return r;
-        (void) snprintf(meta, sizeof(meta), "%s", e->name);
-        t = (E2eTarget){.notify = nrs,
-                        .n_notify = n,
-                        .agent = daemon_.agent,
-                        .id = c->what,
-                        .policy = meta,
-                        .redirect = e2e_kernel_has_redirect()};
-        pid = e2e_spawn(&t, run_case, (void *) c);
+        t->id = c->what;
+        pid = e2e_spawn(t, run_case, (void *) c);
         if (pid < 0)
                 return (int) pid;
         return e2e_wait(pid, CALL_TIMEOUT_MS);
 }
 
 static void run_table(const Example *e, const Case *cases, size_t n, size_t *ret_failed) {
-        size_t failed = 0;
+        int nrs[MAX_NOTIFY];
+        size_t n_nrs = 0, failed = 0;
+        E2eTarget t;
+        int r;
 
+        /* The policy's syscalls and the kernel's support: the same for every case. */
+        r = policy_syscalls(e->file, nrs, ELEMENTSOF(nrs), &n_nrs);
+        if (r < 0) {
+                printf("# %s: cannot list its syscalls: %s\n", e->name, strerror(-r));
+                *ret_failed = n;
+                return;
+        }
+        t = (E2eTarget){.notify = nrs,
+                        .n_notify = n_nrs,
+                        .agent = daemon_.agent,
+                        .policy = e->name,
+                        .redirect = e2e_kernel_has_redirect()};
         for (size_t i = 0; i < n; i++) {
-                int s = try_case(e, &cases[i]);
+                int s = try_case(&t, &cases[i]);
 
                 if (s != 0) {
                         printf("# %s: %s: exit %d\n", e->name, cases[i].what, s);
