@@ -409,8 +409,7 @@ static bool has_dotdot(const char *path) {
  * final link that CREATE follows, a cwd we cannot name, a kernel without
  * openat2).
  */
-static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFinal final, char *ret,
-                     size_t size) {
+static int fast_path(Walk *w, int root, int dirfd, const char *path, char *ret, size_t size) {
         struct open_how how = {.flags = O_PATH | O_CLOEXEC,
                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
         char base[PATH_MAX];
@@ -422,19 +421,22 @@ static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFi
         if (path[0] == '/')
                 strcpy(base, "/");
         else {
-                Walk w = {};
                 char p[64];
 
-                /* The cwd or dirfd by name, in the task's view. */
+                /* The cwd or dirfd by name, in the task's view (the root's
+                 * name stays in w for the walk, should it come to that). */
                 if (dirfd != AT_FDCWD && dirfd < 0)
                         return 1;
                 if (dirfd == AT_FDCWD)
-                        (void) snprintf(p, sizeof(p), "/proc/%d/cwd", (int) pid);
+                        (void) snprintf(p, sizeof(p), "/proc/%d/cwd", (int) w->pid);
                 else
-                        (void) snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int) pid, dirfd);
-                if (fd_path(root, w.task_root, sizeof(w.task_root)) < 0 ||
-                    procmem_read_link(AT_FDCWD, p, base, sizeof(base)) < 0 ||
-                    procmem_strip_root(w.task_root, base) < 0)
+                        (void) snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int) w->pid, dirfd);
+                if (fd_path(root, w->task_root, sizeof(w->task_root)) < 0) {
+                        w->task_root[0] = '\0';
+                        return 1;
+                }
+                if (procmem_read_link(AT_FDCWD, p, base, sizeof(base)) < 0 ||
+                    procmem_strip_root(w->task_root, base) < 0)
                         return 1;
         }
         if (srd_path_join(base, path, ret, size) < 0)
@@ -443,18 +445,19 @@ static int fast_path(pid_t pid, int root, int dirfd, const char *path, ResolveFi
         if (path[n - 1] == '/' || (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/')))
                 /* A trailing slash or ".": a directory, links followed. */
                 how.flags |= O_DIRECTORY;
-        else if (final != RESOLVE_FINAL_FOLLOW)
+        else if (w->final != RESOLVE_FINAL_FOLLOW)
                 how.flags |= O_NOFOLLOW;
         fd = syscall(SYS_openat2, root, ret, &how, sizeof(how));
         if (fd >= 0) {
                 struct stat st;
                 bool link =
-                        final == RESOLVE_FINAL_CREATE && fstat((int) fd, &st) == 0 && S_ISLNK(st.st_mode);
+                        w->final == RESOLVE_FINAL_CREATE && fstat((int) fd, &st) == 0 && S_ISLNK(st.st_mode);
 
                 close((int) fd);
                 if (!link) /* CREATE follows a final link: the walk must */
                         return 0;
-        } else if (errno == ENOENT && (final == RESOLVE_FINAL_CREATE || final == RESOLVE_FINAL_PARENT)) {
+        } else if (errno == ENOENT &&
+                   (w->final == RESOLVE_FINAL_CREATE || w->final == RESOLVE_FINAL_PARENT)) {
                 char parent[PATH_MAX], *slash;
 
                 /* Missing: fine where its directory is there, link-free. */
@@ -495,13 +498,15 @@ int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final
         if (root < 0)
                 return root == -ENOENT ? -ESRCH : root;
         if (flags == 0 && path[0] != '\0') {
-                r = fast_path(pid, root, dirfd, path, final, ret, size);
+                r = fast_path(&w, root, dirfd, path, ret, size);
                 if (r <= 0)
                         return r;
         }
-        r = fd_path(root, w.task_root, sizeof(w.task_root));
-        if (r < 0)
-                return r;
+        if (w.task_root[0] == '\0') {
+                r = fd_path(root, w.task_root, sizeof(w.task_root));
+                if (r < 0)
+                        return r;
+        }
 
         if (path[0] != '/' || (flags & (RESOLVE_IN_ROOT | RESOLVE_BENEATH))) {
                 char what[32];
