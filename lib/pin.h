@@ -55,6 +55,22 @@ int pin_verify(int maps_fd, const PinFile *f, uint64_t addr);
 int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr);
 
 /*
+ * The lowest whole pin of f (as pin_verify()) whose start is congruent to
+ * residue modulo f->size; -ENOENT if there is none.
+ */
+int pin_find_congruent(int maps_fd, const PinFile *f, uint64_t residue, uint64_t *ret_addr);
+
+/*
+ * The lowest address at or above PIN_FREE_LOW where size bytes are unmapped
+ * in the mm of maps_fd, congruent to residue modulo size, ending at or
+ * below limit; -ENOSPC if there is none. Low, because nothing grows into
+ * the space below the program (brk grows up from above it, the stack and
+ * the kernel's mmap area are high).
+ */
+#define PIN_FREE_LOW ((uint64_t) 16 << 20)
+int pin_free_congruent(int maps_fd, size_t size, uint64_t residue, uint64_t limit, uint64_t *ret_addr);
+
+/*
  * Address spaces whose pin is not at the generation's usual address: one
  * entry per address space, keyed by a task that was in it when the pin was
  * made (its anchor), compared with kcmp(KCMP_VM). An anchor may have exec'd,

@@ -69,7 +69,7 @@ TEST(more_than_a_gib_of_distinct_targets_keeps_being_placed) {
                 const char *back;
 
                 target(buf, len, i);
-                ASSERT_OK(redirector_place(rd, &it, 1, &off));
+                ASSERT_OK(redirector_place(rd, 1, &it, 1, &off));
                 if (redirector_generation(rd) != gen) {
                         gen = redirector_generation(rd);
                         rotations++;
@@ -101,7 +101,7 @@ TEST(a_pinned_old_generation_keeps_its_bytes_after_the_next_one_starts) {
         ASSERT_OK(redirector_new(&rd));
         ASSERT_OK(redirector_set_arena_size(rd, 8192));
         it.len = (size_t) snprintf(first, sizeof(first), "/sandbox/first");
-        ASSERT_OK(redirector_place(rd, &it, 1, &off));
+        ASSERT_OK(redirector_place(rd, 1, &it, 1, &off));
         ASSERT_EQ(redirector_generation(rd), 1);
 
         /* A task's pin of generation 1, as PIN_INSTALL would make it. */
@@ -118,7 +118,7 @@ TEST(a_pinned_old_generation_keeps_its_bytes_after_the_next_one_starts) {
         for (int k = 0, copied = 0; redirector_generation(rd) < 3; k++) {
                 buf[1 + k % 26] = (char) ('a' + k % 26);
                 it = (RedirectItem){.data = buf, .len = sizeof(buf) - 1 - (size_t) k};
-                ASSERT_OK(redirector_place(rd, &it, 1, &off2));
+                ASSERT_OK(redirector_place(rd, 1, &it, 1, &off2));
                 if (redirector_generation(rd) == 2 && !copied) {
                         /* Generation 1 as it was when it was let go. */
                         memcpy(copy, pin, size);
@@ -147,7 +147,7 @@ TEST(one_call_s_targets_go_into_one_generation) {
         memset(b, 'b', sizeof(b) - 1);
         a[0] = b[0] = '/';
         it[0] = (RedirectItem){.data = a, .len = sizeof(a) - 1};
-        ASSERT_OK(redirector_place(rd, it, 1, off));
+        ASSERT_OK(redirector_place(rd, 1, it, 1, off));
         ASSERT_EQ(redirector_generation(rd), 1);
 
         /* 3000 + 3000 + 24 more do not fit behind the first 3000: all three
@@ -157,12 +157,12 @@ TEST(one_call_s_targets_go_into_one_generation) {
         b[1] = 'c';
         it[1] = (RedirectItem){.data = a, .len = 100};
         it[2] = (RedirectItem){.data = how, .len = sizeof(how), .blob = true};
-        ASSERT_OK(redirector_place(rd, it, 1, off));
+        ASSERT_OK(redirector_place(rd, 1, it, 1, off));
         ASSERT_EQ(redirector_generation(rd), 1);
         memset(b, 'd', sizeof(b) - 1);
         b[0] = '/';
         it[0] = (RedirectItem){.data = b, .len = sizeof(b) - 1};
-        ASSERT_OK(redirector_place(rd, it, 3, off));
+        ASSERT_OK(redirector_place(rd, 1, it, 3, off));
         ASSERT_EQ(redirector_generation(rd), 2);
         ar = redirector_arena(rd);
         ASSERT_TRUE(memcmp(arena_peek(ar, off[0]), b, sizeof(b)) == 0);
@@ -182,9 +182,9 @@ TEST(targets_that_no_empty_arena_holds_are_e2big_and_nothing_breaks) {
         memset(big, 'z', sizeof(big) - 1);
         big[0] = '/';
         /* 4095 bytes and a NUL, behind the empty string at offset 0. */
-        ASSERT_ERROR(redirector_place(rd, &it, 1, &off), E2BIG);
+        ASSERT_ERROR(redirector_place(rd, 1, &it, 1, &off), E2BIG);
         it.len = 4094;
-        ASSERT_OK(redirector_place(rd, &it, 1, &off));
+        ASSERT_OK(redirector_place(rd, 1, &it, 1, &off));
         ASSERT_EQ(redirector_set_arena_size(rd, 8192), -EBUSY);
 }
 
