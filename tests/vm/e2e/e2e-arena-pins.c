@@ -22,7 +22,6 @@
  * (a directory: read fails). So a pointer that lands anywhere but on the
  * placed target shows up as a failed or wrong read.
  */
-#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
