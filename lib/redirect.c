@@ -188,7 +188,9 @@ static int place_all(Arena *a, pid_t tid, const RedirectItem *items, size_t n, u
         int r;
 
         for (size_t i = 0; i < n; i++) {
-                if (items[i].transient) {
+                /* A blob is openat2's struct open_how as this call passed it:
+                 * the container picks its bytes, so it is never kept. */
+                if (items[i].transient || items[i].blob) {
                         if (n_parts >= ELEMENTSOF(parts))
                                 return -EINVAL;
                         idx[n_parts] = i;
@@ -224,7 +226,7 @@ int redirector_place(Redirector *rd, pid_t tid, const RedirectItem *items, size_
         if (!rd || (n > 0 && (!items || !ret_offsets)))
                 return -EINVAL;
         for (size_t i = 0; i < n; i++)
-                transient = transient || items[i].transient;
+                transient = transient || items[i].transient || items[i].blob;
         if (transient && tid <= 0)
                 return -EINVAL;
 

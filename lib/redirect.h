@@ -55,7 +55,8 @@ int redirector_check(const struct seccomp_notif *n, const SrdVerdict *v, const P
 /*
  * Place items (strings get a NUL after them; blobs are raw bytes) all in one
  * generation of the arena; their offsets in it. Transient items (a pinned
- * path, a rendered template: bytes no other call needs) go into the slot of
+ * path, a rendered template: bytes no other call needs) and blobs (openat2's
+ * struct open_how, as the call passed it) go into the slot of
  * tid, the notifying task, which its next call reuses; the others are
  * deduplicated targets, never written again. When they do not fit, the
  * slots of tids that are gone are freed, and only if that frees nothing a
