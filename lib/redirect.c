@@ -344,12 +344,14 @@ static int pin_establish(Redirector *rd, int fd, const struct seccomp_notif *n, 
                 *ret_reason = "cannot open the task's maps to find the arena's pin";
                 return maps_fd == -ESRCH ? -ENOENT : maps_fd;
         }
+        /* An ia32 call only takes 32-bit pointers. */
+        limit = n->data.arch == AUDIT_ARCH_I386 ? (uint64_t) 1 << 32 : (uint64_t) 1 << 47;
         r = pin_find_congruent(maps_fd, &rd->pin_file, rd->pin_addr % size, &addr);
+        if (r == 0 && addr + size > limit)
+                r = -ENOENT;
         if (r == -ENOENT) {
-                r = pin_install(rd, fd, n->id, rd->pin_addr, &addr);
+                r = rd->pin_addr + size <= limit ? pin_install(rd, fd, n->id, rd->pin_addr, &addr) : -ENOMEM;
                 if (r == -EEXIST || r == -ENOMEM) {
-                        /* An ia32 task only has the low 4 GiB (its pointers are 32 bit). */
-                        limit = n->data.arch == AUDIT_ARCH_I386 ? (uint64_t) 1 << 32 : (uint64_t) 1 << 47;
                         r = pin_free_congruent(maps_fd, size, rd->pin_addr % size, limit, &addr);
                         if (r == 0)
                                 r = pin_install(rd, fd, n->id, addr, &addr);
@@ -488,15 +490,17 @@ int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const
                                 *ret_error = ENAMETOOLONG;
                         return r;
                 }
-                if (rd->pin_addr == 0) {
+                addr = rd->pin_addr ? addr_lookup(rd, (pid_t) n->pid) : 0;
+                if (addr == 0 || (n->data.arch == AUDIT_ARCH_I386 &&
+                                  addr + arena_size(rd->arena) > (uint64_t) 1 << 32)) {
+                        /* No pin yet, or one an ia32 call cannot point at
+                         * (the kernel refuses wide values with EINVAL). */
                         r = pin_establish(rd, fd, n, &addr, ret_reason);
                         if (r < 0)
                                 return r;
-                } else {
+                } else
                         /* Unverified: see the top of this file for why that is safe. */
-                        addr = addr_lookup(rd, (pid_t) n->pid);
                         guessed = true;
-                }
                 req.memfd = (uint32_t) arena_memfd(rd->arena);
                 aim(&req, items, item_arg, offset, n_items, addr);
         }
