@@ -313,8 +313,8 @@ static int pin_install(Redirector *rd, int fd, uint64_t id, uint64_t target, uin
 
 /*
  * The slow path: this mm has no pin of the current generation where we
- * looked. Find one congruent to pin_addr, or install one at pin_addr, or at
- * the lowest free congruent address. The notification is pending, so the
+ * looked. Install one at pin_addr, or find this mm's congruent pin, or
+ * install one at the lowest free congruent address. The notification is pending, so the
  * task cannot exec meanwhile: the maps fd reads the mm the redirect runs in.
  */
 static int pin_establish(Redirector *rd, int fd, const struct seccomp_notif *n, uint64_t *ret_addr,
@@ -339,23 +339,41 @@ static int pin_establish(Redirector *rd, int fd, const struct seccomp_notif *n, 
                 return 0;
         }
 
+        /* An unpinned address space (exec'd, or forked before the first
+         * pin) mostly has the usual address free: try it before reading any
+         * maps. Should this mm have a congruent pin elsewhere already, a
+         * second one does no harm, and none is needed after it. */
+        limit = n->data.arch == AUDIT_ARCH_I386 ? (uint64_t) 1 << 32 : (uint64_t) 1 << 47;
+        if (rd->pin_addr + size <= limit) {
+                r = pin_install(rd, fd, n->id, rd->pin_addr, &addr);
+                if (r == 0) {
+                        addr_remember(rd, tid, addr);
+                        *ret_addr = addr;
+                        return 0;
+                }
+                if (r == -ENOENT)
+                        return r;
+                if (r != -EEXIST && r != -ENOMEM) {
+                        *ret_reason = "cannot pin the redirect arena in the task";
+                        return r;
+                }
+        }
+
         maps_fd = pin_maps_open(tid);
         if (maps_fd < 0) {
                 *ret_reason = "cannot open the task's maps to find the arena's pin";
                 return maps_fd == -ESRCH ? -ENOENT : maps_fd;
         }
-        /* An ia32 call only takes 32-bit pointers. */
-        limit = n->data.arch == AUDIT_ARCH_I386 ? (uint64_t) 1 << 32 : (uint64_t) 1 << 47;
+        /* The usual address is taken: this mm's pin is elsewhere, or it has
+         * none and needs one at a free congruent address. An ia32 call only
+         * takes 32-bit pointers. */
         r = pin_find_congruent(maps_fd, &rd->pin_file, rd->pin_addr % size, &addr);
         if (r == 0 && addr + size > limit)
                 r = -ENOENT;
         if (r == -ENOENT) {
-                r = rd->pin_addr + size <= limit ? pin_install(rd, fd, n->id, rd->pin_addr, &addr) : -ENOMEM;
-                if (r == -EEXIST || r == -ENOMEM) {
-                        r = pin_free_congruent(maps_fd, size, rd->pin_addr % size, limit, &addr);
-                        if (r == 0)
-                                r = pin_install(rd, fd, n->id, addr, &addr);
-                }
+                r = pin_free_congruent(maps_fd, size, rd->pin_addr % size, limit, &addr);
+                if (r == 0)
+                        r = pin_install(rd, fd, n->id, addr, &addr);
                 if (r == -ENOENT)
                         return r;
                 if (r < 0) {
