@@ -131,6 +131,11 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         LogFields f = container_log_fields(c);
         const char *rule = event_rule_name(p, ev);
         bool unplaced = ev->verdict.rule == SRD_RULE_PATH_ERROR || ev->verdict.rule == SRD_RULE_KERNEL;
+        /* Rules judged the resolved path; say what the task wrote too, when
+         * that is another name for it (a link, "..", /proc/self/...). */
+        bool other_name = ev->written[0][0] && !streq(ev->written[0], ev->path[0]);
+        const char *w0 = other_name ? " (written \"" : "", *w1 = other_name ? ev->written[0] : "",
+                   *w2 = other_name ? "\")" : "";
         int level;
 
         if (ev->fallback_reason || ev->verdict.rule == SRD_RULE_PATH_ERROR)
@@ -161,24 +166,27 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
 
         if (ev->fallback_reason && ev->redirect_fallback)
                 log_full(level, 0, &f,
-                         "Container %s pid %d: %s(\"%s\") matched rule \"%s\" (%s), applied "
+                         "Container %s pid %d: %s(\"%s\"%s%s%s) matched rule \"%s\" (%s), applied "
                          "redirectFallback %s: %s.",
-                         c->id, (int) ev->pid, sysname, ev->path[0], rule, action_name(ev->verdict.action),
-                         what, ev->fallback_reason);
+                         c->id, (int) ev->pid, sysname, ev->path[0], w0, w1, w2, rule,
+                         action_name(ev->verdict.action), what, ev->fallback_reason);
         else if (ev->fallback_reason)
                 /* The path last: a line is cut at 4 KiB, and a path may be that
                  * long, but the reason must survive. */
                 log_full(level, 0, &f,
                          "Container %s pid %d: %s matched rule \"%s\" (%s), not carried out (%s), answered "
-                         "%s; path \"%s\".",
+                         "%s; path \"%s\"%s%s%s.",
                          c->id, (int) ev->pid, sysname, rule, action_name(ev->verdict.action),
-                         ev->fallback_reason, what, ev->path[0]);
+                         ev->fallback_reason, what, ev->path[0], w0, w1, w2);
         else if (unplaced)
-                log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\") cannot be placed (%s), applied %s: %s.",
-                         c->id, (int) ev->pid, sysname, ev->path[0], ev->path_error_reason ?: "?", rule, what);
+                log_full(level, 0, &f,
+                         "Container %s pid %d: %s(\"%s\"%s%s%s) cannot be placed (%s), applied %s: %s.", c->id,
+                         (int) ev->pid, sysname, ev->path[0], w0, w1, w2, ev->path_error_reason ?: "?", rule,
+                         what);
         else
-                log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\") -> rule \"%s\": %s.", c->id,
-                         (int) ev->pid, sysname, ev->path[0], rule, what);
+                log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\"%s%s%s) -> rule \"%s\": %s%s.", c->id,
+                         (int) ev->pid, sysname, ev->path[0], w0, w1, w2, rule, what,
+                         ev->pinned ? " (pinned)" : "");
 }
 
 static void counter_add(uint64_t *counter) {
@@ -457,6 +465,8 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_set_arena_size(c->listener, m->arena_size);
         if (r < 0)
                 return r;
+        if (m->plain_continue)
+                (void) srd_listener_set_pinned_continue(c->listener, false);
 
         /* No EPOLLIN: that is the worker's. Hang-ups are always reported. */
         r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), 0, container_on_hangup, c);

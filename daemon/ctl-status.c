@@ -125,6 +125,14 @@ static void status_print_table(json_object *root) {
                        num(c, "pins"), busy);
         }
         printf("%zu container processes.\n", n_containers);
+        for (size_t i = 0; i < n_containers; i++) {
+                json_object *c = json_object_array_get_idx(containers, i);
+
+                if (streq(str(c, "pathRules"), "advisory"))
+                        printf("Container %s pid %" PRIu64 ": path rules are advisory (redirect %s): the task "
+                               "can change a path after its check.\n",
+                               str(c, "id"), num(c, "pid"), str(c, "redirect"));
+        }
 
         for (size_t i = 0; policies && i < json_object_array_length(policies); i++) {
                 json_object *p = json_object_array_get_idx(policies, i), *rules = arr(p, "rules");
