@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "resolve.h"
 
 typedef struct Constant {
         const char *name;
@@ -222,6 +223,47 @@ typedef struct Explain {
         size_t n_shown;
 } Explain;
 
+/*
+ * Path k as the daemon would take it from a task like this command: walked
+ * in our own view (our cwd, our root), links followed, the last component
+ * as the call treats it. Where that differs from what was written, say so;
+ * where the kernel would fail the call, say that a continue gets its errno.
+ */
+static int explain_resolve(Explain *e, const SrdSyscallInfo *info, unsigned k, const char *cwd, const char *p) {
+        int final = srd_path_arg_final(&info->paths[k], e->sc.args, 0), r;
+
+        r = final < 0 ? final
+                      : resolve_task_path(getpid(), AT_FDCWD, p, (ResolveFinal) final, 0, e->paths[k],
+                                          sizeof(e->paths[k]));
+        if (r == 0 && e->paths[k][0] == '/') {
+                char lexical[SRD_PATH_MAX + 1];
+
+                if (srd_path_join(cwd ?: "/", p, lexical, sizeof(lexical)) < 0 || !streq(lexical, e->paths[k]))
+                        fprintf(stderr, "explain: note: \"%s\" resolves to \"%s\" here; rules judge that.\n", p,
+                                e->paths[k]);
+                return 0;
+        }
+        if (r == 0) {
+                fprintf(stderr, "explain: note: \"%s\" names %s, which has no path; path conditions do not "
+                        "match it.\n", p, e->paths[k]);
+                return -ENOENT;
+        }
+        if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -ENAMETOOLONG)
+                fprintf(stderr,
+                        "explain: note: \"%s\" fails here (%s): rules see the name it looks for, and a "
+                        "continue is answered with %s.\n",
+                        p, strerror(-r), errno_name(-r));
+        else
+                fprintf(stderr, "explain: note: \"%s\" cannot be walked here (%s); matched as written.\n", p,
+                        strerror(-r));
+        r = srd_path_join(cwd ?: "/", p, e->paths[k], sizeof(e->paths[k]));
+        if (r < 0) {
+                fprintf(stderr, "explain: path \"%s\": %s; path conditions do not match it.\n", p, strerror(-r));
+                return r;
+        }
+        return 0;
+}
+
 static int path_index_of_arg(const SrdSyscallInfo *info, int arg, bool dirfd) {
         for (unsigned k = 0; info && k < info->n_paths; k++)
                 if ((dirfd ? info->paths[k].dirfd_arg : info->paths[k].arg) == arg)
@@ -295,12 +337,9 @@ static int explain_map_args(Explain *e, char **tokens, size_t n_tokens) {
                                 p);
                         continue;
                 }
-                r = srd_path_join(cwd ?: "/", p, e->paths[k], sizeof(e->paths[k]));
-                if (r < 0) {
-                        fprintf(stderr, "explain: path \"%s\": %s; path conditions do not match it.\n", p,
-                                strerror(-r));
+                r = explain_resolve(e, info, k, cwd, p);
+                if (r < 0)
                         continue;
-                }
                 e->sc.paths[k] = e->paths[k];
         }
         return 0;
@@ -330,6 +369,11 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
                         json_object_array_add(a, e->sc.paths[i] ? json_object_new_string(e->sc.paths[i])
                                                                 : NULL);
         json_object_object_add(o, "paths", a);
+        a = json_object_new_array();
+        for (int i = 0; i < SRD_MAX_PATHS; i++)
+                if (e->given_paths[i])
+                        json_object_array_add(a, json_object_new_string(e->given_paths[i]));
+        json_object_object_add(o, "written", a);
         json_object_object_add(o, "rule", json_object_new_int(v->rule));
         json_object_object_add(
                 o, "ruleName",
