@@ -188,9 +188,9 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
                          ev->fallback_reason, what, ev->path[0], w0, w1, w2);
         else if (unplaced)
                 log_full(level, 0, &f,
-                         "Container %s pid %d: %s(\"%s\"%s%s%s) cannot be placed (%s), applied %s: %s.", c->id,
-                         (int) ev->pid, sysname, ev->path[0], w0, w1, w2, ev->path_error_reason ?: "?", rule,
-                         what);
+                         "Container %s pid %d: %s(\"%s\"%s%s%s) cannot be placed (%s), applied %s: %s.",
+                         c->id, (int) ev->pid, sysname, ev->path[0], w0, w1, w2,
+                         ev->path_error_reason ?: "?", rule, what);
         else
                 log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\"%s%s%s) -> rule \"%s\": %s%s.", c->id,
                          (int) ev->pid, sysname, ev->path[0], w0, w1, w2, rule, what,
@@ -210,7 +210,8 @@ static void container_note_decision(Container *c, const SrdPolicy *p, const SrdE
         if (ev->applied == SRD_ACTION_CONTINUE)
                 return;
         if (ev->applied == SRD_ACTION_ERRNO)
-                (void) snprintf(what, sizeof(what), "errno %s", srd_errno_to_string(ev->applied_error) ?: "?");
+                (void) snprintf(what, sizeof(what), "errno %s",
+                                srd_errno_to_string(ev->applied_error) ?: "?");
         else
                 (void) snprintf(what, sizeof(what), "%s", action_name(ev->applied));
 
