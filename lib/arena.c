@@ -310,9 +310,10 @@ static void extent_free(Arena *a, uint64_t offset, uint64_t len) {
         }
 }
 
-static int extent_alloc(Arena *a, size_t len, uint64_t *ret_offset) {
-        /* Room for the free extent this slot may become one day: slots held
-         * plus one bound the extents, so extent_free() never allocates. */
+/* Free extents lie between held slots (the lowest one is given back to the
+ * space between targets and slots), so there are never more than slots
+ * held: room for one more than the tids, and extent_free() never allocates. */
+static int extents_reserve(Arena *a) {
         if (a->n_free_alloc < a->n_tids + 2) {
                 size_t n = MAX(a->n_free_alloc * 2, a->n_tids + 16);
                 Extent *e = realloc(a->free_ext, n * sizeof(Extent));
@@ -322,7 +323,10 @@ static int extent_alloc(Arena *a, size_t len, uint64_t *ret_offset) {
                 a->free_ext = e;
                 a->n_free_alloc = n;
         }
+        return 0;
+}
 
+static int extent_alloc(Arena *a, size_t len, uint64_t *ret_offset) {
         /* First fit among the freed slots; a slot is only ever freed once
          * nobody can be reading it (arena.h). */
         for (size_t i = 0; i < a->n_free; i++) {
@@ -364,6 +368,9 @@ int arena_place_transient(Arena *a, pid_t tid, const ArenaPart *parts, size_t n,
         if (need == 0)
                 return 0;
 
+        r = extents_reserve(a);
+        if (r < 0)
+                return r;
         t = tid_find(a, tid);
         if (!t || t->capacity < need) {
                 capacity = slot_capacity(need);
