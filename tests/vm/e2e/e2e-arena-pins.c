@@ -315,6 +315,42 @@ static int body_tid_reuse(void *userdata) {
         return done(WEXITSTATUS(status) ? 6 : 0);
 }
 
+/* mkstemp-like: many unique names, each opened once (pinned continue). */
+#define N_UNIQUE 3000
+static void *unique_thread(void *userdata) {
+        intptr_t k = (intptr_t) userdata;
+
+        for (unsigned i = 0; i < N_UNIQUE / 4; i++) {
+                char p[ITEST_PATH_MAX + 64];
+                int fd;
+
+                (void) snprintf(p, sizeof(p), "%s/u/%ld-%u-%s", dir, (long) k, i,
+                                "uniqueuniqueuniqueuniqueuniqueuniqueuniqueunique");
+                fd = (int) syscall(SYS_open, p, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+                if (fd < 0) {
+                        dprintf(2, "# unique %ld/%u: open: %s\n", (long) k, i, strerror(errno));
+                        return (void *) 1;
+                }
+                close(fd);
+                (void) unlink(p);
+        }
+        return NULL;
+}
+
+static int body_unique(void *userdata) {
+        pthread_t t[4];
+        void *ret;
+        int bad = 0;
+
+        for (intptr_t k = 0; k < 4; k++)
+                if (pthread_create(&t[k], NULL, unique_thread, (void *) k) != 0)
+                        return done(1);
+        for (int k = 0; k < 4; k++)
+                if (pthread_join(t[k], &ret) != 0 || ret != NULL)
+                        bad = 1;
+        return done(bad ? 2 : 0);
+}
+
 typedef struct Run {
         int code;
         long long redirects, fallbacks, pins;
@@ -435,6 +471,20 @@ int main(int argc, char *argv[]) {
         result(r.code == 0 && r.fallbacks == 0,
                "a new process with a pinned-elsewhere process's tid and a decoy where that pin was: "
                "every pointer lands on its target");
+
+        {
+                char p[ITEST_PATH_MAX + 16];
+
+                (void) snprintf(p, sizeof(p), "%s/u", dir);
+                (void) mkdir(p, 0755);
+        }
+        (void) run("unique", body_unique, &r);
+        result(r.code == 0 && r.fallbacks == 0, "4 threads open 3000 unique names (O_CREAT|O_EXCL), every one works");
+        /* Each open is a pinned continue (the daemon pins every continue) or
+         * not redirected at all (a daemon without pinned continue): either
+         * way the arena never starts a second generation, which would show
+         * as a second pin. */
+        result(r.pins <= 1, "3000 unique names through 64 KiB of arena: no new generation (one pin at most)");
 
         result(!daemon_log_contains(&d, "redirectFallback"), "no redirectFallback over the whole run");
         result(kill(d.pid, 0) == 0, "the daemon is still running");
