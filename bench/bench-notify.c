@@ -69,15 +69,16 @@ static const char policy[] = "{\n"
                              "}\n";
 
 /* Path rules, but none for chmod: a chmod needs no path read to be decided. */
-static const char policy_nopath[] = "{\n"
-                                    "  \"version\": 1,\n"
-                                    "  \"name\": \"bench-nopath\",\n"
-                                    "  \"defaultAction\": \"continue\",\n"
-                                    "  \"rules\": [\n"
-                                    "    { \"name\": \"bench-file\", \"names\": [\"openat\"],\n"
-                                    "      \"path\": { \"exact\": \"/dev/null\" }, \"action\": \"continue\" }\n"
-                                    "  ]\n"
-                                    "}\n";
+static const char policy_nopath[] =
+        "{\n"
+        "  \"version\": 1,\n"
+        "  \"name\": \"bench-nopath\",\n"
+        "  \"defaultAction\": \"continue\",\n"
+        "  \"rules\": [\n"
+        "    { \"name\": \"bench-file\", \"names\": [\"openat\"],\n"
+        "      \"path\": { \"exact\": \"/dev/null\" }, \"action\": \"continue\" }\n"
+        "  ]\n"
+        "}\n";
 
 typedef enum LoopKind {
         LOOP_PLAIN, /* blocking RECV, SEND */
@@ -300,7 +301,8 @@ int main(int argc, char *argv[]) {
                 }
                 if (np_sync[i] < 0 || np_dmn[i] < 0)
                         return 1;
-                printf("  no-path round %d: daemon %.2f us, minimal RECV/SEND loop with SYNC_WAKE_UP %.2f us, "
+                printf("  no-path round %d: daemon %.2f us, minimal RECV/SEND loop with SYNC_WAKE_UP %.2f "
+                       "us, "
                        "ratio %.3f\n",
                        i + 1, np_dmn[i], np_sync[i], np_dmn[i] / np_sync[i]);
         }

@@ -648,7 +648,8 @@ int main(int argc, char *argv[]) {
          * default then); without it, the first daemon's continue is plain.
          * Its policy names the first daemon's directory, where the file is.
          */
-        if (itest_tmpdir("bench-redirect-plain", dirp, sizeof(dirp)) >= 0 && daemon_prepare(&dp, dirp) >= 0) {
+        if (itest_tmpdir("bench-redirect-plain", dirp, sizeof(dirp)) >= 0 &&
+            daemon_prepare(&dp, dirp) >= 0) {
                 const char *const extra[] = {"--unsafe-plain-continue", NULL};
                 char text[sizeof(policy_continue) + 2 * ITEST_PATH_MAX], *at;
 
@@ -664,9 +665,10 @@ int main(int argc, char *argv[]) {
                         dc = &dp;
                 }
         }
-        printf("# continue column: %s\n", plain ? "plain continue (a second daemon, --unsafe-plain-continue)"
-                                                : "the daemon's continue (it has no --unsafe-plain-continue: "
-                                                  "continue is plain CONTINUE)");
+        printf("# continue column: %s\n",
+               plain ? "plain continue (a second daemon, --unsafe-plain-continue)"
+                     : "the daemon's continue (it has no --unsafe-plain-continue: "
+                       "continue is plain CONTINUE)");
 
         /* Every worker opens the same path; only what the daemon answers differs. */
         (void) snprintf(path, sizeof(path), "%s/data/file", dir);
@@ -681,7 +683,8 @@ int main(int argc, char *argv[]) {
                 r = worker_start(&fw[R], "bench-first-redirect", d.agent, POLICY_REDIRECT, path);
         if (r >= 0)
                 r = worker_start(&fw[C], "bench-first-continue", dc->agent, POLICY_CONTINUE, path);
-        if (!tap(r >= 0, "six workers run (redirect, continue, plain, pinned; two forking fresh processes)")) {
+        if (!tap(r >= 0,
+                 "six workers run (redirect, continue, plain, pinned; two forking fresh processes)")) {
                 printf("# %s\n", strerror(-r));
                 return finish();
         }
@@ -829,11 +832,13 @@ int main(int argc, char *argv[]) {
         printf("# ratio redirect/continue %.2f (target <= %.2f), median of the per-round ratios; "
                "ratio of the medians %.2f; redirect/plain %.2f, continue/plain %.2f\n",
                ratio, TARGET_RATIO, ratio_of_medians, med[R] / med[P], med[C] / med[P]);
-        printf("# ratio pinned continue/plain continue %.2f (target <= %.2f), median of the per-round ratios: "
+        printf("# ratio pinned continue/plain continue %.2f (target <= %.2f), median of the per-round "
+               "ratios: "
                "%s; pinned %.2f us, plain %.2f us\n",
                plain ? ratio_k : ratio, TARGET_RATIO,
                plain ? "continue on the daemon against continue on one with --unsafe-plain-continue"
-                     : "no --unsafe-plain-continue here, so the redirect to a path of the same length stands "
+                     : "no --unsafe-plain-continue here, so the redirect to a path of the same length "
+                       "stands "
                        "for it",
                (plain ? med[K] : med[R]) / rate, med[C] / rate);
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -109,7 +109,8 @@ int arena_new(size_t size, Arena **ret) {
                 return negative_errno();
         }
         /* From here on only our mapping can write; nobody can resize. */
-        if (fcntl(a->memfd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
+        if (fcntl(a->memfd, F_ADD_SEALS, F_SEAL_FUTURE_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) <
+            0)
                 return negative_errno();
         /* Nobody needs to open it again: a task that could reach it through
          * /proc/PID/map_files (which takes CAP_SYS_ADMIN or
@@ -179,7 +180,7 @@ static int place(Arena *a, const void *data, size_t len, bool blob, uint64_t *re
         memcpy(a->map + a->used, data, len);
         if (!blob)
                 a->map[a->used + len] = '\0';
-        a->slots[j] = (Slot) { .offset = a->used, .hash = h, .len = key };
+        a->slots[j] = (Slot){.offset = a->used, .hash = h, .len = key};
         a->n_used++;
         *ret_offset = a->used;
         a->used += need;

@@ -58,8 +58,8 @@ typedef struct RedirectPin {
  * call do not fit an empty arena, EACCES for anything else.
  */
 int redirector_send(Redirector *r, int listener_fd, const struct seccomp_notif *n, const SrdVerdict *v,
-                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how, const char **ret_reason,
-                    int *ret_error);
+                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how,
+                    const char **ret_reason, int *ret_error);
 
 /*
  * The checks of redirector_send() that do not depend on the kernel: what no

@@ -333,8 +333,8 @@ TEST(slot_reuse_never_changes_bytes_a_live_tid_was_pointed_at) {
                         if (pins[redirector_generation(rd) % 64])
                                 (void) munmap((void *) pins[redirector_generation(rd) % 64], size);
                         pin_gen[redirector_generation(rd) % 64] = redirector_generation(rd);
-                        pins[redirector_generation(rd) % 64] =
-                                mmap(NULL, size, PROT_READ, MAP_SHARED, arena_memfd(redirector_arena(rd)), 0);
+                        pins[redirector_generation(rd) % 64] = mmap(NULL, size, PROT_READ, MAP_SHARED,
+                                                                    arena_memfd(redirector_arena(rd)), 0);
                         ASSERT_TRUE(pins[redirector_generation(rd) % 64] != MAP_FAILED);
                 }
                 memcpy(last[tid], buf, len + 1);
@@ -439,7 +439,8 @@ TEST(live_tids_beyond_capacity_roll_a_few_generations_then_get_enospc) {
                         else
                                 ASSERT_OK(r);
                 }
-        printf("# %llu generations, %d calls refused\n", (unsigned long long) redirector_generation(rd), enospc);
+        printf("# %llu generations, %d calls refused\n", (unsigned long long) redirector_generation(rd),
+               enospc);
         ASSERT_TRUE(redirector_generation(rd) <= 5);
         ASSERT_TRUE(enospc > 0);
         /* A literal target still goes in once there is room for it. */

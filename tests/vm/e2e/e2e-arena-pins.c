@@ -446,7 +446,8 @@ int main(int argc, char *argv[]) {
         }
 
         (void) run("steady", body_steady, &r);
-        result(r.code == 0 && r.redirects == 50 && r.fallbacks == 0, "50 redirects in one process land right");
+        result(r.code == 0 && r.redirects == 50 && r.fallbacks == 0,
+               "50 redirects in one process land right");
         result(r.pins == 1, "one pin for all of them");
 
         (void) run("exec", body_exec, &r);
@@ -456,7 +457,8 @@ int main(int argc, char *argv[]) {
         result(r.pins == 2, "the exec'd address space got one pin, at a congruent address");
 
         (void) run("fork", body_fork, &r);
-        result(r.code == 0 && r.redirects == 20, "a forked child is redirected through the pin it inherited");
+        result(r.code == 0 && r.redirects == 20,
+               "a forked child is redirected through the pin it inherited");
         result(r.pins == 1, "the child needed no pin of its own");
 
         (void) run("thread", body_thread, &r);
@@ -479,7 +481,8 @@ int main(int argc, char *argv[]) {
                 (void) mkdir(p, 0755);
         }
         (void) run("unique", body_unique, &r);
-        result(r.code == 0 && r.fallbacks == 0, "4 threads open 3000 unique names (O_CREAT|O_EXCL), every one works");
+        result(r.code == 0 && r.fallbacks == 0,
+               "4 threads open 3000 unique names (O_CREAT|O_EXCL), every one works");
         /* Each open is a pinned continue, its ~100-byte resolved name
          * copied into the arena: 300 KB through 64 KiB. Append-only, that
          * would be 5 generations or more, each a new pin in this process. */
