@@ -832,7 +832,7 @@ int main(int argc, char *argv[]) {
         printf("# ratio redirect/continue %.2f (target <= %.2f), median of the per-round ratios; "
                "ratio of the medians %.2f; redirect/plain %.2f, continue/plain %.2f\n",
                ratio, TARGET_RATIO, ratio_of_medians, med[R] / med[P], med[C] / med[P]);
-        printf("# ratio pinned continue/plain continue %.2f (target <= %.2f), median of the per-round "
+        printf("# ratio pinned continue/plain continue %.3f (target <= %.2f), median of the per-round "
                "ratios: "
                "%s; pinned %.2f us, plain %.2f us\n",
                plain ? ratio_k : ratio, TARGET_RATIO,
@@ -863,7 +863,7 @@ int main(int argc, char *argv[]) {
         tap(ratio <= TARGET_RATIO, "redirect/continue ratio %.2f %s %.2f", ratio,
             ratio <= TARGET_RATIO ? "within" : "exceeds", TARGET_RATIO);
         if (plain)
-                tap(ratio_k <= TARGET_RATIO, "pinned continue/plain continue ratio %.2f %s %.2f", ratio_k,
+                tap(ratio_k <= TARGET_RATIO, "pinned continue/plain continue ratio %.3f %s %.2f", ratio_k,
                     ratio_k <= TARGET_RATIO ? "within" : "exceeds", TARGET_RATIO);
 
         for (int c = 0; c < _COLUMNS; c++)
