@@ -53,6 +53,7 @@ struct InitConn {
 
         char id[SRI_ID_MAX + 1];
         char policy[SRI_POLICY_MAX + 1];
+        SriSource source;
         int slot; /* the fd number the init announced */
 
         sd_event_source *io_source;
@@ -131,7 +132,7 @@ static int init_conn_spend_token(InitConn *c, const char *token) {
                 return negative_errno();
         if (unlinkat(m->init_tokens_fd, token, 0) < 0)
                 return negative_errno();
-        return sri_parse_token_file(buf, (size_t) n, c->id, c->policy);
+        return sri_parse_token_file(buf, (size_t) n, c->id, c->policy, &c->source);
 }
 
 static int init_conn_hello(InitConn *c, const char *line, size_t len) {
@@ -150,6 +151,18 @@ static int init_conn_hello(InitConn *c, const char *line, size_t len) {
                 return init_conn_refuse(c, "unknown or already used token");
         if (r < 0) {
                 (void) snprintf(reason, sizeof(reason), "bad token file: %s", strerror(-r));
+                return init_conn_refuse(c, reason);
+        }
+        /* The operator's wrapper configuration is the runtime's configuration, like
+         * listenerMetadata; an annotation comes from whoever creates the container.
+         * --policy-from says which of them may choose. */
+        if (!(m->policy_sources & (1U << (c->source == SRI_SOURCE_ANNOTATION ? SRD_POLICY_SOURCE_ANNOTATION
+                                                                             : SRD_POLICY_SOURCE_METADATA)))) {
+                (void) snprintf(reason, sizeof(reason),
+                                "its policy was chosen by the %s, a source not allowed to choose one (see "
+                                "--policy-from)",
+                                c->source == SRI_SOURCE_ANNOTATION ? "annotation seccomp-redirect.policy"
+                                                                   : "wrapper's configuration (metadata)");
                 return init_conn_refuse(c, reason);
         }
         p = policy_set_get(m->policies, c->policy);

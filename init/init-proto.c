@@ -125,8 +125,10 @@ int sri_format_syscalls(const int *nrs, size_t n, char *buf, size_t size) {
 }
 
 int sri_parse_token_file(const char *buf, size_t len, char ret_id[SRI_ID_MAX + 1],
-                         char ret_policy[SRI_POLICY_MAX + 1]) {
-        bool have_id = false, have_policy = false;
+                         char ret_policy[SRI_POLICY_MAX + 1], SriSource *ret_source) {
+        bool have_id = false, have_policy = false, have_source = false;
+
+        *ret_source = SRI_SOURCE_OPERATOR;
         size_t pos = 0;
 
         if (len > SRI_TOKEN_FILE_MAX)
@@ -159,6 +161,18 @@ int sri_parse_token_file(const char *buf, size_t len, char ret_id[SRI_ID_MAX + 1
                         memcpy(ret_policy, eq + 1, vl);
                         ret_policy[vl] = 0;
                         have_policy = true;
+                } else if ((size_t) (eq - line) == strlen("source") && memcmp(line, "source", 6) == 0) {
+                        size_t vl = l - 7;
+
+                        if (have_source)
+                                return -EBADMSG;
+                        if (vl == 8 && memcmp(eq + 1, "operator", 8) == 0)
+                                *ret_source = SRI_SOURCE_OPERATOR;
+                        else if (vl == 10 && memcmp(eq + 1, "annotation", 10) == 0)
+                                *ret_source = SRI_SOURCE_ANNOTATION;
+                        else
+                                return -EBADMSG;
+                        have_source = true;
                 } else
                         return -EBADMSG;
         }

@@ -19,7 +19,10 @@
  * wait for a daemon that does not hold the listener yet.
  *
  * Token file DIR/tokens/<token>, written by the wrapper (root, 0600):
- *   "container=<id>\npolicy=<name>\n"
+ *   "container=<id>\npolicy=<name>\nsource=<operator|annotation>\n"
+ * source says who chose the policy: the operator's wrapper configuration
+ * (checked like listenerMetadata against the daemon's --policy-from) or the
+ * container's annotation seccomp-redirect.policy. Absent: operator.
  * A token is used once: the daemon removes the file when an init presents it.
  *
  * Pure functions, no I/O: shared by the daemon, the init (linked
@@ -49,6 +52,12 @@ int sri_parse_syscalls(const char *line, size_t len, int *ret_nrs, size_t max, s
 /* "SYSCALLS ...\n" into buf; -ENOBUFS when it does not fit. */
 int sri_format_syscalls(const int *nrs, size_t n, char *buf, size_t size);
 
-/* Both keys exactly once, nothing else; ids and names per sri_name_valid(). */
+typedef enum SriSource {
+        SRI_SOURCE_OPERATOR,
+        SRI_SOURCE_ANNOTATION,
+} SriSource;
+
+/* container and policy exactly once, source at most once, nothing else;
+ * ids and names per sri_name_valid(). */
 int sri_parse_token_file(const char *buf, size_t len, char ret_id[SRI_ID_MAX + 1],
-                         char ret_policy[SRI_POLICY_MAX + 1]);
+                         char ret_policy[SRI_POLICY_MAX + 1], SriSource *ret_source);

@@ -48,7 +48,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 CHECK(sri_format_syscalls(nrs, n, out, sizeof(out)) >= 0);
                 CHECK(strlen(out) == size + 1 && memcmp(out, s, size) == 0);
         }
-        if (sri_parse_token_file(s, size, id, policy) >= 0) {
+        SriSource source;
+
+        if (sri_parse_token_file(s, size, id, policy, &source) >= 0) {
+                CHECK(source == SRI_SOURCE_OPERATOR || source == SRI_SOURCE_ANNOTATION);
                 CHECK(sri_name_valid(id, strlen(id), SRI_ID_MAX));
                 CHECK(sri_name_valid(policy, strlen(policy), SRI_POLICY_MAX));
                 CHECK(size <= SRI_TOKEN_FILE_MAX);

@@ -112,11 +112,12 @@ class Env:
         while not os.path.exists(self.control) and time.monotonic() < end:
             time.sleep(0.02)
 
-    def token(self, cid, policy):
+    def token(self, cid, policy, extra="", mode=0o600):
         t = secrets.token_hex(16)
         path = os.path.join(self.init_dir, "tokens", t)
-        fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        os.write(fd, ("container=%s\npolicy=%s\n" % (cid, policy)).encode())
+        fd = os.open(path + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+        os.fchmod(fd, mode)
+        os.write(fd, ("container=%s\npolicy=%s\n%s" % (cid, policy, extra)).encode())
         os.close(fd)
         os.rename(path + ".tmp", path)
         return t
@@ -156,7 +157,7 @@ def main():
     if not DAEMON or not INIT:
         print("Bail out! SRD_DAEMON / SRD_INIT not set")
         return 1
-    print("1..17", flush=True)
+    print("1..19", flush=True)
     tmp = tempfile.mkdtemp(prefix="srd-init-")
     os.chmod(tmp, 0o755)
     e = Env(tmp)
@@ -276,6 +277,21 @@ def main():
             counts.append(r.stdout.strip())
         check(counts == ["zombies 0", "zombies 1"],
               "as PID 1 orphans are reaped (0 zombies); control with --no-reaper: 1 zombie", repr(counts))
+
+        # 18-19: the daemon's --policy-from judges who chose the policy (default: metadata, i.e. the
+        # operator's wrapper configuration); a token file others could read or write is not honoured.
+        t = e.token("c-annot", "permissive", "source=annotation\n")
+        r = e.run(t, ["touch", marker])
+        t2 = e.token("c-op", "permissive", "source=operator\n")
+        r2 = e.run(t2, ["true"])
+        check(r.returncode == 125 and "not allowed" in r.stderr and not os.path.exists(marker)
+              and r2.returncode == 0,
+              "a policy chosen by annotation is refused under --policy-from metadata; by the operator, taken",
+              out(r) + out(r2))
+        t = e.token("c-mode", "strict", mode=0o644)
+        r = e.run(t, ["touch", marker])
+        check(r.returncode == 125 and "bad token file" in r.stderr and not os.path.exists(marker),
+              "a token file with group/other access is refused", out(r))
     finally:
         e.daemon.send_signal(signal.SIGTERM)
         try:
@@ -287,7 +303,7 @@ def main():
                 print("#   log: " + line)
         if not os.environ.get("SRD_ITEST_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(results) and len(results) == 17 else 1
+    return 0 if all(results) and len(results) == 19 else 1
 
 
 if __name__ == "__main__":
