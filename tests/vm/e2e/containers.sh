@@ -182,6 +182,28 @@ for rt in $RUNTIMES; do
                        [ \"\$(ls /proc/$DPID/fd | wc -l)\" = '$BASE_FDS' ]"
 done
 
+# A malicious container (runc, through the wrapper): init-attacker tries the
+# trust attacks from inside and prints TAP, renumbered here.
+if [ -x /usr/bin/init-attacker ]; then
+        B="$W/bundle-attacker"
+        mkbundle "$B" '["/bin/init-attacker"]' "$OUTER"
+        cp /usr/bin/init-attacker "$B/rootfs/bin/init-attacker"
+        printf 'runtime=/usr/sbin/runc\ninit=/usr/libexec/seccomp-redirect-init\ninit-dir=%s/init\npolicy=ctr\n' \
+                "$W" >"$W/oci-attacker.conf"
+        SECCOMP_REDIRECT_OCI_CONFIG="$W/oci-attacker.conf" seccomp-redirect-oci --root "$W/state-attacker" \
+                run --bundle "$B" srd-attacker >"$W/attacker.out" 2>&1
+        echo "exit=$?" >>"$W/attacker.out"
+        attacks=0
+        while IFS= read -r line; do
+                case "$line" in
+                "ok "*) attacks=$((attacks + 1)); ok "attacker: ${line#* - }" ;;
+                "not ok "*) attacks=$((attacks + 1)); not_ok "attacker: ${line#* - }" "$W/attacker.out" ;;
+                esac
+        done <"$W/attacker.out"
+        check "attacker: all 8 attacks ran and the container exited 0" "$W/attacker.out" \
+                sh -c "[ $attacks = 8 ] && grep -qx exit=0 '$W/attacker.out'"
+fi
+
 # crun's own handoff (listenerPath), no wrapper: a plain notify filter.
 if echo "$RUNTIMES" | grep -q crun; then
         B="$W/bundle-crun-plain"
