@@ -156,8 +156,9 @@ static int init_conn_hello(InitConn *c, const char *line, size_t len) {
         /* The operator's wrapper configuration is the runtime's configuration, like
          * listenerMetadata; an annotation comes from whoever creates the container.
          * --policy-from says which of them may choose. */
-        if (!(m->policy_sources & (1U << (c->source == SRI_SOURCE_ANNOTATION ? SRD_POLICY_SOURCE_ANNOTATION
-                                                                             : SRD_POLICY_SOURCE_METADATA)))) {
+        if (!(m->policy_sources &
+              (1U << (c->source == SRI_SOURCE_ANNOTATION ? SRD_POLICY_SOURCE_ANNOTATION
+                                                         : SRD_POLICY_SOURCE_METADATA)))) {
                 (void) snprintf(reason, sizeof(reason),
                                 "its policy was chosen by the %s, a source not allowed to choose one (see "
                                 "--policy-from)",
@@ -219,7 +220,8 @@ static int init_conn_try_take(InitConn *c) {
         }
         m->handoffs_accepted++;
         LogFields f = container_log_fields(container);
-        log_full(LOG_INFO, 0, &f, "Container %s pid %d handed over its listener by seccomp-redirect-init: policy "
+        log_full(LOG_INFO, 0, &f,
+                 "Container %s pid %d handed over its listener by seccomp-redirect-init: policy "
                  "\"%s\", redirect %s.",
                  container->id, (int) container->pid, container->policy_name,
                  srd_redirect_support_to_string(srd_listener_redirect_support(container->listener)) ?: "?");
@@ -294,8 +296,9 @@ static int init_conn_on_io(sd_event_source *s, int fd, uint32_t revents, void *u
 static int init_conn_on_timeout(sd_event_source *s, uint64_t usec, void *userdata) {
         InitConn *c = userdata;
 
-        return init_conn_refuse(c, c->state == INIT_TAKING ? "no seccomp listener at the announced fd in time"
-                                                           : "no complete handoff in time (--handoff-timeout)");
+        return init_conn_refuse(c, c->state == INIT_TAKING
+                                           ? "no seccomp listener at the announced fd in time"
+                                           : "no complete handoff in time (--handoff-timeout)");
 }
 
 static int init_conn_new(Manager *m, int fd) {
@@ -324,8 +327,8 @@ static int init_conn_new(Manager *m, int fd) {
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(c->io_source, "init-conn");
-        r = sd_event_add_time_relative(m->event, &c->timer_source, CLOCK_MONOTONIC, m->handoff_timeout_usec, 0,
-                                       init_conn_on_timeout, c);
+        r = sd_event_add_time_relative(m->event, &c->timer_source, CLOCK_MONOTONIC, m->handoff_timeout_usec,
+                                       0, init_conn_on_timeout, c);
         if (r < 0)
                 return r;
         (void) sd_event_source_set_description(c->timer_source, "init-conn-timeout");

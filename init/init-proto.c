@@ -25,8 +25,8 @@ bool sri_name_valid(const char *s, size_t len, size_t max) {
         for (size_t i = 0; i < len; i++) {
                 char c = s[i];
 
-                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
-                      c == '.' || c == '-' || c == '+'))
+                if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '.' || c == '-' || c == '+'))
                         return false;
         }
         return true;

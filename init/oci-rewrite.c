@@ -98,8 +98,8 @@ static int rewrite_process(json_object *process, const char *token) {
         _cleanup_free_ char *var = NULL;
         size_t n;
 
-        if (!json_object_object_get_ex(process, "args", &args) || !json_object_is_type(args, json_type_array) ||
-            json_object_array_length(args) == 0)
+        if (!json_object_object_get_ex(process, "args", &args) ||
+            !json_object_is_type(args, json_type_array) || json_object_array_length(args) == 0)
                 return -EINVAL; /* nothing to run: the runtime will say so; we add nothing */
         strip_prefix(args);
 
@@ -165,7 +165,8 @@ int oci_rewrite_config(const char *path, const OciRewrite *w) {
         if (r < 0)
                 return r;
 
-        if (!json_object_object_get_ex(root, "mounts", &mounts) || !json_object_is_type(mounts, json_type_array)) {
+        if (!json_object_object_get_ex(root, "mounts", &mounts) ||
+            !json_object_is_type(mounts, json_type_array)) {
                 mounts = json_object_new_array();
                 if (!mounts)
                         return -ENOMEM;
@@ -214,8 +215,9 @@ int oci_rewrite_process_file(const char *path, const OciRewrite *w) {
 static char *annotation_of(json_object *root, const char *key) {
         json_object *a, *v;
 
-        if (!json_object_object_get_ex(root, "annotations", &a) || !json_object_is_type(a, json_type_object) ||
-            !json_object_object_get_ex(a, key, &v) || !json_object_is_type(v, json_type_string))
+        if (!json_object_object_get_ex(root, "annotations", &a) ||
+            !json_object_is_type(a, json_type_object) || !json_object_object_get_ex(a, key, &v) ||
+            !json_object_is_type(v, json_type_string))
                 return NULL;
         return strdup(json_object_get_string(v));
 }

@@ -12,7 +12,7 @@
 #define OCI_ANNOTATION_BOUND_SOURCE "seccomp-redirect.init.source"
 
 typedef struct OciRewrite {
-        const char *init_path;   /* on the host */
+        const char *init_path; /* on the host */
         const char *socket_path; /* on the host: INIT_DIR/init.sock */
         const char *token;
         const char *policy;

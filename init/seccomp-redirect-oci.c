@@ -16,9 +16,9 @@
  * single-use token file only root can write; the init presents the token,
  * never a policy.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <dirent.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -145,8 +145,8 @@ static int config_find(const char *argv0, Config *c) {
 
 /* Global options of runc and crun that take a value (as a separate argument). */
 static bool global_takes_value(const char *a) {
-        static const char *const v[] = {"--log", "--log-format", "--root", "--criu", "--rootless",
-                                        "--cgroup-manager", "--log-level"};
+        static const char *const v[] = {"--log",      "--log-format",     "--root",     "--criu",
+                                        "--rootless", "--cgroup-manager", "--log-level"};
 
         for (size_t i = 0; i < ELEMENTSOF(v); i++)
                 if (streq(a, v[i]))
@@ -155,11 +155,31 @@ static bool global_takes_value(const char *a) {
 }
 
 static bool sub_takes_value(const char *a) {
-        static const char *const v[] = {"-b", "--bundle", "--console-socket", "--pid-file", "--preserve-fds",
-                                        "-f", "--config", "--cwd", "-e", "--env", "-u", "--user", "-g",
-                                        "--additional-gids", "-p", "--process", "--process-label",
-                                        "--apparmor", "-c", "--cap", "--cgroup", "--criu", "--image-path",
-                                        "--work-path", "--parent-path"};
+        static const char *const v[] = {"-b",
+                                        "--bundle",
+                                        "--console-socket",
+                                        "--pid-file",
+                                        "--preserve-fds",
+                                        "-f",
+                                        "--config",
+                                        "--cwd",
+                                        "-e",
+                                        "--env",
+                                        "-u",
+                                        "--user",
+                                        "-g",
+                                        "--additional-gids",
+                                        "-p",
+                                        "--process",
+                                        "--process-label",
+                                        "--apparmor",
+                                        "-c",
+                                        "--cap",
+                                        "--cgroup",
+                                        "--criu",
+                                        "--image-path",
+                                        "--work-path",
+                                        "--parent-path"};
 
         for (size_t i = 0; i < ELEMENTSOF(v); i++)
                 if (streq(a, v[i]))
@@ -256,7 +276,8 @@ static void remove_tokens_of(const Config *c, const char *id) {
 }
 
 /* Which policy a new container gets, and who chose it; *ret_policy NULL: none. */
-static int policy_for_bundle(const Config *c, const char *config_path, char **ret_policy, const char **ret_source) {
+static int policy_for_bundle(const Config *c, const char *config_path, char **ret_policy,
+                             const char **ret_source) {
         _cleanup_free_ char *a = NULL;
         int r;
 
@@ -380,11 +401,15 @@ static int prepare(const Config *c, const char *id, const char *policy, const ch
         if (r < 0)
                 return r;
         (void) snprintf(socket_path, 4096 + 16, "%s/init.sock", c->init_dir);
-        *w = (OciRewrite){.init_path = c->init, .socket_path = socket_path, .token = token, .policy = policy,
+        *w = (OciRewrite){.init_path = c->init,
+                          .socket_path = socket_path,
+                          .token = token,
+                          .policy = policy,
                           .source = source};
         r = write_token(c, token, id, policy, source);
         if (r < 0)
-                say("cannot write a token into %s/tokens (is seccomp-redirectd running with --init-dir %s?): %s",
+                say("cannot write a token into %s/tokens (is seccomp-redirectd running with --init-dir "
+                    "%s?): %s",
                     c->init_dir, c->init_dir, strerror(-r));
         return r;
 }

@@ -116,10 +116,12 @@ int main(int argc, char *argv[]) {
         random_token(tok);
         snprintf(msg, sizeof(msg), "SECCOMP-REDIRECT-INIT 1 %s policy=permissive\n", tok);
         talk(sock, msg, answer, sizeof(answer));
-        result(strstr(answer, "malformed hello") != NULL, "a hello naming a weaker policy is refused", answer);
+        result(strstr(answer, "malformed hello") != NULL, "a hello naming a weaker policy is refused",
+               answer);
 
         snprintf(msg, sizeof(msg),
-                 "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"policy=permissive\","
+                 "{\"ociVersion\":\"1.0.2\",\"fds\":[\"seccompFd\"],\"pid\":%d,\"metadata\":\"policy="
+                 "permissive\","
                  "\"state\":{\"id\":\"other\"}}\n",
                  (int) getpid());
         talk(sock, msg, answer, sizeof(answer));
