@@ -75,8 +75,13 @@ done
 sleep 0.2
 threads() { grep '^Threads:' "/proc/$DPID/status" | tr -dc 0-9; }
 nfds() { ls "/proc/$DPID/fd" | wc -l; }
+rss() { grep '^VmRSS:' "/proc/$DPID/status" | tr -dc 0-9; }
 BASE_THREADS=$(threads)
 BASE_FDS=$(nfds)
+BASE_RSS=$(rss)
+# What a finished container may leave in the daemon's RSS: heap the
+# allocator keeps, nothing per container (KiB).
+RSS_SLACK=1024
 BB=/bin/busybox
 
 # mkbundle DIR ARGS-JSON EXTRA-LINUX-JSON
@@ -170,16 +175,20 @@ for rt in $RUNTIMES; do
         while [ $i -lt 100 ]; do
                 seccomp-redirectctl status --control "$W/control.sock" --json 2>&1 | tr -d ' \n' >"$W/$name-after.json"
                 grep -q '"containers":\[\]' "$W/$name-after.json" && [ "$(threads)" = "$BASE_THREADS" ] &&
-                        [ "$(nfds)" = "$BASE_FDS" ] && break
+                        [ "$(nfds)" = "$BASE_FDS" ] && [ "$(rss)" -le $((BASE_RSS + RSS_SLACK)) ] && break
                 i=$((i + 1))
                 sleep 0.05
         done
         echo "" >>"$W/$name-after.json"
-        echo "threads $(threads) (base $BASE_THREADS), fds $(nfds) (base $BASE_FDS)" >>"$W/$name-after.json"
-        check "$name: after exit no container, thread or fd is left in the daemon" "$W/$name-after.json" \
+        echo "threads $(threads) (base $BASE_THREADS), fds $(nfds) (base $BASE_FDS)," \
+                "RSS $(rss) KiB (base $BASE_RSS KiB)" >>"$W/$name-after.json"
+        check "$name: after exit no container, thread, fd or memory is left in the daemon" "$W/$name-after.json" \
                 sh -c "grep -q '\"containers\":\[\]' '$W/$name-after.json' &&
                        [ \"\$(grep '^Threads:' /proc/$DPID/status | tr -dc 0-9)\" = '$BASE_THREADS' ] &&
-                       [ \"\$(ls /proc/$DPID/fd | wc -l)\" = '$BASE_FDS' ]"
+                       [ \"\$(ls /proc/$DPID/fd | wc -l)\" = '$BASE_FDS' ] &&
+                       [ \"\$(grep '^VmRSS:' /proc/$DPID/status | tr -dc 0-9)\" -le $((BASE_RSS + RSS_SLACK)) ]"
+        echo "# $name: daemon $(threads) threads, $(nfds) fds, RSS $(rss) KiB; before any container" \
+                "$BASE_THREADS, $BASE_FDS, $BASE_RSS KiB"
 done
 
 # A malicious container (runc, through the wrapper): init-attacker tries the
