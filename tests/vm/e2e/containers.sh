@@ -138,6 +138,11 @@ for rt in $RUNTIMES; do
         seccomp-redirect-oci --root "$W/state-$name" exec "$id" mkdir /tmp/forbidden-exec \
                 >"$W/$name-exec2.out" 2>&1
         echo "exec-mkdir=$?" >>"$W/$name-exec2.out"
+        # The form containerd and podman use: a process file.
+        printf '{"args": ["cat", "/etc/hello"], "env": ["PATH=/bin"], "cwd": "/", "user": {"uid": 0, "gid": 0}}' \
+                >"$W/$name-process.json"
+        seccomp-redirect-oci --root "$W/state-$name" exec --process "$W/$name-process.json" "$id" \
+                >"$W/$name-exec3.out" 2>&1
         seccomp-redirectctl status --control "$W/control.sock" --json 2>&1 | tr -d ' \n' >"$W/$name-status.json"
         touch "$B/rootfs/tmp/stop"
         wait $RPID
@@ -164,6 +169,8 @@ for rt in $RUNTIMES; do
                 grep -q "Container $id pid .*seccomp-redirect-init.*redirect supported" "$W/daemon.log"
         check "$name: exec through the wrapper is redirected too" "$W/$name-exec.out" \
                 grep -qx redirected "$W/$name-exec.out"
+        check "$name: exec --process FILE through the wrapper is redirected too" "$W/$name-exec3.out" \
+                grep -qx redirected "$W/$name-exec3.out"
         check "$name: exec through the wrapper gets the errno rule" "$W/$name-exec2.out" \
                 sh -c "grep -qx exec-mkdir=1 '$W/$name-exec2.out' && [ ! -e '$B/rootfs/tmp/forbidden-exec' ]"
         check "$name: status listed the container with policy ctr while it ran" "$W/$name-status.json" \
