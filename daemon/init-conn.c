@@ -333,13 +333,17 @@ static int init_conn_new(Manager *m, int fd) {
                 return r;
         (void) sd_event_source_set_description(c->timer_source, "init-conn-timeout");
 
-        /* At the limit the oldest goes, as on the agent socket. */
+        /* At the limit the oldest goes, as on the agent socket, but one that
+         * has not shown a token before one that has: anybody in any container
+         * can open connections, only an init past its hello holds a token, and
+         * a flood of empty connections must not push it out. */
         while (m->n_init_conns >= m->max_agent_conns && m->init_conns) {
-                InitConn *oldest = m->init_conns;
+                InitConn *victim = NULL;
 
-                while (oldest->conns_next)
-                        oldest = oldest->conns_next;
-                (void) init_conn_refuse(oldest, "too many init connections in progress (--max-connections)");
+                LIST_FOREACH(conns, i, m->init_conns)
+                if (!victim || victim->state != INIT_WANT_HELLO || i->state == INIT_WANT_HELLO)
+                        victim = i; /* the list is newest first: the last match is the oldest */
+                (void) init_conn_refuse(victim, "too many init connections in progress (--max-connections)");
         }
         c->manager = m;
         LIST_PREPEND(conns, m->init_conns, c);
