@@ -157,7 +157,7 @@ def main():
     if not DAEMON or not INIT:
         print("Bail out! SRD_DAEMON / SRD_INIT not set")
         return 1
-    print("1..20", flush=True)
+    print("1..21", flush=True)
     tmp = tempfile.mkdtemp(prefix="srd-init-")
     os.chmod(tmp, 0o755)
     e = Env(tmp)
@@ -328,8 +328,17 @@ def main():
         r = e.run(t, ["touch", marker])
         check(r.returncode == 125 and "bad token file" in r.stderr and not os.path.exists(marker),
               "a token file with group/other access is refused", out(r))
-    finally:
+
+        # 21: the daemon exits 0 on SIGTERM (under the sanitizers: no leak, no report).
         e.daemon.send_signal(signal.SIGTERM)
+        try:
+            rc = e.daemon.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            rc = None
+        check(rc == 0, "the daemon exits 0 on SIGTERM", "exit %s" % rc)
+    finally:
+        if e.daemon.poll() is None:
+            e.daemon.send_signal(signal.SIGTERM)
         try:
             e.daemon.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -339,7 +348,7 @@ def main():
                 print("#   log: " + line)
         if not os.environ.get("SRD_ITEST_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(results) and len(results) == 20 else 1
+    return 0 if all(results) and len(results) == 21 else 1
 
 
 if __name__ == "__main__":
