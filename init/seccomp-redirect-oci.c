@@ -460,11 +460,12 @@ static int do_exec(const Config *c, char ***argvp, int *argcp, int sub) {
         pos = first_positional(argv, sub + 1, argc);
         if (pos < 0)
                 return 0;
+        /* Not knowing whether the container has a policy is not knowing that it
+         * has none: without the runtime's state the exec does not happen. */
         r = policy_for_running(c, argv, sub, argv[pos], &policy, &source);
-        if (r == -ESRCH)
-                return 0; /* no such container: the runtime says so */
         if (r < 0) {
-                say("cannot find the policy of container %s: %s", argv[pos], strerror(-r));
+                say("cannot find the policy of container %s%s: %s", argv[pos],
+                    r == -ESRCH ? " (the runtime's state command failed)" : "", strerror(-r));
                 return r;
         }
         if (!policy)

@@ -24,7 +24,7 @@ INIT = os.environ.get("SRD_INIT")
 OCI = os.environ.get("SRD_OCI")
 RUNC = shutil.which("runc") or ("/usr/sbin/runc" if os.access("/usr/sbin/runc", os.X_OK) else None)
 BUSYBOX = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.access(p, os.X_OK)), None)
-PLAN = 17
+PLAN = 18
 results = []
 
 FAKE = r'''#!/usr/bin/env python3
@@ -250,6 +250,12 @@ def fake_cases(tmp):
     r, rec = f.run(["exec", "-p", pfile, "c8"])
     check(r.returncode == 0 and open(pfile, "rb").read() == before and not f.tokens(),
           "exec into a container without a policy: the process file is untouched", (r, rec))
+
+    # 12: the runtime's state fails: whether the container has a policy is unknown, the exec does not run.
+    f.configure("strict")
+    r, rec = f.run(["exec", "-p", pfile, "c9"], env={"FAKE_STATE_OK": "0"})
+    check(r.returncode == 1 and not [e for e in rec if "exec" in e["argv"]] and "state" in r.stderr,
+          "exec when the runtime's state fails: exit 1, the runtime's exec never runs", (r, rec))
 
 
 def make_bundle(bundle, script, annotations):
