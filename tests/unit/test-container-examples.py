@@ -48,8 +48,11 @@ def main():
           "containerd-config.toml parses; its runtime is the RuntimeClass's handler, the Pod uses the class",
           (handler, sorted(runtimes)))
     conf_name = os.path.basename(binary) + ".conf"
-    check(os.path.exists(os.path.join(EX, conf_name)),
-          "BinaryName %s has its per-handler configuration %s" % (binary, conf_name))
+    crio = tomllib.load(open(os.path.join(EX, "crio.conf"), "rb"))["crio"]["runtime"]["runtimes"].get(handler, {})
+    check(os.path.exists(os.path.join(EX, conf_name)) and crio.get("runtime_path") == binary
+          and crio.get("runtime_type") == "oci",
+          "BinaryName %s has its per-handler configuration %s; CRI-O's handler runs the same" % (binary, conf_name),
+          crio)
 
     ok, diag = True, []
     with tempfile.TemporaryDirectory() as tmp:
