@@ -6,6 +6,9 @@
 # daemon runs with --policy-from metadata,annotation; without it the
 # policy= of oci.conf applies.
 #
+# conmon does not pass podman's environment to the runtime: the
+# configuration comes from the file, not $SECCOMP_REDIRECT_OCI_CONFIG.
+#
 # Do not add --init: the wrapper's seccomp-redirect-init is already PID 1
 # and reaps like catatonit. --init-path alone cannot supervise anything:
 # the init needs a token that only the host side (the wrapper) makes.
