@@ -26,7 +26,7 @@
 #define CONTAINER_WORKER_STACK ((size_t) 256 * 1024)
 #define CONTAINER_GUARD ((size_t) 4096)
 
-/* 20 log lines per 5 s per container: a looping workload cannot flood the journal. */
+/* 20 log lines per 5 s per container and kind of line: a looping workload cannot flood the journal. */
 #define CONTAINER_LOG_INTERVAL_USEC (5U * 1000U * 1000U)
 #define CONTAINER_LOG_BURST 20U
 
@@ -152,16 +152,30 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         bool other_name = ev->written[0][0] && !streq(ev->written[0], ev->path[0]);
         const char *w0 = other_name ? " (written \"" : "", *w1 = other_name ? ev->written[0] : "",
                    *w2 = other_name ? "\")" : "";
+        LogKind kind;
         int level;
 
-        if (ev->fallback_reason || ev->verdict.rule == SRD_RULE_PATH_ERROR)
+        /* Each kind has its own budget (log.h): a flood of continued calls
+         * cannot use up the lines of the calls an operator must see. */
+        if (ev->fallback_reason) {
                 level = LOG_WARNING;
-        else if (ev->applied == SRD_ACTION_KILL)
+                kind = LOG_KIND_FALLBACK;
+        } else if (ev->verdict.rule == SRD_RULE_PATH_ERROR) {
+                level = LOG_WARNING;
+                kind = LOG_KIND_ERROR;
+        } else if (ev->applied == SRD_ACTION_KILL) {
                 level = LOG_NOTICE;
-        else if (ev->verdict.log || unplaced)
+                kind = LOG_KIND_KILL;
+        } else if (unplaced) {
                 level = LOG_INFO;
-        else
+                kind = LOG_KIND_ERROR;
+        } else if (ev->verdict.log) {
+                level = LOG_INFO;
+                kind = LOG_KIND_RULE;
+        } else {
                 level = LOG_DEBUG;
+                kind = LOG_KIND_DEBUG;
+        }
 
         /* Filtered out anyway: neither format nor count it against the limit. */
         if (level > log_get_max_level())
@@ -171,7 +185,7 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         f.syscall = sysname;
         f.path = ev->path[0][0] ? ev->path[0] : NULL;
         f.action = action_name(ev->applied);
-        if (!log_ratelimit_below(&c->ratelimit, &f))
+        if (!log_ratelimit_below_kind(&c->ratelimit, kind, &f))
                 return;
 
         event_answer(ev, what, sizeof(what));
