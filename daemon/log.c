@@ -100,9 +100,10 @@ bool log_to_journal(void) {
                         /* sd_journal_send() drops messages silently when the
                          * socket is missing: say once where they go instead. */
                         if (!log_journal)
-                                log_write_stderr(LOG_WARNING,
-                                                 "--log-target journal: no journal "
-                                                 "(/run/systemd/journal/socket is missing), logging to stderr.");
+                                log_write_stderr(
+                                        LOG_WARNING,
+                                        "--log-target journal: no journal "
+                                        "(/run/systemd/journal/socket is missing), logging to stderr.");
                 } else if (log_target == LOG_TARGET_STDERR)
                         log_journal = 0;
                 else
@@ -129,9 +130,9 @@ static size_t format_timestamp(char *buf, size_t size) {
 
 static const char *level_name(int level) {
         static const char *const names[] = {
-                [LOG_EMERG] = "emerg",   [LOG_ALERT] = "alert",   [LOG_CRIT] = "crit",
-                [LOG_ERR] = "err",       [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
-                [LOG_INFO] = "info",     [LOG_DEBUG] = "debug",
+                [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",     [LOG_CRIT] = "crit",
+                [LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+                [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
         };
         return level >= 0 && level < (int) ELEMENTSOF(names) ? names[level] : "?";
 }
@@ -150,7 +151,8 @@ static void log_write_stderr(int level, const char *msg) {
                 log_stderr_prefix = stderr_is_journal_stream();
 
         if (log_stderr_prefix)
-                p = snprintf(line, sizeof(line), "<%i>%s: ", level & LOG_PRIMASK, program_invocation_short_name);
+                p = snprintf(line, sizeof(line), "<%i>%s: ", level & LOG_PRIMASK,
+                             program_invocation_short_name);
         else {
                 if (format_timestamp(stamp, sizeof(stamp)) == 0)
                         stamp[0] = 0;
@@ -222,8 +224,8 @@ int log_full(int level, int error, const LogFields *fields, const char *format, 
 }
 
 static const char *const log_kind_table[_LOG_KIND_MAX] = {
-        [LOG_KIND_DEBUG] = "debug",       [LOG_KIND_RULE] = "rule",   [LOG_KIND_FALLBACK] = "fallback",
-        [LOG_KIND_KILL] = "kill",         [LOG_KIND_ERROR] = "error", [LOG_KIND_OTHER] = "other",
+        [LOG_KIND_DEBUG] = "debug", [LOG_KIND_RULE] = "rule",   [LOG_KIND_FALLBACK] = "fallback",
+        [LOG_KIND_KILL] = "kill",   [LOG_KIND_ERROR] = "error", [LOG_KIND_OTHER] = "other",
 };
 
 const char *log_kind_to_string(LogKind k) {

@@ -70,12 +70,12 @@ int log_full(int level, int error, const LogFields *fields, const char *format, 
  * level) cannot crowd out the lines an operator asked for or must see.
  */
 typedef enum LogKind {
-        LOG_KIND_DEBUG,    /* everyday calls: continue, and answers not asked to be logged */
-        LOG_KIND_RULE,     /* a rule with "log": true */
+        LOG_KIND_DEBUG, /* everyday calls: continue, and answers not asked to be logged */
+        LOG_KIND_RULE, /* a rule with "log": true */
         LOG_KIND_FALLBACK, /* a redirect that could not be carried out */
-        LOG_KIND_KILL,     /* a task killed by a rule */
-        LOG_KIND_ERROR,    /* a call that could not be placed, other warnings and errors */
-        LOG_KIND_OTHER,    /* the rest (the agent socket's refusals) */
+        LOG_KIND_KILL, /* a task killed by a rule */
+        LOG_KIND_ERROR, /* a call that could not be placed, other warnings and errors */
+        LOG_KIND_OTHER, /* the rest (the agent socket's refusals) */
         _LOG_KIND_MAX,
 } LogKind;
 

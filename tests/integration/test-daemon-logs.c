@@ -143,7 +143,9 @@ TEST(journal_present_gets_the_messages_and_no_warning) {
         ASSERT_EQ(count_all_lines(&d), 0);
 }
 
-#define STAMP_LINE "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z seccomp-redirectd\\[[0-9]+\\]: "
+#define STAMP_LINE \
+        "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z " \
+        "seccomp-redirectd\\[[0-9]+\\]: "
 
 TEST(stderr_lines_have_time_and_level) {
         Daemon d;
@@ -226,7 +228,8 @@ TEST(debug_flood_does_not_crowd_out_what_matters) {
 
         if (itest_skip_reason())
                 SKIP(itest_skip_reason());
-        ASSERT_OK(start(&d, "logs-ratelimit", (const char *const[]){"--log-level", "debug", "--default-policy", "logs", NULL}));
+        ASSERT_OK(start(&d, "logs-ratelimit",
+                        (const char *const[]){"--log-level", "debug", "--default-policy", "logs", NULL}));
         ASSERT_OK(target_start(&t, notified));
         ASSERT_OK(target_handoff(&t, d.agent, "flood", NULL));
         ASSERT_OK(status_wait_container(d.control, "flood", true, 3000));
