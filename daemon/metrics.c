@@ -129,6 +129,16 @@ int control_format_metrics(Manager *m, char **ret) {
                 return -ENOMEM;
         }
 
+        /* Every rule of the policies in force, hit or not: a series that
+         * appears only at its first hit makes rate() and alerts miss it. */
+        for (size_t i = 0; m->policies && i < m->policies->n; i++) {
+                SrdPolicy *p = m->policies->policies[i];
+                const char *name = srd_policy_name(p) ?: "";
+
+                for (size_t j = 0; j < srd_policy_n_rules(p); j++)
+                        (void) counters_find(&totals, name, srd_policy_rule_name(p, j) ?: "", true);
+                (void) counters_find(&totals, name, "defaultAction", true);
+        }
         put_counters(f, &totals);
         counters_done(&totals);
 

@@ -258,6 +258,13 @@ TEST(metrics_are_valid_openmetrics_with_the_figures) {
         (void) snprintf(report, sizeof(report), "%s/check.out", d.dir);
         (void) snprintf(redirect, sizeof(redirect), "%s/redirect-me", d.dir);
 
+        /* Before any call: valid too, with every rule's series at 0. */
+        ASSERT_EQ(run_ctl((const char *const[]){"metrics", "--control", d.control, NULL}, out, NULL), 0);
+        ASSERT_EQ(check_openmetrics(out, report), 0);
+        ASSERT_TRUE(
+                file_contains(out, "\nseccomp_redirectd_rule_hits_total{policy=\"cnt\",rule=\"deny\"} 0\n"));
+        ASSERT_TRUE(file_contains(out, "\nseccomp_redirectd_answer_duration_seconds_count 0\n"));
+
         ASSERT_OK(target_start(&t, notified));
         ASSERT_OK(target_handoff(&t, d.agent, "m", NULL));
         ASSERT_OK(status_wait_container(d.control, "m", true, 3000));

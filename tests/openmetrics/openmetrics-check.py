@@ -11,7 +11,8 @@ value escaping, sample names against their family's type (counters end in
 _total, histograms have _bucket/_count/_sum), families not interleaved nor
 repeated, no duplicate samples, numbers that parse, histogram buckets in
 increasing le order with non-decreasing counts ending at le="+Inf" equal to
-_count, and "# EOF" as the very last line. It does not implement exemplars,
+_count, and "# EOF" as the very last line. A family may have no samples,
+and one without TYPE is "unknown", as the format allows. It does not implement exemplars,
 timestamps beyond syntax, or stateset/info semantics.
 """
 import math
@@ -216,11 +217,6 @@ def check(text):
         except Problem as e:
             problems.append("line %d: %s: %s" % (no, e, line[:120]))
 
-    for name in order:
-        if families[name]["type"] is None:
-            problems.append("family %s has metadata but no TYPE" % name)
-        elif families[name]["samples"] == 0:
-            problems.append("family %s has no samples" % name)
     for (fam, labels), h in histo.items():
         where = "%s%r" % (fam, labels)
         if not h["buckets"] or h["buckets"][-1][0] != math.inf:

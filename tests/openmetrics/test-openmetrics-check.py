@@ -27,6 +27,10 @@ a_latency_seconds_sum 2.5
 # TYPE a_containers gauge
 # HELP a_containers Now.
 a_containers{policy=""} 0
+# TYPE a_empty counter
+# HELP a_empty A family with no samples yet.
+# HELP a_untyped No TYPE: unknown.
+a_untyped 1
 # EOF
 """
 
