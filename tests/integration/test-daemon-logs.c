@@ -32,6 +32,8 @@ static const char policy[] =
         "    { \"name\": \"logged-deny\", \"names\": [\"mkdir\"],\n"
         "      \"path\": { \"glob\": \"/tmp/logged*\" }, \"action\": \"errno\", \"errno\": \"EACCES\",\n"
         "      \"log\": true },\n"
+        "    { \"name\": \"kill-me\", \"names\": [\"mkdir\"],\n"
+        "      \"path\": { \"glob\": \"/tmp/kill-me*\" }, \"action\": \"kill\" },\n"
         "    { \"name\": \"quiet-deny\", \"names\": [\"mkdir\"],\n"
         "      \"path\": { \"glob\": \"/tmp/quiet*\" }, \"action\": \"errno\", \"errno\": \"EPERM\" },\n"
         "    { \"name\": \"to-elsewhere\", \"names\": [\"openat\"],\n"
@@ -275,7 +277,15 @@ TEST(debug_flood_does_not_crowd_out_what_matters) {
         /* 530 debug calls, 20 of them logged; only debug lines were dropped. */
         ASSERT_EQ(count_lines(&d, "Container flood: suppressed 510 messages \\(510 debug\\)\\.$"), 1);
         ASSERT_EQ(count_lines(&d, "rule \"logged-deny\""), 2);
-        (void) target_stop(&t);
+
+        /* Use the debug budget up again, then a kill: it is logged, and
+         * the end of the container says what its window dropped. */
+        ASSERT_TRUE(target_call(&t, &loop, 20000) >= 0);
+        (void) snprintf(logged, sizeof(logged), "/tmp/kill-me-%d", (int) getpid());
+        (void) target_mkdir(&t, logged);
+        ASSERT_OK(daemon_wait_log(&d, "rule \"kill-me\": kill", 3000));
+        ASSERT_OK(daemon_wait_log(&d, "Container flood: suppressed 480 messages (480 debug).", 3000));
+        (void) target_kill(&t);
         ASSERT_OK(daemon_stop(&d, SIGTERM, 5000, NULL));
 }
 
