@@ -39,7 +39,7 @@ RuleCounter *counters_find(Counters *c, const char *policy, const char *rule, bo
         if (!create)
                 return NULL;
         if (c->n_rules >= c->n_alloc) {
-                size_t n = c->n_alloc ? c->n_alloc * 2 : 8;
+                size_t n = c->n_alloc ? c->n_alloc * 2 : 4; /* most containers hit a few rules */
                 RuleCounter *p = realloc(c->rules, n * sizeof(*p));
 
                 if (!p)
