@@ -225,6 +225,8 @@ TEST(debug_flood_does_not_crowd_out_what_matters) {
         char logged[64], quiet[64], redirect[ITEST_PATH_MAX + 32];
         long continues, quiet_lines;
         json_object *s = NULL;
+        const char *support;
+        bool fallback;
         Target t;
         Daemon d;
 
@@ -246,19 +248,20 @@ TEST(debug_flood_does_not_crowd_out_what_matters) {
         (void) snprintf(logged, sizeof(logged), "/tmp/logged-%d", (int) getpid());
         ASSERT_EQ(target_mkdir(&t, logged), -EACCES);
         (void) snprintf(redirect, sizeof(redirect), "%s/redirect-me", d.dir);
-        /* No redirect on this kernel: the fallback answers. Where redirect works, skip that half. */
+        /* No redirect on this kernel: the fallback answers. Where redirect
+         * works there is no fallback to log, and that half is left out. */
         ASSERT_OK(control_status(d.control, &s));
-        if (!status_str(status_container(s, "flood"), "redirect") ||
-            strcmp(status_str(status_container(s, "flood"), "redirect"), "supported") == 0) {
-                json_object_put(s);
-                (void) target_kill(&t);
-                SKIP("this kernel redirects: no fallback to log");
-        }
+        support = status_str(status_container(s, "flood"), "redirect");
+        fallback = support && strcmp(support, "supported") != 0;
         json_object_put(s);
-        ASSERT_EQ(target_openat(&t, redirect, O_RDONLY), -EXDEV);
+        if (fallback)
+                ASSERT_EQ(target_openat(&t, redirect, O_RDONLY), -EXDEV);
+        else
+                printf("# this kernel redirects: no fallback to log, that half is not run\n");
 
         ASSERT_OK(daemon_wait_log(&d, "rule \"logged-deny\"", 3000));
-        ASSERT_OK(daemon_wait_log(&d, "applied redirectFallback", 3000));
+        if (fallback)
+                ASSERT_OK(daemon_wait_log(&d, "applied redirectFallback", 3000));
         continues = count_lines(&d, "rule \"defaultAction\": continue");
         quiet_lines = count_lines(&d, "rule \"quiet-deny\"");
         printf("# debug lines logged: %ld continue + %ld quiet deny (budget 20 per 5 s); "
@@ -268,7 +271,7 @@ TEST(debug_flood_does_not_crowd_out_what_matters) {
         /* The teeth: the flood did use up the debug budget. */
         ASSERT_EQ(continues + quiet_lines, 20);
         ASSERT_EQ(count_lines(&d, "rule \"logged-deny\""), 1);
-        ASSERT_EQ(count_lines(&d, "applied redirectFallback"), 1);
+        ASSERT_EQ(count_lines(&d, "applied redirectFallback"), fallback ? 1 : 0);
 
         /* The window reopens: what was dropped is said, by kind. */
         usleep(5200 * 1000);
