@@ -226,6 +226,22 @@ TEST(ctl_reload_fails_loudly_and_keeps_the_old_policies) {
         ASSERT_TRUE(file_contains(err, "cannot talk to seccomp-redirectd"));
 }
 
+/* The Prometheus client's own parser (tests/openmetrics/reference-parse.py) on file. */
+static int reference_parse(const char *format, const char *file, const char *report) {
+        char cmd[3 * ITEST_PATH_MAX];
+        const char *src = getenv("SRD_SOURCE_ROOT");
+        int status;
+
+        if (!src)
+                return -ENOENT;
+        /* Debian's python3: python3-prometheus-client (tools/deps) is there. */
+        (void) snprintf(cmd, sizeof(cmd),
+                        "/usr/bin/python3 '%s/tests/openmetrics/reference-parse.py' %s '%s' > '%s' 2>&1",
+                        src, format, file, report);
+        status = system(cmd);
+        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static int check_openmetrics(const char *file, const char *report) {
         char cmd[3 * ITEST_PATH_MAX];
         const char *src = getenv("SRD_SOURCE_ROOT");
@@ -311,6 +327,8 @@ TEST(metrics_are_valid_openmetrics_with_the_figures) {
                         n_notifications);
         ASSERT_TRUE(file_contains(out, line));
         ASSERT_TRUE(file_contains(out, "\n# EOF\n"));
+        ASSERT_EQ(reference_parse("openmetrics", out, report), 0);
+        ASSERT_TRUE(file_contains(report, "ok: 9 families"));
 
         /* The Prometheus text format for node_exporter's textfile collector. */
         ASSERT_EQ(run_ctl((const char *const[]){"metrics", "--format", "prometheus", "--control", d.control,
@@ -322,6 +340,10 @@ TEST(metrics_are_valid_openmetrics_with_the_figures) {
         ASSERT_TRUE(file_contains(prom, "# TYPE seccomp_redirectd_answer_duration_seconds histogram\n"));
         ASSERT_FALSE(file_contains(prom, "# EOF"));
         ASSERT_FALSE(file_contains(prom, "# UNIT"));
+        ASSERT_EQ(reference_parse("prometheus", prom, report), 0);
+        ASSERT_TRUE(file_contains(report, "ok: 9 families"));
+        /* The control: the OpenMetrics parser refuses the Prometheus text (its counter names clash). */
+        ASSERT_EQ(reference_parse("openmetrics", prom, report), 1);
 
         (void) target_stop(&t);
         ASSERT_OK(daemon_stop(&d, SIGTERM, 5000, NULL));
