@@ -437,8 +437,22 @@ static int do_create(const Config *c, char **argv, int argc, int sub) {
         r = policy_for_bundle(c, config_path, &policy, &source);
         if (r < 0)
                 return r;
-        if (!policy)
+        if (!policy) {
+                _cleanup_free_ char *bound = NULL, *bound_source = NULL;
+
+                /* exec believes these two (they name the policy and who chose it): on a
+                 * container the wrapper did not rewrite they come from its creator, who
+                 * could pass off a policy of their choosing as the operator's. */
+                (void) oci_annotation_from_file(config_path, OCI_ANNOTATION_BOUND, &bound);
+                (void) oci_annotation_from_file(config_path, OCI_ANNOTATION_BOUND_SOURCE, &bound_source);
+                if (bound || bound_source) {
+                        say("the annotations %s and %s are the wrapper's own, refusing a container that "
+                            "sets them",
+                            OCI_ANNOTATION_BOUND, OCI_ANNOTATION_BOUND_SOURCE);
+                        return -EPERM;
+                }
                 return 0; /* not ours: untouched */
+        }
         r = prepare(c, id, policy, source, &w, token, socket_path);
         if (r < 0)
                 return r;

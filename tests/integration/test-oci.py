@@ -24,7 +24,7 @@ INIT = os.environ.get("SRD_INIT")
 OCI = os.environ.get("SRD_OCI")
 RUNC = shutil.which("runc") or ("/usr/sbin/runc" if os.access("/usr/sbin/runc", os.X_OK) else None)
 BUSYBOX = next((p for p in ("/bin/busybox", "/usr/bin/busybox") if os.access(p, os.X_OK)), None)
-PLAN = 18
+PLAN = 19
 results = []
 
 FAKE = r'''#!/usr/bin/env python3
@@ -192,6 +192,14 @@ def fake_cases(tmp):
     r, rec = f.run(["create", "-b", f.bundle, "c3"])
     check(r.returncode == 1 and not rec and not f.tokens(), "a malformed policy annotation: exit 1, runtime not run",
           (r, rec))
+
+    # 6b: the creator sets the wrapper's own annotations (to pass off a policy as the operator's at exec).
+    f.configure(None)
+    f.bundle_config({"seccomp-redirect.init.policy": "permissive", "seccomp-redirect.init.source": "operator"})
+    r, rec = f.run(["create", "-b", f.bundle, "c3b"])
+    check(r.returncode == 1 and not rec and "the wrapper's own" in r.stderr and not f.tokens(),
+          "a container that sets the wrapper's own annotations is refused, the runtime not run", (r, rec))
+    f.configure("strict")
 
     # 7: no token directory (daemon without --init-dir): fails closed.
     f.bundle_config()
