@@ -16,6 +16,7 @@
 typedef struct AgentConn AgentConn;
 typedef struct Container Container;
 typedef struct ControlConn ControlConn;
+typedef struct InitConn InitConn;
 
 /* The loaded policies, by name. Owns one reference on each. */
 typedef struct PolicySet {
@@ -51,6 +52,7 @@ typedef struct ManagerConfig {
         uint64_t handoff_timeout_usec;
         /* Bit (1 << SrdPolicySource) per source that may choose a policy; 0: none may. */
         unsigned policy_sources;
+        const char *init_dir; /* --init-dir: the init socket and its tokens, NULL: none */
 } ManagerConfig;
 
 #define AGENT_MAX_CONNS_DEFAULT 64U
@@ -75,6 +77,17 @@ typedef struct Manager {
         dev_t control_dev;
         ino_t control_ino;
         int control_lock_fd;
+
+        /* --init-dir: seccomp-redirect-init's socket (any uid; tokens decide) */
+        int init_fd;
+        sd_event_source *init_source;
+        char *init_path;
+        dev_t init_dev;
+        ino_t init_ino;
+        int init_lock_fd;
+        int init_tokens_fd; /* DIR/tokens, 0700: written by seccomp-redirect-oci */
+        InitConn *init_conns;
+        size_t n_init_conns;
 
         sd_event_source *sigterm_source, *sigint_source, *sighup_source;
         sd_event_source *status_source; /* coalesced STATUS= updates */
@@ -142,6 +155,13 @@ void manager_release_sockets(Manager *m);
 /* agent-conn.c */
 int agent_conn_accept(Manager *m);
 AgentConn *agent_conn_free(AgentConn *c);
+
+/* sockets.c: --init-dir */
+int manager_bind_init_socket(Manager *m, const char *dir);
+
+/* init-conn.c */
+int init_conn_accept(Manager *m);
+InitConn *init_conn_free(InitConn *c);
 
 /* control.c */
 int control_conn_accept(Manager *m);
