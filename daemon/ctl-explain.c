@@ -306,6 +306,17 @@ static int explain_map_args(Explain *e, char **tokens, size_t n_tokens) {
         return 0;
 }
 
+/* openat2's struct open_how is given by its flags, which rules naming "flags" compare. */
+static void explain_open_how(Explain *e) {
+        const SrdSyscallInfo *info = srd_syscall_info(e->nr);
+
+        for (unsigned k = 0; info && k < info->n_paths; k++)
+                if (info->paths[k].how_arg >= 0 && info->paths[k].how_arg < SRD_ARGS) {
+                        e->sc.how[0] = e->sc.args[info->paths[k].how_arg];
+                        e->sc.how_read = true;
+                }
+}
+
 static void explain_echo(const Explain *e, FILE *f) {
         fprintf(f, "%s(", e->syscall);
         for (size_t i = 0; i < e->n_shown; i++)
@@ -436,6 +447,7 @@ int verb_explain(int argc, char *argv[]) {
         r = explain_map_args(&e, argv + optind + 1, (size_t) (argc - optind - 1));
         if (r < 0)
                 return CTL_EXIT_USAGE;
+        explain_open_how(&e);
 
         if (ctl_load_policy(policy_path, &p) < 0)
                 return EXIT_FAILURE;

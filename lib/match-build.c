@@ -42,6 +42,7 @@
 #include "macro.h"
 #include "match-internal.h"
 #include "seccomp-redirect.h"
+#include "syscall-args.h"
 
 #define new0(t) ((t *) calloc(1, sizeof(t)))
 #define new0_array(t, n) ((t *) calloc((n), sizeof(t)))
@@ -149,7 +150,33 @@ static size_t compiled_size(const SrdRule *r) {
 }
 
 /* Write rule at dst, which has compiled_size(r) zeroed bytes. */
-static void compile_rule(const SrdPolicy *p, uint32_t rule, uint8_t *dst) {
+/* Where an argument named by its role sits on nr; the loader made sure it does. */
+static uint32_t resolve_index(int nr, const char *role, unsigned index) {
+        int k;
+
+        if (!role)
+                return index;
+        k = srd_syscall_arg_index(nr, role);
+        return k < 0 ? NONE : (uint32_t) k;
+}
+
+/* Every argument a rule names by role exists on nr; note whether one is in openat2's open_how. */
+static int check_roles(const SrdRule *r, int nr, bool *how) {
+        for (size_t i = 0; i < r->n_args; i++) {
+                uint32_t k = resolve_index(nr, r->args[i].role, r->args[i].index);
+
+                if (k >= SRD_ARG_EXT_MAX)
+                        return -EINVAL;
+                if (k >= SRD_ARGS)
+                        *how = true;
+        }
+        for (size_t i = 0; i < r->n_set; i++)
+                if (resolve_index(nr, r->set[i].role, r->set[i].index) >= SRD_ARGS)
+                        return -EINVAL;
+        return 0;
+}
+
+static void compile_rule(const SrdPolicy *p, int nr, uint32_t rule, uint8_t *dst) {
         const SrdRule *r = &p->rules[rule];
         CompiledRule *c = (CompiledRule *) dst;
         PackedCond *conds = (PackedCond *) (c + 1);
@@ -169,12 +196,13 @@ static void compile_rule(const SrdPolicy *p, uint32_t rule, uint8_t *dst) {
                 .to_len = r->to ? (uint32_t) strlen(r->to) : NO_TO,
         };
         for (size_t i = 0; i < r->n_args; i++) {
-                conds[i] = (PackedCond) { .index = r->args[i].index, .op = (uint32_t) r->args[i].op };
+                conds[i] = (PackedCond) { .index = resolve_index(nr, r->args[i].role, r->args[i].index),
+                                          .op = (uint32_t) r->args[i].op };
                 pack64(conds[i].value, r->args[i].value);
                 pack64(conds[i].value_two, r->args[i].value_two);
         }
         for (size_t i = 0; i < r->n_set; i++) {
-                sets[i] = (PackedSet) { .index = r->set[i].index };
+                sets[i] = (PackedSet) { .index = resolve_index(nr, r->set[i].role, r->set[i].index) };
                 pack64(sets[i].value, r->set[i].value);
                 pack64(sets[i].mask, r->set[i].mask);
         }
@@ -215,7 +243,7 @@ static int exact_add(SrdMatcher *m, const SrdPolicy *p, int nr, const Entry *ent
         *(ListHeader *) list = (ListHeader) { .n = (uint32_t) (hi - lo), .size = (uint32_t) bytes };
         list += sizeof(ListHeader);
         for (size_t e = lo; e < hi; e++) {
-                compile_rule(p, entries[e].rule, list);
+                compile_rule(p, nr, entries[e].rule, list);
                 list += ((CompiledRule *) list)->size;
         }
 
@@ -266,7 +294,7 @@ static int exact_table_build(SrdMatcher *m) {
  * then its children, depth first. Every node ends a key or branches, so
  * there are at most 2 * keys nodes.
  */
-static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, const Key *keys, uint32_t lo,
+static int trie_build(SrdMatcher *m, const SrdPolicy *p, int nr, const Entry *entries, const Key *keys, uint32_t lo,
                       uint32_t hi, uint32_t depth, uint32_t *ret_offset) {
         uint32_t lcp = keys[lo].len, i = lo, n_groups = 0, n_list[_LIST_MAX] = {}, offset;
         size_t size, children_at, list_bytes[_LIST_MAX] = {};
@@ -330,7 +358,7 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
                         list += sizeof(ListHeader);
                         for (uint32_t e = keys[lo].lo; e < keys[lo].hi; e++)
                                 if (entries[e].kind == list_kind(l)) {
-                                        compile_rule(p, entries[e].rule, list);
+                                        compile_rule(p, nr, entries[e].rule, list);
                                         list += ((CompiledRule *) list)->size;
                                 }
                 }
@@ -341,7 +369,7 @@ static int trie_build(SrdMatcher *m, const SrdPolicy *p, const Entry *entries, c
 
                 while (g < hi && keys[g].s[lcp] == keys[j].s[lcp])
                         g++;
-                r = trie_build(m, p, entries, keys, j, g, lcp, &child);
+                r = trie_build(m, p, nr, entries, keys, j, g, lcp, &child);
                 if (r < 0)
                         return r;
                 /* the arena may have moved */
@@ -369,6 +397,9 @@ static int sys_build(SrdMatcher *m, const SrdPolicy *p, int nr, const NrRule *pa
         for (size_t i = 0; i < n; i++) {
                 const SrdRule *rule = &p->rules[pairs[i].rule];
 
+                r = check_roles(rule, nr, &ret->how);
+                if (r < 0)
+                        return r;
                 if (rule->path_kind == SRD_PATH_NONE) {
                         n_nopath++;
                         nopath_bytes += compiled_size(rule);
@@ -395,7 +426,7 @@ static int sys_build(SrdMatcher *m, const SrdPolicy *p, int nr, const NrRule *pa
                 list += sizeof(ListHeader);
                 for (size_t i = 0; i < n; i++)
                         if (p->rules[pairs[i].rule].path_kind == SRD_PATH_NONE) {
-                                compile_rule(p, pairs[i].rule, list);
+                                compile_rule(p, nr, pairs[i].rule, list);
                                 list += ((CompiledRule *) list)->size;
                         }
         }
@@ -447,7 +478,7 @@ static int sys_build(SrdMatcher *m, const SrdPolicy *p, int nr, const NrRule *pa
                 };
         }
 
-        return trie_build(m, p, entries, keys, 0, (uint32_t) n_keys, 0, &ret->root);
+        return trie_build(m, p, nr, entries, keys, 0, (uint32_t) n_keys, 0, &ret->root);
 }
 
 _public_ int srd_matcher_build(SrdPolicy *p) {

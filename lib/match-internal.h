@@ -88,6 +88,7 @@ typedef struct SysIndex {
         uint32_t root;   /* NONE: no prefix or glob rule for this syscall */
         uint32_t nopath; /* NONE: no rule without path condition */
         bool exact;      /* some exact rule names this syscall */
+        bool how;        /* some rule compares a field of openat2's struct open_how */
 } SysIndex;
 
 /*

@@ -12,6 +12,7 @@
 #include "macro.h"
 #include "match-internal.h"
 #include "seccomp-redirect.h"
+#include "syscall-args.h"
 
 
 /* The OCI / libseccomp comparators, unsigned 64-bit like the kernel's. */
@@ -36,11 +37,12 @@ static bool cmp_holds(uint32_t op, uint64_t a, uint64_t value, uint64_t value_tw
         }
 }
 
+/* args: the registers, then openat2's open_how fields (SRD_ARG_HOW_*). */
 static bool args_hold(const CompiledRule *r, const uint64_t *args) {
         const PackedCond *conds = compiled_args(r);
 
         for (size_t i = 0; i < r->n_args; i++)
-                if (conds[i].index >= SRD_ARGS ||
+                if (conds[i].index >= SRD_ARG_EXT_MAX ||
                     !cmp_holds(conds[i].op, args[conds[i].index], unpack64(conds[i].value),
                                unpack64(conds[i].value_two)))
                         return false;
@@ -50,6 +52,7 @@ static bool args_hold(const CompiledRule *r, const uint64_t *args) {
 typedef struct Eval {
         const SrdMatcher *m;
         const SrdSyscall *sc;
+        uint64_t args[SRD_ARG_EXT_MAX]; /* sc->args, then sc->how */
         const CompiledRule *best; /* smallest fully matching rule so far */
         uint32_t best_rule;       /* its index, NONE: none yet */
         int best_path;            /* the path argument it matched, -1: no path condition */
@@ -77,7 +80,7 @@ static const uint8_t *consider(Eval *e, const uint8_t *list, const char *glob_pa
                         /* the trie walk already matched the literal head */
                         if (glob_path && !srd_glob_match(compiled_glob(c), glob_path + c->key_len))
                                 continue;
-                        if (!args_hold(c, e->sc->args))
+                        if (!args_hold(c, e->args))
                                 continue;
                 }
                 e->best = c;
@@ -259,9 +262,18 @@ _public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVe
         ret->to[0][0] = ret->to[1][0] = '\0';
         memcpy(ret->args, sc->args, sizeof(ret->args));
         ret->log = false;
+        memcpy(e.args, sc->args, sizeof(sc->args));
+        memcpy(e.args + SRD_ARGS, sc->how, sizeof(sc->how));
 
         if (sc->nr >= 0 && (size_t) sc->nr < e.m->n_sys) {
                 const SysIndex *s = &e.m->sys[sc->nr];
+
+                /* A rule compares open_how's fields, and they are not known: nothing can be decided. */
+                if (s->how && !sc->how_read) {
+                        srd_policy_path_error(p, &ret->action, &ret->error);
+                        ret->rule = SRD_RULE_PATH_ERROR;
+                        return 0;
+                }
 
                 for (e.path = 0; e.path < SRD_MAX_PATHS; e.path++) {
                         const char *path = sc->paths[e.path];

@@ -77,5 +77,8 @@ bool get_plain_action(Loader *L, const Val *v, const char *role, SrdAction *ret)
 void action_errno(Loader *L, const Val *obj, const char *key, bool have_action, SrdAction action,
                   const char *action_key, int default_error, int *ret);
 int load_syscall_names(Loader *L);
+/* A rule's "args" and "set" (policy-args.c); r->syscalls must be known. */
+void parse_args(Loader *L, const Val *rule, SrdRule *r);
+void parse_set(Loader *L, const Val *set, SrdRule *r);
 /* The policy's "pathError" (policy-path-error.c). */
 void parse_path_error(Loader *L, const Val *root);

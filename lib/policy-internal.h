@@ -34,16 +34,18 @@ typedef enum SrdCmp {
 } SrdCmp;
 
 typedef struct SrdArgCond {
-        unsigned index;         /* 0..5 */
+        unsigned index;         /* 0..5, when role is NULL */
         SrdCmp op;
         uint64_t value;
         uint64_t value_two;     /* MASKED_EQ: (arg & value) == value_two */
+        const char *role;       /* "flags": the index differs per syscall (static, from syscall-args.c) */
 } SrdArgCond;
 
 typedef struct SrdArgSet {
-        unsigned index;
+        unsigned index;         /* when role is NULL */
         uint64_t value;
         uint64_t mask;          /* new = (old & ~mask) | (value & mask) */
+        const char *role;       /* as in SrdArgCond */
 } SrdArgSet;
 
 typedef struct SrdRule {

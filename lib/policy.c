@@ -22,19 +22,7 @@ static const char *const root_keys[] = {
 static const char *const rule_keys[] = {"name",   "description", "names", "path", "args",
                                         "action", "errno",       "to",    "set",  "log"};
 static const char *const path_keys[] = {"exact", "prefix", "glob"};
-static const char *const arg_keys[] = {"index", "op", "value", "valueTwo"};
-static const char *const set_keys[] = {"index", "value", "mask"};
 static const char *const fallback_keys[] = {"action", "errno"};
-
-static const char *const cmp_names[_SRD_CMP_MAX] = {
-        [SRD_CMP_NE] = "SCMP_CMP_NE",
-        [SRD_CMP_LT] = "SCMP_CMP_LT",
-        [SRD_CMP_LE] = "SCMP_CMP_LE",
-        [SRD_CMP_EQ] = "SCMP_CMP_EQ",
-        [SRD_CMP_GE] = "SCMP_CMP_GE",
-        [SRD_CMP_GT] = "SCMP_CMP_GT",
-        [SRD_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
-};
 
 static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
         Val names = {};
@@ -208,72 +196,6 @@ out:
         val_done(&path);
 }
 
-static void parse_args(Loader *L, const Val *rule, SrdRule *r) {
-        Val args = {};
-        size_t n;
-
-        if (!member(L, rule, "args", &args))
-                return;
-        if (!expect_type(L, &args, json_type_array, "an array of argument conditions"))
-                goto out;
-        n = json_object_array_length(args.o);
-        r->args = calloc(MAX(n, (size_t) 1), sizeof(SrdArgCond));
-        if (!r->args) {
-                L->error = -ENOMEM;
-                goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(val_done) Val a = {}, index = {}, op = {}, value = {}, two = {};
-                SrdArgCond c = {.op = _SRD_CMP_INVALID};
-                bool ok = true, have_two;
-                const char *s;
-
-                element(L, &args, i, &a);
-                if (!expect_type(L, &a, json_type_object, "an object with \"index\", \"op\", \"value\""))
-                        continue;
-                check_keys(L, &a, arg_keys, ELEMENTSOF(arg_keys));
-                if (!require(L, &a, "index", arg_keys, ELEMENTSOF(arg_keys), &index) ||
-                    !get_arg_index(L, &index, &c.index))
-                        ok = false;
-                if (!require(L, &a, "op", arg_keys, ELEMENTSOF(arg_keys), &op))
-                        ok = false;
-                else if (get_string(L, &op, "a comparator such as \"SCMP_CMP_EQ\"", &s)) {
-                        for (int j = SRD_CMP_NE; j < _SRD_CMP_MAX; j++)
-                                if (streq(cmp_names[j], s))
-                                        c.op = (SrdCmp) j;
-                        if (c.op < 0) {
-                                _cleanup_free_ char *q = quoted(L, s), *hint = NULL, *full = NULL;
-                                const char *sug = srd_suggest(s, cmp_names + 1, _SRD_CMP_MAX - 1);
-
-                                /* "EQ" for "SCMP_CMP_EQ": try again with the prefix. */
-                                if (!sug && asprintf(&full, "SCMP_CMP_%s", s) >= 0)
-                                        sug = srd_suggest(full, cmp_names + 1, _SRD_CMP_MAX - 1);
-                                hint = did_you_mean(sug);
-
-                                fail(L, &op, "unknown comparator %s%s", q, hint ? hint : "");
-                                ok = false;
-                        }
-                } else
-                        ok = false;
-                if (!require(L, &a, "value", arg_keys, ELEMENTSOF(arg_keys), &value) ||
-                    !get_u64(L, &value, &c.value))
-                        ok = false;
-                have_two = member(L, &a, "valueTwo", &two);
-                if (have_two && !get_u64(L, &two, &c.value_two))
-                        ok = false;
-                if (!ok)
-                        continue;
-                if (c.op != SRD_CMP_MASKED_EQ && c.value_two != 0)
-                        fail_key(L, &two, "\"valueTwo\" only applies to SCMP_CMP_MASKED_EQ");
-                else if (c.op == SRD_CMP_MASKED_EQ && (c.value_two & ~c.value) != 0)
-                        fail(L, &two, "can never match: valueTwo has bits outside the mask in \"value\"");
-                else
-                        r->args[r->n_args++] = c;
-        }
-out:
-        val_done(&args);
-}
-
 /* Syscalls of the rule that have no path argument: a path condition or "to" cannot apply to them. */
 static void check_path_syscalls(Loader *L, const Val *rule, const SrdRule *r, const char *why) {
         Val names = {};
@@ -396,72 +318,6 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
         r->to = strdup(s);
         if (!r->to)
                 L->error = -ENOMEM;
-}
-
-static void parse_set(Loader *L, const Val *set, SrdRule *r) {
-        size_t n;
-
-        if (!expect_type(L, set, json_type_array, "an array of argument rewrites"))
-                return;
-        n = json_object_array_length(set->o);
-        r->set = calloc(MAX(n, (size_t) 1), sizeof(SrdArgSet));
-        if (!r->set) {
-                L->error = -ENOMEM;
-                return;
-        }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(val_done) Val e = {}, index = {}, value = {}, mask = {};
-                SrdArgSet a = {.mask = UINT64_MAX};
-                bool ok = true;
-
-                element(L, set, i, &e);
-                if (!expect_type(L, &e, json_type_object,
-                                 "an object with \"index\", \"value\" and \"mask\""))
-                        continue;
-                check_keys(L, &e, set_keys, ELEMENTSOF(set_keys));
-                if (!require(L, &e, "index", set_keys, ELEMENTSOF(set_keys), &index) ||
-                    !get_arg_index(L, &index, &a.index))
-                        ok = false;
-                if (!require(L, &e, "value", set_keys, ELEMENTSOF(set_keys), &value) ||
-                    !get_u64(L, &value, &a.value))
-                        ok = false;
-                if (member(L, &e, "mask", &mask) && !get_u64(L, &mask, &a.mask))
-                        ok = false;
-                if (!ok)
-                        continue;
-
-                for (size_t j = 0; j < r->n_set; j++)
-                        if (r->set[j].index == a.index) {
-                                fail(L, &index, "argument %u is already rewritten by set[%zu]", a.index, j);
-                                ok = false;
-                        }
-                /* Paths are rewritten with "to"; a scalar write over a pointer would corrupt it. */
-                for (size_t j = 0; ok && j < r->n_syscalls; j++) {
-                        const SrdSyscallInfo *info = srd_syscall_info(r->syscalls[j]);
-
-                        for (unsigned k = 0; ok && info && k < info->n_paths && k < SRD_MAX_PATHS; k++) {
-                                const SrdPathArg *pa = &info->paths[k];
-
-                                if (pa->arg >= 0 && (unsigned) pa->arg == a.index) {
-                                        fail(L, &index,
-                                             "argument %u of \"%s\" is a path: rewrite paths with \"to\"",
-                                             a.index, info->name ? info->name : "?");
-                                        ok = false;
-                                } else if (pa->how_arg >= 0 && ((unsigned) pa->how_arg == a.index ||
-                                                                (unsigned) pa->how_arg + 1 == a.index)) {
-                                        /* openat2: a pointer to struct open_how, then its size. */
-                                        fail(L, &index,
-                                             "argument %u of \"%s\" is %s struct open_how, not a scalar to set",
-                                             a.index, info->name ? info->name : "?",
-                                             (unsigned) pa->how_arg == a.index ? "a pointer to its"
-                                                                                : "the size of its");
-                                        ok = false;
-                                }
-                        }
-                }
-                if (ok)
-                        r->set[r->n_set++] = a;
-        }
 }
 
 static void parse_rule(Loader *L, const Val *rule, size_t i, SrdRule *r) {

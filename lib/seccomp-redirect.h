@@ -123,6 +123,12 @@ typedef struct SrdSyscall {
          * srd_syscall_info(nr)->paths; NULL when the syscall has fewer paths
          * or the path could not be read (then path conditions do not match). */
         const char *paths[SRD_MAX_PATHS];
+        /* openat2's struct open_how as the kernel will read it: flags, mode,
+         * resolve. Rules that name openat2's "flags", "mode" or "resolve"
+         * compare these; without how_read such a call cannot be decided and
+         * gets pathError. */
+        bool how_read;
+        uint64_t how[3];
 } SrdSyscall;
 
 /* SrdVerdict.rule when no rule decided. */

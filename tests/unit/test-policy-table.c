@@ -20,6 +20,8 @@
  *       A dirfd may be left out (then AT_FDCWD) when its path follows;
  *       pointers that are not path arguments (symlink's target, buffers)
  *       are given as numbers, e.g. 0. Missing trailing arguments are 0.
+ *       openat2's struct open_how is given by its flags (O_WRONLY|O_TRUNC),
+ *       which rules naming openat2's "flags" compare.
  *
  *       ACTION  continue | errno | kill | redirect
  *       RULE    the deciding rule's name, or "default" for defaultAction
@@ -216,6 +218,12 @@ static int parse_case(char *line, Case *c, const char **ret_why) {
                 *ret_why = "too many arguments for the syscall";
                 return -EINVAL;
         }
+        /* openat2: the token in the place of its struct open_how is open_how.flags. */
+        for (unsigned k = 0; info && k < info->n_paths; k++)
+                if (info->paths[k].how_arg >= 0) {
+                        c->sc.how[0] = c->sc.args[info->paths[k].how_arg];
+                        c->sc.how_read = true;
+                }
 
         /* The right side. */
         t = arrow + 1;

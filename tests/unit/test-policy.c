@@ -147,10 +147,10 @@ static const Case rule_errors[] = {
         {"{\"names\": [\"openat\"], \"args\": {}, \"action\": \"continue\"}",
          "t.json:3:31: rules[0].args: expected an array of argument conditions, got an object"},
         {"{\"names\": [\"openat\"], \"args\": [1], \"action\": \"continue\"}",
-         "t.json:3:32: rules[0].args[0]: expected an object with \"index\", \"op\", \"value\", got a "
+         "t.json:3:32: rules[0].args[0]: expected an object with \"arg\", \"op\", \"value\", got a "
          "number"},
         {"{\"names\": [\"openat\"], \"args\": [{}], \"action\": \"continue\"}",
-         "t.json:3:32: rules[0].args[0]: missing required key \"index\"\n"
+         "t.json:3:32: rules[0].args[0]: missing required key \"arg\" (or \"index\")\n"
          "t.json:3:32: rules[0].args[0]: missing required key \"op\"\n"
          "t.json:3:32: rules[0].args[0]: missing required key \"value\""},
         {"{\"names\": [\"openat\"], \"args\": [{\"index\": 6, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
@@ -237,11 +237,56 @@ static const Case rule_errors[] = {
          "{\"index\": 2, \"value\": 1}]}",
          "t.json:3:89: rules[0].set[1].index: argument 2 is already rewritten by set[0]"},
         {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"value\": 0, \"mask\": -1}]}",
-         "t.json:3:53: rules[0].set[0]: missing required key \"index\"\n"
+         "t.json:3:53: rules[0].set[0]: missing required key \"arg\" (or \"index\")\n"
          "t.json:3:74: rules[0].set[0].mask: expected a non-negative integer, got -1"},
         {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0, "
          "\"msk\": 1}]}",
          "t.json:3:78: rules[0].set[0].msk: unknown key \"msk\" (did you mean \"mask\"?)"},
+        /* Arguments by role, and indexes that mean something else or nothing. */
+        {"{\"names\": [\"open\", \"openat\", \"openat2\"], \"args\": [{\"index\": 2, \"op\": \"SCMP_CMP_EQ\", "
+         "\"value\": 1}], \"action\": \"continue\"}",
+         "t.json:3:61: rules[0].args[0].index: argument 2 is \"mode\" of \"open\", \"flags\" of \"openat\" but "
+         "\"how\" of \"openat2\": name the argument by its role instead, \"arg\": \"mode\" or \"arg\": \"flags\""},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 5, \"value\": 0}]}",
+         "t.json:3:63: rules[0].set[0].index: argument index 5 is beyond the arguments of \"openat\" (0..3)"},
+        {"{\"names\": [\"socket\"], \"args\": [{\"index\": 4, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:42: rules[0].args[0].index: argument index 4 is beyond the arguments of \"socket\" (0..2)"},
+        {"{\"names\": [\"getpid\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:42: rules[0].args[0].index: argument index 0: \"getpid\" takes no arguments"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0, \"mask\": "
+         "0}]}",
+         "t.json:3:86: rules[0].set[0].mask: mask 0 rewrites no bit: leave \"mask\" out to set the whole "
+         "argument"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 1, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:42: rules[0].args[0].index: argument 1 of \"openat\" (\"filename\") is a pointer: a "
+         "condition would compare its address, not what it points to"},
+        {"{\"names\": [\"ptrace\", \"mount\"], \"args\": [{\"arg\": \"data\", \"op\": \"SCMP_CMP_EQ\", "
+         "\"value\": 1}], \"action\": \"continue\"}",
+         "t.json:3:49: rules[0].args[0].arg: argument 4 of \"mount\" (\"data\") is a pointer: a condition "
+         "would compare its address, not what it points to"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"arg\": \"flgs\", \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:40: rules[0].args[0].arg: \"openat\" has no argument \"flgs\" (did you mean \"flags\"?) (its "
+         "arguments: dirfd, filename, flags, mode)"},
+        {"{\"names\": [\"openat\", \"socket\"], \"args\": [{\"arg\": \"flags\", \"op\": \"SCMP_CMP_EQ\", "
+         "\"value\": 1}], \"action\": \"continue\"}",
+         "t.json:3:50: rules[0].args[0].arg: \"socket\" has no argument \"flags\" (its arguments: domain, type, "
+         "protocol)"},
+        {"{\"names\": [\"openat2\"], \"action\": \"redirect\", \"set\": [{\"arg\": \"flags\", \"value\": 0}]}",
+         "t.json:3:62: rules[0].set[0].arg: open_how.flags of \"openat2\" cannot be rewritten: \"set\" "
+         "rewrites registers only"},
+        {"{\"names\": [\"openat2\"], \"args\": [{\"arg\": \"flags\", \"index\": 1, \"op\": \"SCMP_CMP_EQ\", "
+         "\"value\": 1}], \"action\": \"continue\"}",
+         "t.json:3:34: rules[0].args[0].arg: \"index\" and \"arg\" both given: name the argument one way"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"arg\": \"flags\", \"value\": 0}, "
+         "{\"index\": 2, \"value\": 1}]}",
+         "t.json:3:93: rules[0].set[1].index: argument 2 is already rewritten by set[0]"},
+        {"{\"names\": [\"openat\"], \"args\": [{\"arg\": 2, \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:40: rules[0].args[0].arg: expected an argument's role such as \"flags\", got a number"},
 };
 
 static const Case policy_errors[] = {
@@ -526,7 +571,7 @@ TEST(accepted_variants) {
                 "[\"openat\", "
                 "\"open\"], \"path\": {\"glob\": \"/data/**\"}, \"action\": \"redirect\", \"to\": "
                 "\"{path}.shadow\"}, "
-                "{\"names\": [\"write\"], \"args\": [{\"index\": 5, \"op\": \"SCMP_CMP_GT\", \"value\": "
+                "{\"names\": [\"mmap\"], \"args\": [{\"index\": 5, \"op\": \"SCMP_CMP_GT\", \"value\": "
                 "18446744073709551615}, {\"index\": 0, \"op\": \"SCMP_CMP_LE\", \"value\": 0, \"valueTwo\": "
                 "0}], "
                 "\"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 1}]}]}",
@@ -729,6 +774,51 @@ TEST(load_file) {
         rmdir(dir);
         ASSERT_NULL(p);
         ASSERT_ERROR(srd_policy_load_file(NULL, &p, NULL), EINVAL);
+}
+
+/*
+ * A rule on openat2's "flags" compares open_how.flags, which the listener
+ * reads from the task. When it could not (how_read false), no rule may be
+ * guessed at: the call gets pathError, never the default "continue".
+ */
+TEST(open_how_unread) {
+        static const char text[] =
+                "{\"version\": 1, \"name\": \"h\", \"defaultAction\": \"continue\", \"rules\": ["
+                "{\"name\": \"no-writes\", \"names\": [\"openat\", \"openat2\"], \"args\": [{\"arg\": "
+                "\"flags\", \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": 3, \"valueTwo\": 1}], \"action\": "
+                "\"errno\", \"errno\": \"EROFS\"}]}";
+        int openat2_nr = srd_syscall_resolve("openat2"), openat_nr = srd_syscall_resolve("openat");
+        SrdSyscall sc = {.nr = openat2_nr};
+        SrdVerdict v;
+        SrdPolicy *p = NULL;
+
+        ASSERT_OK(srd_policy_load_buffer(text, strlen(text), "h.json", &p, NULL));
+        /* The listener answers an unreadable open_how with pathError when a rule needs it. */
+        ASSERT_TRUE(srd_policy_has_path_rule(p, openat2_nr));
+        ASSERT_FALSE(srd_policy_has_path_rule(p, openat_nr));
+
+        ASSERT_OK(srd_policy_evaluate(p, &sc, &v));
+        ASSERT_EQ(v.rule, SRD_RULE_PATH_ERROR);
+        ASSERT_EQ(v.action, SRD_ACTION_ERRNO);
+        ASSERT_EQ(v.error, EACCES);
+
+        /* Read: the rule decides on open_how.flags, not on a register. */
+        sc.how_read = true;
+        sc.how[0] = O_WRONLY;
+        sc.args[2] = O_RDONLY;
+        ASSERT_OK(srd_policy_evaluate(p, &sc, &v));
+        ASSERT_EQ(v.rule, 0);
+        ASSERT_EQ(v.error, EROFS);
+        sc.how[0] = O_RDONLY;
+        sc.args[2] = O_WRONLY;
+        ASSERT_OK(srd_policy_evaluate(p, &sc, &v));
+        ASSERT_EQ(v.rule, SRD_RULE_DEFAULT);
+
+        /* openat has its flags in a register, and nothing to read. */
+        sc = (SrdSyscall){.nr = openat_nr, .args = {0, 0, O_WRONLY}};
+        ASSERT_OK(srd_policy_evaluate(p, &sc, &v));
+        ASSERT_EQ(v.rule, 0);
+        srd_policy_unref(p);
 }
 
 TEST(load_buffer_edges) {
