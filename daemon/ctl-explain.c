@@ -17,158 +17,11 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "symbols.h"
 
-typedef struct Constant {
-        const char *name;
-        int64_t value;
-} Constant;
-
-#define C(x) \
-        { #x, (int64_t) (x) }
-/* What policy authors write in strace output and in C: flags, dirfds, socket arguments, modes. */
-static const Constant constants[] = {
-        C(O_RDONLY),
-        C(O_WRONLY),
-        C(O_RDWR),
-        C(O_ACCMODE),
-        C(O_CREAT),
-        C(O_EXCL),
-        C(O_NOCTTY),
-        C(O_TRUNC),
-        C(O_APPEND),
-        C(O_NONBLOCK),
-        C(O_NDELAY),
-        C(O_DSYNC),
-        C(O_SYNC),
-        C(O_RSYNC),
-        C(O_ASYNC),
-        C(O_DIRECT),
-        C(O_LARGEFILE),
-        C(O_DIRECTORY),
-        C(O_NOFOLLOW),
-        C(O_NOATIME),
-        C(O_CLOEXEC),
-        C(O_PATH),
-        C(O_TMPFILE),
-        C(AT_FDCWD),
-        C(AT_SYMLINK_NOFOLLOW),
-        C(AT_REMOVEDIR),
-        C(AT_SYMLINK_FOLLOW),
-        C(AT_NO_AUTOMOUNT),
-        C(AT_EMPTY_PATH),
-        C(AT_EACCESS),
-        C(F_OK),
-        C(R_OK),
-        C(W_OK),
-        C(X_OK),
-        C(AF_UNSPEC),
-        C(AF_UNIX),
-        C(AF_LOCAL),
-        C(AF_INET),
-        C(AF_INET6),
-        C(AF_NETLINK),
-        C(AF_PACKET),
-        C(AF_BLUETOOTH),
-        C(AF_ALG),
-        C(AF_VSOCK),
-        C(AF_KEY),
-        C(AF_APPLETALK),
-        C(AF_X25),
-        C(AF_AX25),
-        C(AF_IPX),
-        C(AF_CAN),
-        C(AF_TIPC),
-        C(AF_RDS),
-        C(AF_XDP),
-        C(AF_MPLS),
-        C(AF_BRIDGE),
-        C(SOCK_STREAM),
-        C(SOCK_DGRAM),
-        C(SOCK_RAW),
-        C(SOCK_RDM),
-        C(SOCK_SEQPACKET),
-        C(SOCK_DCCP),
-        C(SOCK_PACKET),
-        C(SOCK_NONBLOCK),
-        C(SOCK_CLOEXEC),
-        C(S_IRWXU),
-        C(S_IRUSR),
-        C(S_IWUSR),
-        C(S_IXUSR),
-        C(S_IRWXG),
-        C(S_IRGRP),
-        C(S_IWGRP),
-        C(S_IXGRP),
-        C(S_IRWXO),
-        C(S_IROTH),
-        C(S_IWOTH),
-        C(S_IXOTH),
-        C(S_ISUID),
-        C(S_ISGID),
-        C(S_ISVTX),
-        C(S_IFREG),
-        C(S_IFCHR),
-        C(S_IFBLK),
-        C(S_IFIFO),
-        C(S_IFSOCK),
-};
-#undef C
-
-static int parse_one(const char *s, size_t len, uint64_t *ret) {
-        char buf[64], *end;
-
-        while (len > 0 && (*s == ' ' || *s == '\t'))
-                s++, len--;
-        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-                len--;
-        if (len == 0 || len >= sizeof(buf))
-                return -EINVAL;
-        memcpy(buf, s, len);
-        buf[len] = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(constants); i++)
-                if (streq(buf, constants[i].name)) {
-                        /* Registers hold ints sign-extended: AT_FDCWD is 0xffffffffffffff9c. */
-                        *ret = (uint64_t) constants[i].value;
-                        return 0;
-                }
-
-        errno = 0;
-        if (buf[0] == '-') {
-                long long v = strtoll(buf, &end, 0);
-
-                if (errno != 0 || *end)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        } else {
-                unsigned long long v = strtoull(buf, &end, 0); /* 0x.., 0755 octal, decimal */
-
-                if (errno != 0 || *end || end == buf)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        }
-        return 0;
-}
-
+/* Numbers and constants joined with '|', as policy files write them (lib/symbols.c). */
 int ctl_parse_scalar(const char *s, uint64_t *ret) {
-        uint64_t v = 0;
-
-        for (;;) {
-                const char *bar = strchr(s, '|');
-                size_t len = bar ? (size_t) (bar - s) : strlen(s);
-                uint64_t part;
-                int r;
-
-                r = parse_one(s, len, &part);
-                if (r < 0)
-                        return r;
-                v |= part;
-                if (!bar)
-                        break;
-                s = bar + 1;
-        }
-        *ret = v;
-        return 0;
+        return srd_value_parse(s, ret, NULL, NULL);
 }
 
 static const char *errno_name(int error) {
@@ -264,10 +117,16 @@ static int explain_map_args(Explain *e, char **tokens, size_t n_tokens) {
                         continue; /* only the path given: the dirfd is AT_FDCWD */
 
                 if (ctl_parse_scalar(tokens[t], &v) < 0) {
+                        const char *bad = tokens[t], *hint;
+                        size_t bad_len = 0;
+
+                        (void) srd_value_parse(tokens[t], &v, &bad, &bad_len);
+                        hint = srd_symbol_suggest(bad, bad_len);
                         fprintf(stderr,
                                 "explain: argument %d of %s: \"%s\" is neither a number nor a known "
-                                "constant.\n",
-                                a, e->syscall, tokens[t]);
+                                "constant%s%s%s.\n",
+                                a, e->syscall, tokens[t], hint ? " (did you mean \"" : "", hint ?: "",
+                                hint ? "\"?)" : "");
                         return -EINVAL;
                 }
                 e->sc.args[a] = v;

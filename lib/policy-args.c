@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "policy-check.h"
+#include "symbols.h"
 #include "syscall-args.h"
 
 static const char *const arg_keys[] = {"arg", "index", "op", "value", "valueTwo"};
@@ -28,6 +29,29 @@ static const char *const cmp_names[_SRD_CMP_MAX] = {
         [SRD_CMP_GT] = "SCMP_CMP_GT",
         [SRD_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
 };
+
+/* A number, or a string of constants and numbers joined with '|': "O_WRONLY|O_TRUNC", "0755". */
+static bool get_value(Loader *L, const Val *v, uint64_t *ret) {
+        const char *s, *bad = NULL;
+        size_t bad_len = 0;
+
+        if (!json_object_is_type(v->o, json_type_string))
+                return get_u64(L, v, ret);
+        s = json_object_get_string(v->o);
+        if (srd_value_parse(s, ret, &bad, &bad_len) >= 0)
+                return true;
+        if (bad_len == 0) {
+                _cleanup_free_ char *q = quoted(L, s);
+
+                fail(L, v, "empty part in value %s (join constants with a single '|')", q);
+                return false;
+        }
+        _cleanup_free_ char *q = srd_quote(bad, bad_len, 64),
+                            *hint = did_you_mean(srd_symbol_suggest(bad, bad_len));
+        fail(L, v, "unknown constant %s%s (expected a name such as \"O_WRONLY\" or a number)", q ? q : "",
+             hint ? hint : "");
+        return false;
+}
 
 static const char *name_of(int nr) {
         return srd_syscall_name(nr) ?: "?";
@@ -276,10 +300,10 @@ void parse_args(Loader *L, const Val *rule, SrdRule *r) {
                 } else
                         ok = false;
                 if (!require(L, &a, "value", arg_keys, ELEMENTSOF(arg_keys), &value) ||
-                    !get_u64(L, &value, &c.value))
+                    !get_value(L, &value, &c.value))
                         ok = false;
                 have_two = member(L, &a, "valueTwo", &two);
-                if (have_two && !get_u64(L, &two, &c.value_two))
+                if (have_two && !get_value(L, &two, &c.value_two))
                         ok = false;
                 if (!ok)
                         continue;
@@ -331,10 +355,10 @@ void parse_set(Loader *L, const Val *set, SrdRule *r) {
                 if (!get_arg_ref(L, &e, set_keys, ELEMENTSOF(set_keys), r, true, &a.index, &a.role, &at))
                         ok = false;
                 if (!require(L, &e, "value", set_keys, ELEMENTSOF(set_keys), &value) ||
-                    !get_u64(L, &value, &a.value))
+                    !get_value(L, &value, &a.value))
                         ok = false;
                 if (member(L, &e, "mask", &mask)) {
-                        if (!get_u64(L, &mask, &a.mask))
+                        if (!get_value(L, &mask, &a.mask))
                                 ok = false;
                         else if (a.mask == 0) {
                                 fail(L, &mask, "mask 0 rewrites no bit: leave \"mask\" out to set the whole "

@@ -159,9 +159,18 @@ static const Case rule_errors[] = {
         {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"EQ\", \"value\": 1}], \"action\": "
          "\"continue\"}",
          "t.json:3:51: rules[0].args[0].op: unknown comparator \"EQ\" (did you mean \"SCMP_CMP_EQ\"?)"},
-        {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": \"1\"}], "
-         "\"action\": \"continue\"}",
-         "t.json:3:75: rules[0].args[0].value: expected a non-negative integer, got a string"},
+        {"{\"names\": [\"socket\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": "
+         "\"AF_PAKET\"}], \"action\": \"continue\"}",
+         "t.json:3:75: rules[0].args[0].value: unknown constant \"AF_PAKET\" (did you mean \"AF_PACKET\"?) "
+         "(expected a name such as \"O_WRONLY\" or a number)"},
+        {"{\"names\": [\"socket\"], \"args\": [{\"arg\": \"type\", \"op\": \"SCMP_CMP_MASKED_EQ\", \"value\": "
+         "\"0xf\", \"valueTwo\": \"SOCK_RAW||\"}], \"action\": \"continue\"}",
+         "t.json:3:104: rules[0].args[0].valueTwo: empty part in value \"SOCK_RAW||\" (join constants with a "
+         "single '|')"},
+        {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"arg\": \"flags\", \"value\": "
+         "\"O_RDONLY\", \"mask\": \"O_ACMODE\"}]}",
+         "t.json:3:99: rules[0].set[0].mask: unknown constant \"O_ACMODE\" (did you mean \"O_ACCMODE\"?) "
+         "(expected a name such as \"O_WRONLY\" or a number)"},
         {"{\"names\": [\"openat\"], \"args\": [{\"index\": 0, \"op\": \"SCMP_CMP_EQ\", \"value\": 1.0}], "
          "\"action\": \"continue\"}",
          "t.json:3:75: rules[0].args[0].value: expected an integer, got 1.0"},
