@@ -17,7 +17,9 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "diag-internal.h"
 #include "symbols.h"
+#include "syscall-groups.h"
 
 /* Numbers and constants joined with '|', as policy files write them (lib/symbols.c). */
 int ctl_parse_scalar(const char *s, uint64_t *ret) {
@@ -205,6 +207,10 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
                 o, "ruleName",
                 v->rule >= 0 ? json_object_new_string(srd_policy_rule_name(p, (size_t) v->rule) ?: "")
                              : NULL);
+        json_object_object_add(o, "group",
+                               v->rule >= 0 && srd_policy_rule_group(p, (size_t) v->rule, e->nr)
+                                       ? json_object_new_string(srd_policy_rule_group(p, (size_t) v->rule, e->nr))
+                                       : NULL);
         json_object_object_add(o, "action", json_object_new_string(srd_action_to_string(v->action) ?: "?"));
         if (v->action == SRD_ACTION_ERRNO)
                 json_object_object_add(o, "errno", json_object_new_string(errno_name(v->error)));
@@ -262,9 +268,56 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
         return 0;
 }
 
+/* explain --groups: the syscall groups a rule's "names" may use, with the members this system has. */
+static int explain_list_groups(void) {
+        const SrdSyscallGroup *g;
+        size_t n;
+
+        g = srd_syscall_groups(&n);
+        for (size_t i = 0; i < n; i++) {
+                printf("%s: %s\n ", g[i].name, g[i].description);
+                for (const char *const *m = g[i].members; *m; m++)
+                        if (srd_syscall_resolve(*m) >= 0)
+                                printf(" %s", *m);
+                printf("\n");
+        }
+        return EXIT_SUCCESS;
+}
+
+/* "unknown syscall" with the closest native name. */
+static void explain_unknown_syscall(const char *name) {
+        const char *names[1024];
+        size_t n = 0;
+        const char *hint;
+
+        for (int nr = 0; nr < 1024; nr++) {
+                const char *s = srd_syscall_name(nr);
+
+                if (s)
+                        names[n++] = s;
+        }
+        hint = name[0] == '@' ? srd_syscall_group_suggest(name) : srd_suggest(name, names, n);
+        if (name[0] == '@')
+                fprintf(stderr, "explain: \"%s\" is a syscall group: explain takes one syscall (see explain --groups).\n",
+                        name);
+        else if (hint)
+                fprintf(stderr, "explain: unknown syscall \"%s\" (did you mean \"%s\"?).\n", name, hint);
+        else
+                fprintf(stderr, "explain: unknown syscall \"%s\".\n", name);
+}
+
+/* " via @file-write" when a group brought the syscall into the deciding rule. */
+static void explain_print_group(const SrdPolicy *p, const SrdVerdict *v, int nr) {
+        const char *g = v->rule >= 0 ? srd_policy_rule_group(p, (size_t) v->rule, nr) : NULL;
+
+        if (g)
+                printf(" via %s", g);
+}
+
 int verb_explain(int argc, char *argv[]) {
         static const struct option options[] = {{"policy", required_argument, NULL, 'p'},
                                                 {"json", no_argument, NULL, 'j'},
+                                                {"groups", no_argument, NULL, 'g'},
                                                 {"help", no_argument, NULL, 'h'},
                                                 {}};
         SrdPolicy *p = NULL;
@@ -284,8 +337,11 @@ int verb_explain(int argc, char *argv[]) {
                 case 'j':
                         json = true;
                         break;
+                case 'g':
+                        return explain_list_groups();
                 case 'h':
-                        printf("explain --policy FILE [--json] SYSCALL [ARG...]\n");
+                        printf("explain --policy FILE [--json] SYSCALL [ARG...]\n"
+                               "explain --groups\n");
                         return EXIT_SUCCESS;
                 default:
                         return CTL_EXIT_USAGE;
@@ -298,7 +354,7 @@ int verb_explain(int argc, char *argv[]) {
         e.syscall = argv[optind];
         e.nr = srd_syscall_resolve(e.syscall);
         if (e.nr < 0) {
-                fprintf(stderr, "explain: unknown syscall \"%s\".\n", e.syscall);
+                explain_unknown_syscall(e.syscall);
                 return CTL_EXIT_USAGE;
         }
         e.sc.nr = e.nr;
@@ -324,6 +380,7 @@ int verb_explain(int argc, char *argv[]) {
                         printf(" -> rule \"%s\"", name);
                         if (!streq(name, where))
                                 printf(" (%s)", where);
+                        explain_print_group(p, &v, e.nr);
                 } else
                         printf(" -> default action");
 

@@ -51,6 +51,7 @@ typedef struct SrdArgSet {
 typedef struct SrdRule {
         char *name;             /* never NULL: "rules[N]" when the file has none */
         int *syscalls;          /* native numbers, resolved at load */
+        const char **groups;    /* per syscall: the "@group" that named it (static), NULL when named directly */
         size_t n_syscalls;
 
         SrdPathKind path_kind;

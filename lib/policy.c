@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "policy-check.h"
+#include "syscall-groups.h"
 
 static const char *const root_keys[] = {
         "version",         "name",      "description", "defaultAction", "defaultErrno",
@@ -24,9 +25,79 @@ static const char *const rule_keys[] = {"name",   "description", "names", "path"
 static const char *const path_keys[] = {"exact", "prefix", "glob"};
 static const char *const fallback_keys[] = {"action", "errno"};
 
+/* Add nr to the rule unless it is there; group: the group that named it, NULL when named directly. */
+static int add_syscall(SrdRule *r, size_t *allocated, int nr, const char *group, bool *ret_dup_direct) {
+        *ret_dup_direct = false;
+        for (size_t j = 0; j < r->n_syscalls; j++)
+                if (r->syscalls[j] == nr) {
+                        /* Named twice directly is a slip; a group overlapping a name or another group is not. */
+                        *ret_dup_direct = !group && !r->groups[j];
+                        if (!group)
+                                r->groups[j] = NULL;
+                        return 0;
+                }
+        if (r->n_syscalls == *allocated) {
+                size_t n = MAX((size_t) 8, *allocated * 2);
+                int *s = realloc(r->syscalls, n * sizeof(int));
+
+                if (!s)
+                        return -ENOMEM;
+                r->syscalls = s;
+                const char **g = realloc(r->groups, n * sizeof(char *));
+                if (!g)
+                        return -ENOMEM;
+                r->groups = g;
+                *allocated = n;
+        }
+        r->groups[r->n_syscalls] = group;
+        r->syscalls[r->n_syscalls++] = nr;
+        return 0;
+}
+
+/* A native number for a name, -1 when the native architecture lacks it, __NR_SCMP_ERROR when unknown. */
+static int resolve_name(const char *s) {
+        int nr = seccomp_syscall_resolve_name(s);
+
+        if (nr == __NR_SCMP_ERROR) {
+                int k = srd_syscall_resolve(s);
+
+                return k >= 0 ? k : __NR_SCMP_ERROR;
+        }
+        return nr < 0 ? -1 : nr;
+}
+
+static void parse_group(Loader *L, const Val *v, const char *s, SrdRule *r, size_t *allocated) {
+        const SrdSyscallGroup *g = srd_syscall_group(s);
+        bool dup;
+
+        if (!g) {
+                _cleanup_free_ char *q = quoted(L, s), *hint = did_you_mean(srd_syscall_group_suggest(s));
+
+                fail(L, v, "unknown syscall group %s%s (see SYSCALL GROUPS in seccomp-redirectd.policy(5))", q,
+                     hint ? hint : "");
+                return;
+        }
+        for (size_t i = 0; i < r->n_syscalls; i++)
+                if (r->groups[i] == g->name) {
+                        fail(L, v, "syscall group \"%s\" is listed twice", g->name);
+                        return;
+                }
+        for (const char *const *m = g->members; *m; m++) {
+                int nr = resolve_name(*m);
+
+                /* Unknown to this libseccomp, or not on this architecture: as for a portable policy. */
+                if (nr < 0)
+                        continue;
+                if (add_syscall(r, allocated, nr, g->name, &dup) < 0) {
+                        L->error = -ENOMEM;
+                        return;
+                }
+        }
+}
+
 static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
         Val names = {};
-        size_t n;
+        size_t n, allocated = 0;
 
         if (!require(L, rule, "names", rule_keys, ELEMENTSOF(rule_keys), &names))
                 return;
@@ -37,19 +108,19 @@ static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
                 fail(L, &names, "expected a non-empty array of syscall names");
                 goto out;
         }
-        r->syscalls = calloc(n, sizeof(int));
-        if (!r->syscalls) {
-                L->error = -ENOMEM;
-                goto out;
-        }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(val_done) Val v = {};
                 const char *s;
+                bool dup;
                 int nr;
 
                 element(L, &names, i, &v);
                 if (!get_string(L, &v, "a syscall name", &s))
                         continue;
+                if (s[0] == '@') {
+                        parse_group(L, &v, s, r, &allocated);
+                        continue;
+                }
                 nr = seccomp_syscall_resolve_name(s);
                 if (nr == __NR_SCMP_ERROR) {
                         _cleanup_free_ char *q = quoted(L, s), *hint = NULL;
@@ -66,16 +137,15 @@ static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
                  * policy names it anyway, and it simply never happens here. */
                 if (nr < 0)
                         continue;
-                for (size_t j = 0; j < r->n_syscalls; j++)
-                        if (r->syscalls[j] == nr) {
-                                _cleanup_free_ char *q = quoted(L, s);
+                if (add_syscall(r, &allocated, nr, NULL, &dup) < 0) {
+                        L->error = -ENOMEM;
+                        goto out;
+                }
+                if (dup) {
+                        _cleanup_free_ char *q = quoted(L, s);
 
-                                fail(L, &v, "syscall %s is listed twice", q);
-                                nr = -1;
-                                break;
-                        }
-                if (nr >= 0)
-                        r->syscalls[r->n_syscalls++] = nr;
+                        fail(L, &v, "syscall %s is listed twice", q);
+                }
         }
 out:
         val_done(&names);
@@ -197,8 +267,20 @@ out:
 }
 
 /* Syscalls of the rule that have no path argument: a path condition or "to" cannot apply to them. */
-static void check_path_syscalls(Loader *L, const Val *rule, const SrdRule *r, const char *why) {
+static void check_path_syscalls(Loader *L, const Val *rule, SrdRule *r, const char *why) {
         Val names = {};
+        size_t k = 0;
+
+        /* A group's calls on an fd (fchmod in @chmod) cannot be what a path rule means: leave them out. */
+        for (size_t i = 0; i < r->n_syscalls; i++) {
+                const SrdSyscallInfo *info = srd_syscall_info(r->syscalls[i]);
+
+                if (r->groups[i] && !(info && info->n_paths > 0))
+                        continue;
+                r->groups[k] = r->groups[i];
+                r->syscalls[k++] = r->syscalls[i];
+        }
+        r->n_syscalls = k;
 
         if (!member(L, rule, "names", &names))
                 return;
@@ -345,9 +427,9 @@ static void parse_rule(Loader *L, const Val *rule, size_t i, SrdRule *r) {
 
         parse_names(L, rule, r);
         parse_path(L, rule, r);
-        parse_args(L, rule, r);
         if (r->path_kind != SRD_PATH_NONE)
                 check_path_syscalls(L, rule, r, "so the path condition never matches it");
+        parse_args(L, rule, r);
 
         if (require(L, rule, "action", rule_keys, ELEMENTSOF(rule_keys), &action))
                 have_action = get_action(L, &action, &r->action);
@@ -508,6 +590,7 @@ static void parse_root(Loader *L, const Val *root) {
 static void rule_done(SrdRule *r) {
         free(r->name);
         free(r->syscalls);
+        free(r->groups);
         free(r->path);
         free(r->args);
         free(r->to);
@@ -768,6 +851,18 @@ _public_ const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule) {
         if (!p || rule >= p->n_rules)
                 return NULL;
         return p->rules[rule].name;
+}
+
+_public_ const char *srd_policy_rule_group(const SrdPolicy *p, size_t rule, int nr) {
+        const SrdRule *r;
+
+        if (!p || rule >= p->n_rules)
+                return NULL;
+        r = &p->rules[rule];
+        for (size_t i = 0; r->groups && i < r->n_syscalls; i++)
+                if (r->syscalls[i] == nr)
+                        return r->groups[i];
+        return NULL;
 }
 
 _public_ void srd_policy_redirect_fallback(const SrdPolicy *p, SrdAction *ret_action, int *ret_error) {

@@ -96,6 +96,9 @@ const char *srd_policy_file(const SrdPolicy *p);
 size_t srd_policy_n_rules(const SrdPolicy *p);
 /* NULL when rule is out of range; rule names default to "rules[N]". */
 const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule);
+/* The syscall group ("@file-write") through which rule names native
+ * syscall nr; NULL when the rule names it directly, or not at all. */
+const char *srd_policy_rule_group(const SrdPolicy *p, size_t rule, int nr);
 /*
  * pathError: the answer for a call the daemon cannot place (its path cannot
  * be read or resolved, its architecture not decoded) when some rule with a

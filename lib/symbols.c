@@ -142,7 +142,7 @@ static bool parse_number(const char *s, size_t len, uint64_t *ret) {
         buf[len] = '\0';
         errno = 0;
         if (buf[0] == '-') {
-                long long v = strtoll(buf, &end, 10);
+                long long v = strtoll(buf, &end, 0);
 
                 if (errno != 0 || *end || end == buf + 1)
                         return false;

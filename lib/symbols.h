@@ -19,7 +19,7 @@ int srd_symbol_lookup(const char *name, size_t len, uint64_t *ret);
 const char *srd_symbol_suggest(const char *name, size_t len);
 
 /*
- * Names and numbers (decimal, 0x hexadecimal, 0 octal, -decimal) joined with
+ * Names and numbers (decimal, 0x hexadecimal, 0 octal; negative ones sign-extended) joined with
  * '|', blanks around each allowed: 0, or -EINVAL with the offending token
  * (neither a number nor a known name, or empty) in *ret_bad / *ret_bad_len
  * (either may be NULL).

@@ -31,7 +31,7 @@ expect_rc() {
         [ $? -eq "$want" ]
 }
 
-tap_plan 18
+tap_plan 23
 tap_check "exact path rule, dirfd implied" expect_line \
         'openat("/etc/hosts", O_RDONLY) -> rule "hosts" (rules[0]): redirect to /sandbox/etc/hosts' \
         openat /etc/hosts O_RDONLY
@@ -91,6 +91,21 @@ tap_check "--json: no pathError for a syscall no path rule names" json_no_path_r
 tap_check "unknown syscall: exit 2" expect_rc 2 --policy "$demo" opnat /x
 tap_check "unknown constant: exit 2" expect_rc 2 --policy "$demo" openat /x O_RDONY
 tap_check "too many arguments: exit 2" expect_rc 2 --policy "$demo" mkdir /x 1 2 3 4 5 6
+expect_stderr() {
+        local want=$1
+        shift
+        "$ctl" explain "$@" >/dev/null 2>"$work/err"
+        grep -qF -- "$want" "$work/err" || { tap_diag <"$work/err"; return 1; }
+}
+tap_check "unknown syscall: did you mean" expect_stderr 'unknown syscall "opnat" (did you mean "openat"?)' \
+        --policy "$demo" opnat /x
+tap_check "unknown constant: did you mean" expect_stderr '(did you mean "O_RDONLY"?)' \
+        --policy "$demo" openat /x O_RDONY
+groups=$src/tests/unit/policy-tables/groups.json
+tap_check "the group that named the call" bash -c "'$ctl' explain --policy '$groups' umount2 /mnt 0 |
+        grep -qxF 'umount2(\"/mnt\", 0) -> rule \"no-admin\" (rules[0]) via @mount: errno EPERM'"
+tap_check "--json: group" bash -c "'$ctl' explain --json --policy '$groups' ptrace 16 1 0 0 | grep -qF '\"group\":\"@ptrace\"'"
+tap_check "--groups lists @file-write" bash -c "'$ctl' explain --groups | grep -q '^@file-write: '"
 printf '{ "version": 1, "name": "b", "defaultAction": "nope", "rules": [] }\n' >"$work/bad.json"
 tap_check "invalid policy: exit 1" expect_rc 1 --policy "$work/bad.json" mkdir /x
 tap_done

@@ -53,6 +53,7 @@
 #include <unistd.h>
 
 #include "seccomp-redirect.h"
+#include "symbols.h"
 #include "tests.h"
 
 #define MAX_TOKENS 32
@@ -72,69 +73,9 @@ typedef struct Case {
         uint64_t args[SRD_ARGS];
 } Case;
 
-static const struct {
-        const char *name;
-        int64_t value;
-} constants[] = {
-#define C(x) { #x, (int64_t) (x) }
-        C(O_RDONLY),  C(O_WRONLY),     C(O_RDWR),          C(O_CREAT),
-        C(O_EXCL),    C(O_TRUNC),      C(O_APPEND),        C(O_NONBLOCK),
-        C(O_CLOEXEC), C(O_DIRECTORY),  C(O_NOFOLLOW),      C(O_PATH),
-        C(O_TMPFILE), C(O_NOCTTY),     C(O_SYNC),          C(AT_FDCWD),
-        C(AT_EMPTY_PATH), C(AT_SYMLINK_NOFOLLOW), C(AT_REMOVEDIR), C(AT_SYMLINK_FOLLOW),
-        C(AF_UNIX),   C(AF_INET),      C(AF_INET6),        C(AF_PACKET),
-        C(AF_NETLINK), C(SOCK_STREAM), C(SOCK_DGRAM),      C(SOCK_RAW),
-        C(SOCK_CLOEXEC), C(SOCK_NONBLOCK), C(F_OK),        C(R_OK),
-        C(W_OK),      C(X_OK),         C(S_ISUID),         C(S_ISGID),
-        C(S_IFREG),   C(S_IFIFO),      C(S_IFCHR),         C(S_IFBLK),
-        C(S_IFSOCK),
-#undef C
-};
-
-static int parse_one(const char *s, uint64_t *ret) {
-        char *end;
-
-        if (!*s)
-                return -EINVAL;
-        for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
-                if (strcmp(s, constants[i].name) == 0) {
-                        /* sign-extended like a register holding an int */
-                        *ret = (uint64_t) constants[i].value;
-                        return 0;
-                }
-        errno = 0;
-        if (s[0] == '-') {
-                long long v = strtoll(s, &end, 0);
-
-                if (errno != 0 || *end)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        } else {
-                unsigned long long v = strtoull(s, &end, 0);
-
-                if (errno != 0 || *end || end == s)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        }
-        return 0;
-}
-
+/* Numbers and constants joined with '|', exactly as explain and policy values read them. */
 static int parse_scalar(const char *s, uint64_t *ret) {
-        char buf[128], *save = NULL;
-        uint64_t v = 0;
-
-        if (strlen(s) >= sizeof(buf))
-                return -EINVAL;
-        strcpy(buf, s);
-        for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
-                uint64_t part;
-
-                if (parse_one(t, &part) < 0)
-                        return -EINVAL;
-                v |= part;
-        }
-        *ret = v;
-        return 0;
+        return srd_value_parse(s, ret, NULL, NULL);
 }
 
 static int parse_errno(const char *s) {
@@ -143,7 +84,7 @@ static int parse_errno(const char *s) {
 
         if (e > 0)
                 return e;
-        if (parse_one(s, &v) < 0 || v == 0 || v > 4095)
+        if (parse_scalar(s, &v) < 0 || v == 0 || v > 4095)
                 return -EINVAL;
         return (int) v;
 }

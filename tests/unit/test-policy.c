@@ -251,6 +251,16 @@ static const Case rule_errors[] = {
         {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0, "
          "\"msk\": 1}]}",
          "t.json:3:78: rules[0].set[0].msk: unknown key \"msk\" (did you mean \"mask\"?)"},
+        /* Syscall groups. */
+        {"{\"names\": [\"@fle-write\"], \"action\": \"continue\"}",
+         "t.json:3:12: rules[0].names[0]: unknown syscall group \"@fle-write\" (did you mean \"@file-write\"?) (see "
+         "SYSCALL GROUPS in seccomp-redirectd.policy(5))"},
+        {"{\"names\": [\"@mount\", \"umount2\", \"@mount\"], \"action\": \"continue\"}",
+         "t.json:3:33: rules[0].names[2]: syscall group \"@mount\" is listed twice"},
+        {"{\"names\": [\"@socket\"], \"args\": [{\"arg\": \"flags\", \"op\": \"SCMP_CMP_EQ\", \"value\": 1}], "
+         "\"action\": \"continue\"}",
+         "t.json:3:41: rules[0].args[0].arg: \"socket\" has no argument \"flags\" (its arguments: domain, type, "
+         "protocol)"},
         /* Arguments by role, and indexes that mean something else or nothing. */
         {"{\"names\": [\"open\", \"openat\", \"openat2\"], \"args\": [{\"index\": 2, \"op\": \"SCMP_CMP_EQ\", "
          "\"value\": 1}], \"action\": \"continue\"}",
