@@ -97,6 +97,8 @@ struct SrdPolicy {
         uint64_t *hits;         /* n_rules + 1 counters; hits[n_rules] = default action */
 
         SrdMatcher *matcher;
+
+        SrdDiagList warnings;   /* what loads but is likely not meant (policy-warnings.c) */
 };
 
 /* Native syscall numbers stay below this on every architecture. */

@@ -257,6 +257,8 @@ static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
                 }
         }
         }
+        if (r->path_kind == SRD_PATH_GLOB)
+                warn_glob(L, &v, s);
 
         r->path = strdup(s);
         if (!r->path)
@@ -548,6 +550,8 @@ static void parse_root(Loader *L, const Val *root) {
 
         if (require(L, root, "defaultAction", root_keys, ELEMENTSOF(root_keys), &def))
                 have_default = get_plain_action(L, &def, "the default action", &p->default_action);
+        if (have_default)
+                warn_default(L, &def);
         action_errno(L, root, "defaultErrno", have_default, p->default_action, "defaultAction", 0,
                      &p->default_error);
 
@@ -585,6 +589,8 @@ static void parse_root(Loader *L, const Val *root) {
         }
         if (L->error == 0)
                 check_rule_names(L, &rules);
+        if (L->error == 0 && L->n_errors == 0)
+                warn_shadowed(L, &rules);
 }
 
 static void rule_done(SrdRule *r) {
@@ -606,6 +612,7 @@ static SrdPolicy *policy_free(SrdPolicy *p) {
         free(p->rules);
         free(p->hits);
         free(p->path_rule_nrs);
+        srd_diag_list_clear(&p->warnings);
         free(p->name);
         free(p->file);
         free(p);
@@ -738,6 +745,8 @@ _public_ int srd_policy_load_buffer(const char *buf, size_t len, const char *fil
                 buf = L.buf = "";
 
         r = load(&L, ret);
+        if (r >= 0)
+                sort_diags(&(*ret)->warnings, 0);
         for (size_t i = 0; i < L.n_syscall_names; i++)
                 free(L.syscall_names[i]);
         free(L.syscall_names);
@@ -851,6 +860,10 @@ _public_ const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule) {
         if (!p || rule >= p->n_rules)
                 return NULL;
         return p->rules[rule].name;
+}
+
+_public_ const SrdDiagList *srd_policy_warnings(const SrdPolicy *p) {
+        return p ? &p->warnings : NULL;
 }
 
 _public_ const char *srd_policy_rule_group(const SrdPolicy *p, size_t rule, int nr) {

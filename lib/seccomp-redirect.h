@@ -86,6 +86,24 @@ int srd_policy_load_file(const char *path, SrdPolicy **ret, SrdDiagList *diag);
 int srd_policy_load_buffer(const char *buf, size_t len, const char *filename, SrdPolicy **ret,
                            SrdDiagList *diag);
 
+/*
+ * What the loader found legal but very likely not meant: a rule an earlier
+ * one shadows, a glob that can never match, "{a,b}" taken literally, a
+ * default action that only notified syscalls get. Messages start with
+ * "warning: ". Owned by the policy; never NULL for a loaded policy.
+ */
+const SrdDiagList *srd_policy_warnings(const SrdPolicy *p);
+
+/*
+ * Every "*.json" of dir not starting with '.', in alphabetical order, as the
+ * daemon loads its policy directory: all of them or none. Every problem of
+ * every file goes to diag, as does a policy name that two files share.
+ * Returns 0 with *ret (free with srd_policy_array_free()) and *ret_n, or
+ * the first error.
+ */
+int srd_policy_dir_load(const char *dir, SrdPolicy ***ret, size_t *ret_n, SrdDiagList *diag);
+SrdPolicy **srd_policy_array_free(SrdPolicy **a, size_t n);
+
 /* Reference counted, atomically (threads may share a policy): a reload swaps
  * policies while containers still use the old ones. */
 SrdPolicy *srd_policy_ref(SrdPolicy *p);

@@ -840,6 +840,59 @@ TEST(open_how_unread) {
         srd_policy_unref(p);
 }
 
+/* Warnings: exact text, and the near misses that must not warn. */
+TEST(warnings) {
+        static const char text[] =
+                "{\"version\": 1, \"name\": \"w\", \"defaultAction\": \"continue\", \"rules\": [\n"
+                "{\"name\": \"a\", \"names\": [\"openat\", \"open\"], \"path\": {\"prefix\": \"/etc/\"}, "
+                "\"args\": [{\"arg\": \"flags\", \"op\": \"SCMP_CMP_EQ\", \"value\": 0}], \"action\": \"continue\"},\n"
+                /* 2: more conditions than a: shadowed */
+                "{\"name\": \"b\", \"names\": [\"openat\"], \"path\": {\"glob\": \"/etc/x*\"}, \"args\": [{\"arg\": "
+                "\"flags\", \"op\": \"SCMP_CMP_EQ\", \"value\": 0}, {\"arg\": \"mode\", \"op\": \"SCMP_CMP_EQ\", "
+                "\"value\": 1}], \"action\": \"errno\", \"errno\": \"EPERM\"},\n"
+                /* 3: a syscall a does not name: not shadowed */
+                "{\"name\": \"c\", \"names\": [\"openat\", \"creat\"], \"path\": {\"prefix\": \"/etc/y/\"}, "
+                "\"action\": \"continue\"},\n"
+                /* 4: a has a condition this one lacks: not shadowed */
+                "{\"name\": \"d\", \"names\": [\"openat\"], \"path\": {\"exact\": \"/etc/z\"}, \"action\": "
+                "\"continue\"},\n"
+                /* 5: a glob before an exact path it matches */
+                "{\"name\": \"e\", \"names\": [\"mkdir\"], \"path\": {\"glob\": \"/tmp/*.d\"}, \"action\": "
+                "\"continue\"},\n"
+                "{\"name\": \"f\", \"names\": [\"mkdir\"], \"path\": {\"exact\": \"/tmp/x.d\"}, \"action\": "
+                "\"continue\"},\n"
+                /* 7: the same prefix is not a longer one */
+                "{\"name\": \"g\", \"names\": [\"mkdir\"], \"path\": {\"prefix\": \"/tm\"}, \"action\": \"continue\"},\n"
+                "{\"name\": \"h\", \"names\": [\"mkdir\"], \"path\": {\"glob\": \"/tmp/a/\"}, \"action\": \"continue\"}\n"
+                "]}\n";
+        SrdPolicy *p = NULL;
+        const SrdDiagList *w;
+        _cleanup_free_ char *all = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        ASSERT_OK(srd_policy_load_buffer(text, strlen(text), "w.json", &p, NULL));
+        w = srd_policy_warnings(p);
+        f = open_memstream(&all, &len);
+        ASSERT_NOT_NULL(f);
+        for (size_t i = 0; i < w->n; i++) {
+                _cleanup_free_ char *line = srd_diag_format(&w->items[i]);
+
+                fprintf(f, "%s\n", line);
+        }
+        fclose(f);
+        ASSERT_STREQ(all,
+                     "w.json:3:1: rules[1]: warning: rule \"b\" never decides: rule \"a\" (rules[0] at 2:1) comes "
+                     "first and matches every call it matches\n"
+                     "w.json:7:1: rules[5]: warning: rule \"f\" never decides: rule \"e\" (rules[4] at 6:1) comes "
+                     "first and matches every call it matches\n"
+                     "w.json:9:1: rules[7]: warning: rule \"h\" never decides: rule \"g\" (rules[6] at 8:1) comes "
+                     "first and matches every call it matches\n"
+                     "w.json:9:52: rules[7].path.glob: warning: glob \"/tmp/a/\" can never match: paths are matched "
+                     "normalized, without \"//\", \"/./\", \"/../\" or a trailing \"/\" (did you mean \"/tmp/a\"?)\n");
+        srd_policy_unref(p);
+}
+
 TEST(load_buffer_edges) {
         SrdPolicy *p = NULL;
         SrdDiagList d = {};
