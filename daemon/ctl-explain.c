@@ -185,7 +185,32 @@ static void explain_echo(const Explain *e, FILE *f) {
         fprintf(f, ")");
 }
 
-static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVerdict *v, int eval_error) {
+/* --json: where the path and open_how arguments are, and what run does here. */
+static void explain_json_under_run(json_object *o, const Explain *e, const CtlUnderRun *u, const SrdVerdict *v) {
+        const SrdSyscallInfo *info = srd_syscall_info(e->nr);
+        json_object *a = json_object_new_array(), *how = NULL, *r = json_object_new_object();
+
+        for (unsigned k = 0; info && k < info->n_paths; k++) {
+                json_object_array_add(a, json_object_new_int(info->paths[k].arg));
+                if (info->paths[k].how_arg >= 0)
+                        how = json_object_new_int(info->paths[k].how_arg);
+        }
+        json_object_object_add(o, "pathArgs", a);
+        json_object_object_add(o, "howArg", how);
+
+        json_object_object_add(r, "notified", json_object_new_boolean(u->notified));
+        json_object_object_add(r, "action", json_object_new_string(srd_action_to_string(u->action) ?: "?"));
+        if (u->action == SRD_ACTION_ERRNO)
+                json_object_object_add(r, "errno", json_object_new_string(errno_name(u->error)));
+        if (u->notified && v->action == SRD_ACTION_REDIRECT)
+                json_object_object_add(r, "kernelRedirect",
+                                       json_object_new_string(srd_redirect_support_to_string(u->kernel) ?: "?"));
+        json_object_object_add(r, "why", u->why ? json_object_new_string(u->why) : NULL);
+        json_object_object_add(o, "underRun", r);
+}
+
+static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVerdict *v, int eval_error,
+                              const CtlUnderRun *u) {
         json_object *o = json_object_new_object(), *a;
         SrdAction fb_action;
         int fb_error;
@@ -262,6 +287,8 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
                 a = NULL;
         json_object_object_add(o, "pathError", a);
 
+        explain_json_under_run(o, e, u, v);
+
         printf("%s\n",
                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
@@ -314,6 +341,16 @@ static void explain_print_group(const SrdPolicy *p, const SrdVerdict *v, int nr)
                 printf(" via %s", g);
 }
 
+/* The line under the verdict when run, on this machine, does something else with the call. */
+static void explain_print_under_run(const CtlUnderRun *u) {
+        if (!u->why)
+                return;
+        if (u->action == SRD_ACTION_ERRNO)
+                printf("  under run here: errno %s: %s\n", errno_name(u->error), u->why);
+        else
+                printf("  under run here: %s: %s\n", srd_action_to_string(u->action) ?: "?", u->why);
+}
+
 int verb_explain(int argc, char *argv[]) {
         static const struct option options[] = {{"policy", required_argument, NULL, 'p'},
                                                 {"json", no_argument, NULL, 'j'},
@@ -325,6 +362,7 @@ int verb_explain(int argc, char *argv[]) {
         bool json = false;
         Explain e = {};
         SrdVerdict v = {};
+        CtlUnderRun u;
         int c, r;
 
         /* '+': stop at the syscall name, so "-100" stays an argument. */
@@ -368,8 +406,9 @@ int verb_explain(int argc, char *argv[]) {
                 return EXIT_FAILURE;
 
         r = srd_policy_evaluate(p, &e.sc, &v);
+        ctl_under_run(p, e.nr, &v, r, &u);
         if (json)
-                explain_print_json(&e, p, &v, r);
+                explain_print_json(&e, p, &v, r, &u);
         else {
                 explain_echo(&e, stdout);
                 if (v.rule >= 0) {
@@ -393,6 +432,7 @@ int verb_explain(int argc, char *argv[]) {
 
                         printf(": %s\n", what ?: "?");
                 }
+                explain_print_under_run(&u);
         }
 
         srd_policy_unref(p);
