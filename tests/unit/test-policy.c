@@ -251,6 +251,9 @@ static const Case rule_errors[] = {
         {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"set\": [{\"index\": 2, \"value\": 0, "
          "\"msk\": 1}]}",
          "t.json:3:78: rules[0].set[0].msk: unknown key \"msk\" (did you mean \"mask\"?)"},
+        /* A duplicate key inside an array element is located by its full path. */
+        {"{\"names\": [\"openat\"], \"action\": \"continue\", \"action\": \"kill\"}",
+         "t.json:3:45: rules[0].action: duplicate key \"action\" (first at 3:23); keys must be unique"},
         /* Syscall groups. */
         {"{\"names\": [\"@fle-write\"], \"action\": \"continue\"}",
          "t.json:3:12: rules[0].names[0]: unknown syscall group \"@fle-write\" (did you mean \"@file-write\"?) (see "
