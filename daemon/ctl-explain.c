@@ -355,6 +355,7 @@ int verb_explain(int argc, char *argv[]) {
         static const struct option options[] = {{"policy", required_argument, NULL, 'p'},
                                                 {"json", no_argument, NULL, 'j'},
                                                 {"groups", no_argument, NULL, 'g'},
+                                                {"id", required_argument, NULL, 'i'},
                                                 {"help", no_argument, NULL, 'h'},
                                                 {}};
         SrdPolicy *p = NULL;
@@ -369,6 +370,10 @@ int verb_explain(int argc, char *argv[]) {
         optind = 1;
         while ((c = getopt_long(argc, argv, "+p:jh", options, NULL)) >= 0)
                 switch (c) {
+                case 'i':
+                        /* {id} in redirect targets: the container id the call would come from. */
+                        e.sc.id = optarg;
+                        break;
                 case 'p':
                         policy_path = optarg;
                         break;
@@ -378,7 +383,7 @@ int verb_explain(int argc, char *argv[]) {
                 case 'g':
                         return explain_list_groups();
                 case 'h':
-                        printf("explain --policy FILE [--json] SYSCALL [ARG...]\n"
+                        printf("explain --policy FILE [--json] [--id ID] SYSCALL [ARG...]\n"
                                "explain --groups\n");
                         return EXIT_SUCCESS;
                 default:

@@ -159,8 +159,26 @@ static bool rule_path_matches(const SrdRule *r, const char *path) {
         }
 }
 
+/*
+ * {id}: the container's id, used as one path component. It is taken as it
+ * is or not at all: an id with a character outside [A-Za-z0-9_.-], longer
+ * than SRD_ID_MAX, empty, "." or "..", or no id, fails the render (the
+ * call is denied). Mapping such characters to '_' would give two
+ * containers one file.
+ */
+static bool id_ok(const char *id) {
+        size_t n;
+
+        if (!id)
+                return false;
+        n = strlen(id);
+        if (n == 0 || n > SRD_ID_MAX || streq(id, ".") || streq(id, ".."))
+                return false;
+        return strspn(id, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-") == n;
+}
+
 /* Render to for path; suffix_at: where {suffix} starts in path, SIZE_MAX when not allowed. */
-static int render(const char *to, const char *path, size_t suffix_at, char *ret, size_t size) {
+static int render(const char *to, const char *path, size_t suffix_at, const char *id, char *ret, size_t size) {
         char buf[SRD_PATH_MAX + 1];
         size_t len = 0;
         int r;
@@ -175,6 +193,12 @@ static int render(const char *to, const char *path, size_t suffix_at, char *ret,
                         piece = path;
                         l = strlen(path);
                         t += 6;
+                } else if (strncmp(t, "{id}", 4) == 0) {
+                        if (!id_ok(id))
+                                return -EINVAL;
+                        piece = id;
+                        l = strlen(id);
+                        t += 4;
                 } else if (strncmp(t, "{suffix}", 8) == 0) {
                         if (!path || suffix_at == SIZE_MAX)
                                 return -EINVAL;
@@ -228,7 +252,7 @@ static int verdict_redirect(const SrdPolicy *p, const CompiledRule *c, const Srd
                 /* nothing to rewrite on a syscall without a path argument */
                 if (!info || info->n_paths == 0)
                         return 0;
-                k = render(to, sc->paths[0], SIZE_MAX, v->to[0], sizeof(v->to[0]));
+                k = render(to, sc->paths[0], SIZE_MAX, sc->id, v->to[0], sizeof(v->to[0]));
                 if (k < 0)
                         return k;
                 v->path_mask |= 1U;
@@ -241,7 +265,7 @@ static int verdict_redirect(const SrdPolicy *p, const CompiledRule *c, const Srd
                 if (!sc->paths[i] ||
                     (i != best_path && !rule_path_matches(&p->rules[c->rule], sc->paths[i])))
                         continue;
-                k = render(to, sc->paths[i], suffix_at, v->to[i], sizeof(v->to[i]));
+                k = render(to, sc->paths[i], suffix_at, sc->id, v->to[i], sizeof(v->to[i]));
                 if (k < 0)
                         return k;
                 v->path_mask |= 1U << i;
@@ -352,5 +376,5 @@ _public_ int srd_template_render(const SrdRule *r, const char *path, char *ret, 
                 if (strncmp(path, r->path, l) == 0)
                         suffix_at = l;
         }
-        return render(r->to, path, suffix_at, ret, size);
+        return render(r->to, path, suffix_at, NULL, ret, size);
 }

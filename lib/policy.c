@@ -318,7 +318,7 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
         const char *s;
         int k;
 
-        if (!get_string(L, to, "a path or a template with {path} or {suffix}", &s))
+        if (!get_string(L, to, "a path or a template with {path}, {suffix} or {id}", &s))
                 return;
 
         /* Render with stand-ins, so the literal parts can be checked now. */
@@ -335,6 +335,9 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
                                         return;
                                 }
                                 stand_in = "/p";
+                        } else if (end && len == 2 && strncmp(p + 1, "id", 2) == 0) {
+                                /* One path component of [A-Za-z0-9_.-], checked when rendered. */
+                                stand_in = "i";
                         } else if (end && len == 6 && strncmp(p + 1, "suffix", 6) == 0) {
                                 if (r->path_kind != SRD_PATH_PREFIX) {
                                         fail(L, to,
@@ -346,7 +349,7 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
                                 _cleanup_free_ char *q = srd_quote(p, len + 2, 32);
 
                                 fail(L, to,
-                                     "unknown placeholder %s in redirect target (use {path} or {suffix})",
+                                     "unknown placeholder %s in redirect target (use {path}, {suffix} or {id})",
                                      q ? q : "");
                                 return;
                         } else {

@@ -150,7 +150,14 @@ typedef struct SrdSyscall {
          * gets pathError. */
         bool how_read;
         uint64_t how[3];
+        /* The container's id (the OCI state's "id"), for {id} in redirect
+         * targets; NULL when unknown, and then such a target fails to
+         * render and the call is denied. */
+        const char *id;
 } SrdSyscall;
+
+/* {id} renders only ids of 1 to SRD_ID_MAX characters out of [A-Za-z0-9_.-], not "." or "..". */
+#define SRD_ID_MAX 128
 
 /* SrdVerdict.rule when no rule decided. */
 #define SRD_RULE_DEFAULT (-1)    /* no rule matched: defaultAction */

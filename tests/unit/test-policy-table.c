@@ -11,6 +11,10 @@
  *       The policy the following cases run against, relative to the table's
  *       directory. Without it: NAME.json next to NAME.table.
  *
+ *   id [ID]
+ *       The container id ({id} in redirect targets) of the following cases;
+ *       without ID (and before any id line) there is none.
+ *
  *   SYSCALL ARG... -> ACTION RULE [DETAIL...]
  *       The left side is exactly what `seccomp-redirectctl explain` takes:
  *       the arguments in the syscall's order, a path string for each path
@@ -52,6 +56,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "seccomp-redirect.h"
 #include "symbols.h"
 #include "tests.h"
@@ -309,7 +314,8 @@ static SrdPolicy *load(const char *file) {
 
 /* Runs one table; returns the number of failed cases (or -1 when unusable). */
 static int run_table(const char *dir, const char *name, size_t *ret_cases) {
-        char path[PATH_MAX], policy[PATH_MAX], where[PATH_MAX + 32], *line = NULL;
+        char path[PATH_MAX], policy[PATH_MAX], where[PATH_MAX + 32], *line = NULL, id[256] = "";
+        bool have_id = false;
         SrdPolicy *p = NULL;
         size_t allocated = 0, cases = 0;
         unsigned lineno = 0;
@@ -365,11 +371,18 @@ static int run_table(const char *dir, const char *name, size_t *ret_cases) {
                         }
                 }
 
+                if (strncmp(s, "id ", 3) == 0 || streq(s, "id")) {
+                        /* {id}: the container id the following cases come from; "id" alone: none. */
+                        have_id = s[2] == ' ';
+                        snprintf(id, sizeof(id), "%s", have_id ? s + 3 : "");
+                        continue;
+                }
                 if (parse_case(s, &c, &why) < 0) {
                         printf("# %s: bad line: %s\n", where, why);
                         failed++;
                         continue;
                 }
+                c.sc.id = have_id ? id : NULL;
                 cases++;
                 if (!check_case(p, &c, where))
                         failed++;

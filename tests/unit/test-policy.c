@@ -212,8 +212,8 @@ static const Case rule_errors[] = {
          "t.json:3:76: rules[0].to: {suffix} needs a \"prefix\" path condition on the rule"},
         {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": "
          "\"/b/{sufix}\"}",
-         "t.json:3:78: rules[0].to: unknown placeholder \"{sufix}\" in redirect target (use {path} or "
-         "{suffix})"},
+         "t.json:3:78: rules[0].to: unknown placeholder \"{sufix}\" in redirect target (use {path}, "
+         "{suffix} or {id})"},
         {"{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"action\": \"redirect\", \"to\": "
          "\"/b/{suffix\"}",
          "t.json:3:78: rules[0].to: unmatched '{' in redirect target"},
@@ -227,7 +227,7 @@ static const Case rule_errors[] = {
          "\"/b/../{suffix}\"}",
          "t.json:3:78: rules[0].to: redirect target must not contain \"..\""},
         {"{\"names\": [\"openat\"], \"action\": \"redirect\", \"to\": 5}",
-         "t.json:3:51: rules[0].to: expected a path or a template with {path} or {suffix}, got a number"},
+         "t.json:3:51: rules[0].to: expected a path or a template with {path}, {suffix} or {id}, got a number"},
         {"{\"names\": [\"socket\"], \"action\": \"redirect\", \"to\": \"/x\"}",
          "t.json:3:12: rules[0].names[0]: syscall \"socket\" has no path argument, so \"to\" has nothing to "
          "rewrite"},
