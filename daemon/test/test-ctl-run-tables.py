@@ -35,8 +35,8 @@ INNER = "SRD_RUN_TABLES_SANDBOX"
 
 def sandbox():
     """Run this script again inside an empty root; returns its exit status."""
-    if not shutil.which("unshare"):
-        print("1..0 # SKIP no unshare(1)")
+    if not shutil.which("unshare") or subprocess.run(["unshare", "-Urm", "true"]).returncode != 0:
+        print("1..0 # SKIP cannot make a user and mount namespace (unshare -Urm)")
         return 77
     root = tempfile.mkdtemp(prefix="srd-run-tables-")
     keep = sorted({src, os.path.dirname(ctl), os.path.dirname(helper)})
