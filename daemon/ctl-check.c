@@ -157,9 +157,8 @@ static int check_one(const char *path, bool strict) {
 }
 
 int verb_check(int argc, char *argv[]) {
-        static const struct option options[] = {{"strict", no_argument, NULL, 's'},
-                                                {"help", no_argument, NULL, 'h'},
-                                                {}};
+        static const struct option options[] = {
+                {"strict", no_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'}, {}};
         bool strict = false;
         int c, ret = EXIT_SUCCESS;
 

@@ -64,8 +64,9 @@ void ctl_under_run(const SrdPolicy *p, int nr, const SrdVerdict *v, int eval_err
                 return;
         ret->kernel = ctl_kernel_redirect_support();
         if (ret->kernel == SRD_REDIRECT_SUPPORTED) {
-                ret->why = "this kernel redirects when the filter has SECCOMP_FILTER_FLAG_REDIRECT, as run's "
-                           "has (runc's and crun's do not: there redirectFallback applies)";
+                ret->why =
+                        "this kernel redirects when the filter has SECCOMP_FILTER_FLAG_REDIRECT, as run's "
+                        "has (runc's and crun's do not: there redirectFallback applies)";
                 return;
         }
         srd_policy_redirect_fallback(p, &ret->action, &ret->error);

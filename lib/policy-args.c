@@ -78,10 +78,12 @@ static bool check_rewrite_target(Loader *L, const Val *at, int nr, unsigned inde
                              name_of(nr));
                         return false;
                 }
-                if (pa->how_arg >= 0 && ((unsigned) pa->how_arg == index || (unsigned) pa->how_arg + 1 == index)) {
+                if (pa->how_arg >= 0 &&
+                    ((unsigned) pa->how_arg == index || (unsigned) pa->how_arg + 1 == index)) {
                         /* openat2: a pointer to struct open_how, then its size. */
-                        fail(L, at, "argument %u of \"%s\" is %s struct open_how, not a scalar to set", index,
-                             name_of(nr), (unsigned) pa->how_arg == index ? "a pointer to its" : "the size of its");
+                        fail(L, at, "argument %u of \"%s\" is %s struct open_how, not a scalar to set",
+                             index, name_of(nr),
+                             (unsigned) pa->how_arg == index ? "a pointer to its" : "the size of its");
                         return false;
                 }
         }
@@ -112,7 +114,8 @@ static bool check_one(Loader *L, const Val *at, int nr, unsigned index, bool rew
         }
         if (srd_syscall_arg_is_pointer(nr, index)) {
                 fail(L, at,
-                     "argument %u of \"%s\" (\"%s\") is a pointer: %s would %s its address, not what it points to",
+                     "argument %u of \"%s\" (\"%s\") is a pointer: %s would %s its address, not what it "
+                     "points to",
                      index, name_of(nr), a->args[index].role, rewrite ? "\"set\"" : "a condition",
                      rewrite ? "overwrite" : "compare");
                 return false;
@@ -128,7 +131,8 @@ static bool check_role(Loader *L, const Val *at, const SrdRule *r, const char *r
                 int nr = r->syscalls[i], k = srd_syscall_arg_index(nr, role);
 
                 if (k == -ENODATA) {
-                        fail(L, at, "the arguments of \"%s\" are not known by name: use \"index\"", name_of(nr));
+                        fail(L, at, "the arguments of \"%s\" are not known by name: use \"index\"",
+                             name_of(nr));
                         return false;
                 }
                 if (k < 0) {
@@ -176,8 +180,10 @@ static bool check_index(Loader *L, const Val *at, const SrdRule *r, unsigned ind
                         if (!role)
                                 continue;
                         k += (size_t) snprintf(msg + k, sizeof msg - k, "%s\"%s\" of \"%s\"",
-                                               j == 0 ? " " : j + 1 == n ? " but " : ", ", role,
-                                               name_of(r->syscalls[i]));
+                                               j == 0       ? " "
+                                               : j + 1 == n ? " but "
+                                                            : ", ",
+                                               role, name_of(r->syscalls[i]));
                         j++;
                 }
                 /* Suggest each role at this index that every syscall of the rule has, as a number. */
@@ -221,7 +227,8 @@ static bool check_index(Loader *L, const Val *at, const SrdRule *r, unsigned ind
 static bool get_arg_ref(Loader *L, const Val *obj, const char *const *keys, size_t n_keys, const SrdRule *r,
                         bool rewrite, unsigned *ret_index, const char **ret_role, Val *ret_at) {
         Val index = {}, arg = {};
-        bool have_index = member(L, obj, "index", &index), have_arg = member(L, obj, "arg", &arg), ok = false;
+        bool have_index = member(L, obj, "index", &index), have_arg = member(L, obj, "arg", &arg),
+             ok = false;
         const char *s;
 
         *ret_index = 0;
@@ -361,8 +368,9 @@ void parse_set(Loader *L, const Val *set, SrdRule *r) {
                         if (!get_value(L, &mask, &a.mask))
                                 ok = false;
                         else if (a.mask == 0) {
-                                fail(L, &mask, "mask 0 rewrites no bit: leave \"mask\" out to set the whole "
-                                               "argument");
+                                fail(L, &mask,
+                                     "mask 0 rewrites no bit: leave \"mask\" out to set the whole "
+                                     "argument");
                                 ok = false;
                         }
                 }
@@ -372,10 +380,11 @@ void parse_set(Loader *L, const Val *set, SrdRule *r) {
                 for (size_t j = 0; j < r->n_set; j++)
                         if (same_argument(r, &r->set[j], &a)) {
                                 if (a.role)
-                                        fail(L, &at, "argument \"%s\" is already rewritten by set[%zu]", a.role,
-                                             j);
+                                        fail(L, &at, "argument \"%s\" is already rewritten by set[%zu]",
+                                             a.role, j);
                                 else
-                                        fail(L, &at, "argument %u is already rewritten by set[%zu]", a.index, j);
+                                        fail(L, &at, "argument %u is already rewritten by set[%zu]", a.index,
+                                             j);
                                 ok = false;
                         }
                 if (ok)

@@ -41,7 +41,8 @@ _public_ int srd_policy_dir_load(const char *dir, SrdPolicy ***ret, size_t *ret_
         n = scandir(dir, &des, json_filter, alphasort);
         if (n < 0) {
                 r = -errno;
-                if (srd_diag_append(diag, dir, 0, 0, NULL, "cannot read policy directory: %s", strerror(-r)) < 0)
+                if (srd_diag_append(diag, dir, 0, 0, NULL, "cannot read policy directory: %s",
+                                    strerror(-r)) < 0)
                         return -ENOMEM;
                 return r;
         }

@@ -85,7 +85,8 @@ void warn_glob(Loader *L, const Val *v, const char *glob) {
                 _cleanup_free_ char *q = quoted(L, glob), *q2 = quoted(L, buf);
 
                 warn(L, v,
-                     "glob %s can never match: paths are matched normalized, without \"//\", \"/./\", \"/../\" "
+                     "glob %s can never match: paths are matched normalized, without \"//\", \"/./\", "
+                     "\"/../\" "
                      "or a trailing \"/\" (did you mean %s?)",
                      q, q2);
         }
@@ -116,12 +117,13 @@ void warn_glob(Loader *L, const Val *v, const char *glob) {
                 if (!class_can_match(p, len, &reversed)) {
                         _cleanup_free_ char *q = srd_quote(p, len, 32);
 
-                        warn(L, v, "character class %s matches no character, so the glob never matches%s", q ? q : "",
-                             reversed ? " (a range is written high to low)" : "");
+                        warn(L, v, "character class %s matches no character, so the glob never matches%s",
+                             q ? q : "", reversed ? " (a range is written high to low)" : "");
                 } else if (reversed) {
                         _cleanup_free_ char *q = srd_quote(reversed, 3, 8);
 
-                        warn(L, v, "range %s in a character class is empty (written high to low)", q ? q : "");
+                        warn(L, v, "range %s in a character class is empty (written high to low)",
+                             q ? q : "");
                 }
                 p = end;
         }
@@ -130,7 +132,8 @@ void warn_glob(Loader *L, const Val *v, const char *glob) {
         brace = strchr(glob, '{');
         if (brace && strchr(brace, ',') && strchr(brace, '}'))
                 warn(L, v,
-                     "'{' and '}' are literal in a glob: {a,b} matches the text \"{a,b}\", not a or b (write one "
+                     "'{' and '}' are literal in a glob: {a,b} matches the text \"{a,b}\", not a or b "
+                     "(write one "
                      "rule per alternative)");
 }
 
@@ -226,7 +229,8 @@ static size_t find_shadow(const SrdPolicy *p, const Key *keys, size_t n, SrdPath
                 else
                         hi = mid;
         }
-        for (; lo < n && keys[lo].kind == kind && keys[lo].len == len && memcmp(keys[lo].s, s, len) == 0; lo++) {
+        for (; lo < n && keys[lo].kind == kind && keys[lo].len == len && memcmp(keys[lo].s, s, len) == 0;
+             lo++) {
                 size_t i = keys[lo].rule;
                 const SrdRule *a = &p->rules[i], *b = &p->rules[before];
 
@@ -284,11 +288,13 @@ void warn_shadowed(Loader *L, const Val *rules) {
                         size_t head = literal_head(b);
 
                         for (size_t len = 1; len <= head; len++)
-                                best = find_shadow(p, keys, p->n_rules, SRD_PATH_PREFIX, b->path, len, j, best);
+                                best = find_shadow(p, keys, p->n_rules, SRD_PATH_PREFIX, b->path, len, j,
+                                                   best);
                         best = find_shadow(p, keys, p->n_rules, b->path_kind, b->path, strlen(b->path), j,
                                            best);
                 }
-                for (size_t g = 0; globs && b->path_kind == SRD_PATH_EXACT && g < n_globs && globs[g] < MIN(j, best);
+                for (size_t g = 0;
+                     globs && b->path_kind == SRD_PATH_EXACT && g < n_globs && globs[g] < MIN(j, best);
                      g++) {
                         const SrdRule *a = &p->rules[globs[g]];
 
@@ -300,7 +306,9 @@ void warn_shadowed(Loader *L, const Val *rules) {
 
                 _cleanup_(val_done) Val rule = {};
                 element(L, rules, j, &rule);
-                warn(L, &rule, "rule \"%s\" never decides: rule \"%s\" (rules[%zu] at %u:%u) comes first and matches every call it matches",
+                warn(L, &rule,
+                     "rule \"%s\" never decides: rule \"%s\" (rules[%zu] at %u:%u) comes first and matches "
+                     "every call it matches",
                      b->name, p->rules[best].name, best, p->rules[best].line, p->rules[best].column);
         }
 }
@@ -310,7 +318,8 @@ void warn_default(Loader *L, const Val *def) {
         if (L->policy->default_action == SRD_ACTION_CONTINUE)
                 return;
         warn(L, def,
-             "defaultAction \"%s\" decides only the syscalls a filter notifies: seccomp-redirectctl run notifies "
+             "defaultAction \"%s\" decides only the syscalls a filter notifies: seccomp-redirectctl run "
+             "notifies "
              "the syscalls the rules name, and no other (under a runtime, its profile decides)",
              srd_action_to_string(L->policy->default_action));
 }

@@ -14,7 +14,8 @@
 #define MEMBERS(...) ((const char *const[]){__VA_ARGS__, NULL})
 
 static const SrdSyscallGroup groups[] = {
-        {"@file-open", "open a file by path; what the open may do is in \"arg\": \"flags\" (creat is in @file-write)",
+        {"@file-open",
+         "open a file by path; what the open may do is in \"arg\": \"flags\" (creat is in @file-write)",
          MEMBERS("open", "openat", "openat2")},
         {"@file-write",
          "create, remove, rename, link or change a file through its path (opening for writing is "
@@ -33,8 +34,8 @@ static const SrdSyscallGroup groups[] = {
                  "llistxattr", "flistxattr", "removexattr", "lremovexattr", "fremovexattr")},
         {"@exec", "run a program", MEMBERS("execve", "execveat")},
         {"@mount", "mount, unmount or move a filesystem",
-         MEMBERS("mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig", "fsmount",
-                 "fspick", "mount_setattr")},
+         MEMBERS("mount", "umount2", "pivot_root", "move_mount", "open_tree", "fsopen", "fsconfig",
+                 "fsmount", "fspick", "mount_setattr")},
         {"@ptrace", "trace or read and write another process's memory",
          MEMBERS("ptrace", "process_vm_readv", "process_vm_writev")},
         {"@keyring", "the kernel's key retention service", MEMBERS("add_key", "request_key", "keyctl")},

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 typedef struct SrdSyscallGroup {
-        const char *name;        /* with its '@' */
+        const char *name; /* with its '@' */
         const char *description; /* one line, for the man page and explain --groups */
         const char *const *members; /* NULL terminated; names, some unknown on some architectures */
 } SrdSyscallGroup;

@@ -83,7 +83,8 @@ TEST(man_page_lists_them) {
                 const char *section = strstr(at, "\n.SH") ? strstr(at, "\n.SH") + 1 : NULL;
                 if (!end || (section && section < end))
                         end = section;
-                if (!end || (size_t) (end - at) < strlen(list) || strncmp(end - strlen(list), list, strlen(list)) != 0) {
+                if (!end || (size_t) (end - at) < strlen(list) ||
+                    strncmp(end - strlen(list), list, strlen(list)) != 0) {
                         printf("# %s: the man page does not list: %s", g[i].name, list);
                         test_failed_ = 1;
                 }
