@@ -11,8 +11,9 @@ be what a process under run gets when it makes that call.
 
 "continue" also covers the syscalls run's filter does not notify, which
 explain must say. Each call is made for real by a static helper, in an
-empty root (a user and mount namespace over a tmpfs, with /usr and the
-source tree read-only), so that whatever runs harms nothing. Redirects on a
+empty, read-only root (a user and mount namespace over a tmpfs, with /usr
+and the source tree read-only), so that whatever runs harms nothing and
+leaves nothing for the next call to find. Redirects on a
 kernel that can redirect are not compared (the host has no redirect series):
 such rows are reported as skipped, not passed.
 """
@@ -49,6 +50,10 @@ def sandbox():
     for link in ("lib", "lib64", "bin", "sbin"):
         if os.path.islink("/" + link):
             cmds.append("ln -s %s %s" % (shlex.quote(os.readlink("/" + link)), shlex.quote(root + "/" + link)))
+    # A scratch directory for the policies this script writes, then the root read-only: a call that
+    # creates something would otherwise make the next one (with run, or without) find it there.
+    cmds.append("mkdir %s/scratch && mount -t tmpfs none %s/scratch" % (shlex.quote(root), shlex.quote(root)))
+    cmds.append("mount -o remount,ro %s" % shlex.quote(root))
     cmds.append("cd / && exec chroot %s /usr/bin/python3 %s %s" % (
         shlex.quote(root), " ".join(shlex.quote(a) for a in [os.path.realpath(__file__), ctl, helper]), ""))
     env = dict(os.environ, **{INNER: "1", "SRD_SOURCE_ROOT": src})
@@ -85,7 +90,7 @@ def with_helper(policy, cache={}):
             doc = json.load(f)
         doc["rules"].insert(0, {"name": "run-tables-helper", "names": ["execve"], "path": {"exact": helper},
                                 "action": "continue"})
-        path = "/policy-%d.json" % len(cache)
+        path = "/scratch/policy-%d.json" % len(cache)
         with open(path, "w") as f:
             json.dump(doc, f)
         cache[policy] = path
