@@ -44,7 +44,8 @@ SrdRedirectSupport ctl_kernel_redirect_support(void) {
         return SRD_REDIRECT_UNSUPPORTED_KERNEL;
 }
 
-void ctl_under_run(const SrdPolicy *p, int nr, const SrdVerdict *v, int eval_error, CtlUnderRun *ret) {
+void ctl_under_run(const SrdPolicy *p, int nr, const SrdVerdict *v, int eval_error, bool id_given,
+                   CtlUnderRun *ret) {
         *ret = (CtlUnderRun){.action = v->action, .error = v->error, .notified = ctl_notified_by_run(p, nr)};
 
         if (!ret->notified) {
@@ -58,6 +59,10 @@ void ctl_under_run(const SrdPolicy *p, int nr, const SrdVerdict *v, int eval_err
                 /* A templated target that renders invalid: denied, never redirectFallback. */
                 ret->action = SRD_ACTION_ERRNO;
                 ret->error = eval_error == -ENAMETOOLONG ? ENAMETOOLONG : EACCES;
+                ret->why = v->action == SRD_ACTION_REDIRECT && eval_error == -EINVAL && id_given
+                                   ? "run knows no container id, so a target with {id} cannot be made: the "
+                                     "call is denied, never given redirectFallback"
+                                   : NULL;
                 return;
         }
         if (v->action != SRD_ACTION_REDIRECT)

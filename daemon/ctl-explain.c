@@ -405,6 +405,17 @@ static void explain_print_group(const SrdPolicy *p, const SrdVerdict *v, int nr)
                 printf(" via %s", g);
 }
 
+/* run knows no container id: with --id, a target with {id} that renders here fails there. */
+static int explain_eval_under_run(const SrdPolicy *p, const Explain *e, int eval_error) {
+        SrdSyscall sc = e->sc;
+        SrdVerdict v;
+
+        if (!sc.id || eval_error < 0)
+                return eval_error;
+        sc.id = NULL;
+        return srd_policy_evaluate(p, &sc, &v);
+}
+
 /* The line under the verdict when run, on this machine, does something else with the call. */
 static void explain_print_under_run(const CtlUnderRun *u) {
         if (!u->why)
@@ -495,7 +506,7 @@ int verb_explain(int argc, char *argv[]) {
                 return EXIT_FAILURE;
 
         r = srd_policy_evaluate(p, &e.sc, &v);
-        ctl_under_run(p, e.nr, &v, r, &u);
+        ctl_under_run(p, e.nr, &v, explain_eval_under_run(p, &e, r), r >= 0 && e.sc.id, &u);
         if (json)
                 explain_print_json(&e, p, &v, r, &u);
         else {

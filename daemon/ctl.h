@@ -37,4 +37,6 @@ typedef struct CtlUnderRun {
 
 bool ctl_notified_by_run(const SrdPolicy *p, int nr);
 SrdRedirectSupport ctl_kernel_redirect_support(void);
-void ctl_under_run(const SrdPolicy *p, int nr, const SrdVerdict *v, int eval_error, CtlUnderRun *ret);
+/* id_given: explain rendered the verdict with --id; eval_error is that of an evaluation without it. */
+void ctl_under_run(const SrdPolicy *p, int nr, const SrdVerdict *v, int eval_error, bool id_given,
+                   CtlUnderRun *ret);

@@ -77,8 +77,9 @@ int policy_set_load(const char *dir, PolicySet **ret, char **ret_error) {
         s->n = n;
         for (size_t i = 0; i < n; i++) {
                 log_warnings(policies[i]);
-                log_debug("Loaded policy \"%s\" from %s (%zu rules).", srd_policy_name(policies[i]),
-                          srd_policy_file(policies[i]), srd_policy_n_rules(policies[i]));
+                log_debug("Loaded policy \"%s\" from %s (%zu %s).", srd_policy_name(policies[i]),
+                          srd_policy_file(policies[i]), srd_policy_n_rules(policies[i]),
+                          srd_policy_n_rules(policies[i]) == 1 ? "rule" : "rules");
         }
 
         *ret = TAKE_PTR(s);

@@ -32,7 +32,7 @@ expect_rc() {
         [ $? -eq "$want" ]
 }
 
-tap_plan 26
+tap_plan 28
 tap_check "exact path rule, dirfd implied" expect_line \
         'openat("/etc/hosts", O_RDONLY) -> rule "hosts" (rules[0]): redirect to /sandbox/etc/hosts' \
         openat /etc/hosts O_RDONLY
@@ -115,6 +115,11 @@ tap_check "a syscall no rule names: not notified under run" bash -c "'$ctl' expl
         grep -qxF \"  under run here: continue: no rule names it, so run's filter does not notify it and it runs unchecked (under a runtime, its seccomp profile decides whether the daemon sees it)\""
 tap_check "--json: underRun" bash -c "'$ctl' explain --json --policy '$work/m.json' mkdir /tmp/x 0755 |
         grep -qF '\"underRun\":{\"notified\":false,\"action\":\"continue\"'"
+creds=$src/policies/per-container-credentials.json
+tap_check "--id fills {id}" bash -c "'$ctl' explain --policy '$creds' --id 4f3c openat /etc/app/credentials.json O_RDONLY |
+        head -n1 | grep -qF 'redirect to /srv/credentials/4f3c/credentials.json'"
+tap_check "--id: run, which knows no id, denies" bash -c "'$ctl' explain --policy '$creds' --id 4f3c openat /etc/app/credentials.json O_RDONLY |
+        grep -qF '  under run here: errno EACCES: run knows no container id'"
 printf '{ "version": 1, "name": "b", "defaultAction": "nope", "rules": [] }\n' >"$work/bad.json"
 tap_check "invalid policy: exit 1" expect_rc 1 --policy "$work/bad.json" mkdir /x
 tap_done
