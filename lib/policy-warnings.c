@@ -193,6 +193,8 @@ static bool path_covers(const SrdRule *a, const SrdRule *b) {
         }
 }
 
+#define SHADOW_CANDIDATES_MAX 64
+
 typedef struct Key {
         SrdPathKind kind;
         const char *s;
@@ -229,8 +231,11 @@ static size_t find_shadow(const SrdPolicy *p, const Key *keys, size_t n, SrdPath
                 else
                         hi = mid;
         }
-        for (; lo < n && keys[lo].kind == kind && keys[lo].len == len && memcmp(keys[lo].s, s, len) == 0;
-             lo++) {
+        /* Many rules on one key (10,000 with one prefix and different args) would make this quadratic:
+         * look at the first few only. A warning is a help, not a guarantee. */
+        for (size_t seen = 0; lo < n && seen < SHADOW_CANDIDATES_MAX && keys[lo].kind == kind &&
+                              keys[lo].len == len && memcmp(keys[lo].s, s, len) == 0;
+             lo++, seen++) {
                 size_t i = keys[lo].rule;
                 const SrdRule *a = &p->rules[i], *b = &p->rules[before];
 

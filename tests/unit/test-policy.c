@@ -896,6 +896,34 @@ TEST(warnings) {
         srd_policy_unref(p);
 }
 
+/* The shadow check on 10,000 rules with one key: bounded, not quadratic (1.6 s before the bound). */
+TEST(warnings_one_key_fast) {
+        size_t n = 10000, len = 0;
+        char *buf = malloc(n * 160 + 256);
+        SrdPolicy *p = NULL;
+        struct timespec t0, t1;
+        double ms;
+
+        ASSERT_NOT_NULL(buf);
+        len += (size_t) sprintf(buf, "{\"version\": 1, \"name\": \"k\", \"defaultAction\": \"continue\", \"rules\": [");
+        for (size_t i = 0; i < n; i++)
+                len += (size_t) sprintf(buf + len,
+                                        "%s{\"names\": [\"openat\"], \"path\": {\"prefix\": \"/a/\"}, \"args\": "
+                                        "[{\"arg\": \"mode\", \"op\": \"SCMP_CMP_EQ\", \"value\": %zu}], "
+                                        "\"action\": \"continue\"}",
+                                        i ? "," : "", i);
+        len += (size_t) sprintf(buf + len, "]}");
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        ASSERT_OK(srd_policy_load_buffer(buf, len, "k.json", &p, NULL));
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
+        printf("# 10000 rules on one prefix loaded in %.1f ms\n", ms);
+        ASSERT_EQ(srd_policy_warnings(p)->n, 0);
+        ASSERT_TRUE(ms < 1000);
+        srd_policy_unref(p);
+        free(buf);
+}
+
 TEST(load_buffer_edges) {
         SrdPolicy *p = NULL;
         SrdDiagList d = {};
