@@ -919,7 +919,11 @@ TEST(warnings_one_key_fast) {
         ms = (double) (t1.tv_sec - t0.tv_sec) * 1e3 + (double) (t1.tv_nsec - t0.tv_nsec) / 1e6;
         printf("# 10000 rules on one prefix loaded in %.1f ms\n", ms);
         ASSERT_EQ(srd_policy_warnings(p)->n, 0);
+#ifdef __SANITIZE_ADDRESS__
+        ASSERT_TRUE(ms < 4000); /* ASan makes the parsing itself ~8 times slower */
+#else
         ASSERT_TRUE(ms < 1000);
+#endif
         srd_policy_unref(p);
         free(buf);
 }
