@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "policy-check.h"
+#include "syscall-args.h"
 
 void warn_at(Loader *L, unsigned line, unsigned column, const char *where, const char *format, ...) {
         _cleanup_free_ char *msg = NULL;
@@ -137,21 +138,30 @@ void warn_glob(Loader *L, const Val *v, const char *glob) {
                      "rule per alternative)");
 }
 
-/* Every condition of a (an earlier rule) is one of b's: a holds whenever b does. */
+static int cond_index(const SrdArgCond *c, int nr) {
+        return c->role ? srd_syscall_arg_index(nr, c->role) : (int) c->index;
+}
+
+/* Every condition of a (an earlier rule) is one of b's on each of b's syscalls, whether named by role or
+ * by index: a holds whenever b does. */
 static bool args_weaker(const SrdRule *a, const SrdRule *b) {
-        for (size_t i = 0; i < a->n_args; i++) {
-                const SrdArgCond *x = &a->args[i];
-                bool found = false;
+        for (size_t k = 0; k < b->n_syscalls; k++) {
+                int nr = b->syscalls[k];
 
-                for (size_t j = 0; j < b->n_args && !found; j++) {
-                        const SrdArgCond *y = &b->args[j];
+                for (size_t i = 0; i < a->n_args; i++) {
+                        const SrdArgCond *x = &a->args[i];
+                        bool found = false;
 
-                        found = x->op == y->op && x->value == y->value && x->value_two == y->value_two &&
-                                (x->role || y->role ? x->role && y->role && streq(x->role, y->role)
-                                                    : x->index == y->index);
+                        for (size_t j = 0; j < b->n_args && !found; j++) {
+                                const SrdArgCond *y = &b->args[j];
+
+                                found = x->op == y->op && x->value == y->value &&
+                                        x->value_two == y->value_two &&
+                                        cond_index(x, nr) == cond_index(y, nr);
+                        }
+                        if (!found)
+                                return false;
                 }
-                if (!found)
-                        return false;
         }
         return true;
 }

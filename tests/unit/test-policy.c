@@ -866,7 +866,10 @@ TEST(warnings) {
                 "\"continue\"},\n"
                 /* 7: the same prefix is not a longer one */
                 "{\"name\": \"g\", \"names\": [\"mkdir\"], \"path\": {\"prefix\": \"/tm\"}, \"action\": \"continue\"},\n"
-                "{\"name\": \"h\", \"names\": [\"mkdir\"], \"path\": {\"glob\": \"/tmp/a/\"}, \"action\": \"continue\"}\n"
+                "{\"name\": \"h\", \"names\": [\"mkdir\"], \"path\": {\"glob\": \"/tmp/a/\"}, \"action\": \"continue\"},\n"
+                /* 9: a's role is b's index on openat */
+                "{\"name\": \"i\", \"names\": [\"openat\"], \"path\": {\"prefix\": \"/etc/q/\"}, \"args\": "
+                "[{\"index\": 2, \"op\": \"SCMP_CMP_EQ\", \"value\": 0}], \"action\": \"kill\"}\n"
                 "]}\n";
         SrdPolicy *p = NULL;
         const SrdDiagList *w;
@@ -892,7 +895,9 @@ TEST(warnings) {
                      "w.json:9:1: rules[7]: warning: rule \"h\" never decides: rule \"g\" (rules[6] at 8:1) comes "
                      "first and matches every call it matches\n"
                      "w.json:9:52: rules[7].path.glob: warning: glob \"/tmp/a/\" can never match: paths are matched "
-                     "normalized, without \"//\", \"/./\", \"/../\" or a trailing \"/\" (did you mean \"/tmp/a\"?)\n");
+                     "normalized, without \"//\", \"/./\", \"/../\" or a trailing \"/\" (did you mean \"/tmp/a\"?)\n"
+                     "w.json:10:1: rules[8]: warning: rule \"i\" never decides: rule \"a\" (rules[0] at 2:1) comes "
+                     "first and matches every call it matches\n");
         srd_policy_unref(p);
 }
 
