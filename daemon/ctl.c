@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* seccomp-redirectctl: check, explain, status, run. */
+/* seccomp-redirectctl: check, explain, status, reload, metrics, run. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,8 @@ static void help(void) {
                "                                       Show which rule decides a syscall and what it does\n"
                "  explain --groups                     List the syscall groups rules may name\n"
                "  status [--control PATH] [--json]     Containers, policies and hit counts of the daemon\n"
+               "  reload [--control PATH]              Reload the daemon's policies, say how it went\n"
+               "  metrics [--control PATH]             The daemon's counters in OpenMetrics text\n"
                "  run --policy FILE [--] CMD [ARG...]  Run CMD under the policy, without the daemon\n\n"
                "Options:\n"
                "  -h --help                            Show this help\n"
@@ -52,6 +54,8 @@ int main(int argc, char *argv[]) {
                 {"explain", verb_explain},
                 {"status", verb_status},
                 {"run", verb_run},
+                {"reload", verb_reload},
+                {"metrics", verb_metrics},
         };
 
         if (argc < 2) {

@@ -16,6 +16,11 @@ int verb_check(int argc, char *argv[]);
 int verb_explain(int argc, char *argv[]);
 int verb_status(int argc, char *argv[]);
 int verb_run(int argc, char *argv[]);
+int verb_reload(int argc, char *argv[]);
+int verb_metrics(int argc, char *argv[]);
+
+/* Send one command line to the daemon's control socket; its whole answer, malloc'd. */
+int ctl_control_request(const char *path, const char *command, char **ret, size_t *ret_len);
 
 /* Load one policy, printing every diagnostic to stderr. */
 int ctl_load_policy(const char *path, SrdPolicy **ret);

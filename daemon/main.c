@@ -347,6 +347,8 @@ static int run(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &args);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        /* Now, not at the first message: a missing journal is said at startup. */
+        (void) log_to_journal();
 
         /* sd-event takes these through a signalfd, which only sees blocked signals. */
         sigemptyset(&ss);

@@ -379,6 +379,7 @@ Manager *manager_free(Manager *m) {
         manager_release_sockets(m);
 
         policy_set_free(m->policies);
+        counters_done(&m->counters);
         free(m->reload_error);
         free(m->policy_dir);
         free(m->default_policy);

@@ -7,6 +7,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "counters.h"
 #include "list.h"
 #include "log.h"
 #include "macro.h"
@@ -108,6 +109,7 @@ typedef struct Manager {
         Container *containers;
         size_t n_containers;
 
+        Counters counters; /* of the containers gone (container_counters_total() for all) */
         uint64_t handoffs_refused;
         uint64_t handoffs_accepted;
         bool stopping;
@@ -146,3 +148,5 @@ int control_conn_accept(Manager *m);
 ControlConn *control_conn_free(ControlConn *c);
 /* The JSON document of the control protocol, malloc'd. */
 int control_format_status(Manager *m, char **ret);
+/* metrics.c: the OpenMetrics text exposition, malloc'd. */
+int control_format_metrics(Manager *m, char **ret);
