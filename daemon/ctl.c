@@ -15,7 +15,7 @@ static void help(void) {
                "Commands:\n"
                "  check [--strict] FILE|DIR|-...       Validate policy files, or a directory as the daemon\n"
                "                                       loads it\n"
-               "  explain --policy FILE [--json] SYSCALL [ARG...]\n"
+               "  explain --policy FILE [--json] [--pid PID] [--id ID] SYSCALL [ARG...]\n"
                "                                       Show which rule decides a syscall and what it does\n"
                "  explain --groups                     List the syscall groups rules may name\n"
                "  status [--control PATH] [--json]     Containers, policies and hit counts of the daemon\n"
