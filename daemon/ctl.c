@@ -13,9 +13,11 @@ static void help(void) {
         printf("%s COMMAND ...\n\n"
                "Check and try seccomp-redirectd policies, query the daemon, supervise one command.\n\n"
                "Commands:\n"
-               "  check FILE...                        Validate policy files\n"
-               "  explain --policy FILE [--json] SYSCALL [ARG...]\n"
+               "  check [--strict] FILE|DIR|-...       Validate policy files, or a directory as the daemon\n"
+               "                                       loads it\n"
+               "  explain --policy FILE [--json] [--pid PID] [--id ID] SYSCALL [ARG...]\n"
                "                                       Show which rule decides a syscall and what it does\n"
+               "  explain --groups                     List the syscall groups rules may name\n"
                "  status [--control PATH] [--json]     Containers, policies and hit counts of the daemon\n"
                "  reload [--control PATH]              Reload the daemon's policies, say how it went\n"
                "  metrics [--control PATH]             The daemon's counters in OpenMetrics text\n"
@@ -41,28 +43,6 @@ int ctl_load_policy(const char *path, SrdPolicy **ret) {
                 fprintf(stderr, "%s: %s\n", path, strerror(-r));
         srd_diag_list_clear(&diag);
         return r;
-}
-
-int verb_check(int argc, char *argv[]) {
-        int ret = EXIT_SUCCESS;
-
-        if (argc < 2) {
-                fprintf(stderr, "check: no policy file given.\n");
-                return CTL_EXIT_USAGE;
-        }
-
-        for (int i = 1; i < argc; i++) {
-                SrdPolicy *p = NULL;
-
-                if (ctl_load_policy(argv[i], &p) < 0) {
-                        ret = EXIT_FAILURE;
-                        continue;
-                }
-                printf("%s: ok (policy \"%s\", %zu rules)\n", argv[i], srd_policy_name(p),
-                       srd_policy_n_rules(p));
-                srd_policy_unref(p);
-        }
-        return ret;
 }
 
 int main(int argc, char *argv[]) {

@@ -100,7 +100,7 @@ static void help(void) {
                "                              none with --listen; \"none\" disables)\n"
                "     --allow-uid UID[,UID]    Peers allowed besides root\n"
                "     --init-dir DIR           Serve seccomp-redirect-init: DIR/init.sock and DIR/tokens\n"
-               "     --arena-size BYTES       Redirect arena generation size (default 1M; K, M suffixes)\n"
+               "     --arena-size BYTES       Redirect arena generation size (default 1M; K, M, G suffixes)\n"
                "     --max-connections N      Agent connections in progress at once (default %u)\n"
                "     --max-handoff-size BYTES Largest handoff payload (default 1M, at most 4M)\n"
                "     --max-handoff-memory BYTES\n"
