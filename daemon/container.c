@@ -584,6 +584,9 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_set_arena_size(c->listener, m->arena_size);
         if (r < 0)
                 return r;
+        r = srd_listener_set_id(c->listener, record->id); /* not c->id: "unknown" would be one file for all */
+        if (r < 0)
+                return r;
         if (m->plain_continue)
                 (void) srd_listener_set_pinned_continue(c->listener, false);
 

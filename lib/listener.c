@@ -43,6 +43,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
 struct SrdListener {
         int fd;
         uint32_t native_arch;
+        char *id; /* the container's id, for {id} in redirect targets; NULL: unknown */
         SrdRedirectSupport redirect;
 
         /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more. */
@@ -140,8 +141,24 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         redirector_free(l->redirector);
         free(l->req);
         free(l->resp);
+        free(l->id);
         free(l);
         return NULL;
+}
+
+_public_ int srd_listener_set_id(SrdListener *l, const char *id) {
+        char *copy = NULL;
+
+        if (!l)
+                return -EINVAL;
+        if (id) {
+                copy = strdup(id);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(l->id);
+        l->id = copy;
+        return 0;
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SrdListener *, srd_listener_free);
@@ -288,6 +305,10 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
                         return;
                 }
                 l->how_read = true;
+                sc->how_read = true;
+                sc->how[0] = l->how.flags;
+                sc->how[1] = l->how.mode;
+                sc->how[2] = l->how.resolve;
         }
 
         (void) path_arg_read(n->pid, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL, e->written[i],
@@ -362,6 +383,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         }
         e->native_nr = d.nr;
         sc.nr = d.nr;
+        sc.id = l->id;
         memcpy(sc.args, d.args, sizeof(sc.args));
 
         /* No rule of this syscall looks at a path: nothing to read, and

@@ -343,6 +343,8 @@ int srd_listener_new(int fd, SrdListener **ret);
 SrdListener *srd_listener_free(SrdListener *l);
 int srd_listener_fd(const SrdListener *l);
 SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l);
+/* The container's id (copied), which {id} in redirect targets stands for; NULL: none. */
+int srd_listener_set_id(SrdListener *l, const char *id);
 
 /*
  * Pinned continue (on by default): where redirect is supported, a continue

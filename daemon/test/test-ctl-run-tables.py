@@ -113,19 +113,6 @@ def outcome(p):
     return p.returncode, "ok" if out.startswith("ok ") else out
 
 
-def reads_open_how(policy, syscall):
-    """The policy compares a field of openat2's struct open_how (an "arg" of flags, mode or resolve)."""
-    if syscall != "openat2":
-        return False
-    with open(policy) as f:
-        doc = json.load(f)
-    for r in doc["rules"]:
-        if ("openat2" in r["names"] or "@file-open" in r["names"]) and any(
-                a.get("arg") in ("flags", "mode", "resolve") for a in r.get("args", [])):
-            return True
-    return False
-
-
 def check(policy, left):
     """None when run does what explain says, "skip: ..." when not comparable, else what differs."""
     p = subprocess.run([ctl, "explain", "--json", "--policy", policy] + left, capture_output=True, text=True)
@@ -139,12 +126,7 @@ def check(policy, left):
     base = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     run = subprocess.run([ctl, "run", "--policy", with_helper(policy), "--"] + argv, capture_output=True,
                          text=True, timeout=30)
-    # The listener does not hand open_how to the matcher yet (lib/listener.c): such a call gets pathError.
-    # TAP TODO: an expected failure now, and an unexpected pass (a failure) once it does.
-    todo = reads_open_how(policy, d["syscall"])
     problem = compare(u, run, base)
-    if todo:
-        return "todo: the listener does not pass open_how to the matcher yet" + (": " + problem if problem else "")
     # The listener answers a call the kernel would fail on its path with that errno (FAILURE HANDLING in
     # seccomp-redirectd.policy(5)); the kernel may fail it first on another argument (symlink's target
     # pointer: EFAULT before the new name's ENOENT). Both fail; the errno differs.
