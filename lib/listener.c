@@ -349,6 +349,32 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
 }
 
 /*
+ * The errno for a call whose path the file system fails: the walk's,
+ * unless the kernel fails the call on an argument it reads before that
+ * path. symlink's target is such an argument (getname() of it comes
+ * first): unreadable, the kernel says EFAULT (ENAMETOOLONG past PATH_MAX).
+ */
+static bool reads_target_first(int nr) {
+#if defined(SYS_symlink)
+        if (nr == SYS_symlink)
+                return true;
+#endif
+        return nr == SYS_symlinkat;
+}
+
+static int fails_errno(SrdListener *l, const SrdSyscall *sc) {
+        char target[SRD_PATH_MAX + 1];
+        int r;
+
+        if (!reads_target_first(sc->nr))
+                return l->fails_error;
+        r = procmem_read_string(l->req->pid, sc->args[0], target, sizeof(target));
+        if (r == -EFAULT || r == -ENAMETOOLONG)
+                return -r;
+        return l->fails_error;
+}
+
+/*
  * Decode the call (any architecture the filter can notify), read and
  * resolve its path arguments when a path rule names it, decide. The rule
  * (seccomp-redirectd.policy(5), FAILURE HANDLING): a call whose path cannot
@@ -421,7 +447,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
          * continue would let another thread create what was missing, as a
          * link to a file the rules deny, after the check. */
         if (l->fails_error != 0 && e->verdict.action == SRD_ACTION_CONTINUE) {
-                verdict_unplaced(e, SRD_RULE_KERNEL, SRD_ACTION_ERRNO, l->fails_error,
+                verdict_unplaced(e, SRD_RULE_KERNEL, SRD_ACTION_ERRNO, fails_errno(l, &sc),
                                  "the kernel fails the call in this state of the file system; answered with "
                                  "its errno");
                 return;
