@@ -408,7 +408,7 @@ static void how_for_resolved(const ProcmemOpenHow *how, ProcmemOpenHow *ret) {
  * openat2's struct open_how. Fails for what no kernel could redirect,
  * whatever its support. how_buf holds an adjusted copy of how for a pin.
  */
-static int collect(int nr, const SrdVerdict *v, const RedirectPin *pins, const ProcmemOpenHow *how,
+static int collect(int nr, pid_t tid, const SrdVerdict *v, const RedirectPin *pins, const ProcmemOpenHow *how,
                    ProcmemOpenHow *how_buf, RedirectItem items[SRD_MAX_PATHS * 2],
                    unsigned item_arg[SRD_MAX_PATHS * 2], size_t *ret_n, const char **ret_reason,
                    int *ret_error) {
@@ -429,7 +429,13 @@ static int collect(int nr, const SrdVerdict *v, const RedirectPin *pins, const P
                 }
                 item_arg[n_items] = (unsigned) info->paths[i].arg;
                 if (target)
-                        items[n_items++] = (RedirectItem){.data = v->to[i], .len = strlen(v->to[i])};
+                        /* In the task's slot too: a rendered template
+                         * ({suffix}, {path}, {id}) is a new string per call,
+                         * and appending each would grow the arena without
+                         * bound. Only a task we cannot see (no tid to own a
+                         * slot) gets the shared, deduplicated part. */
+                        items[n_items++] = (RedirectItem){
+                                .data = v->to[i], .len = strlen(v->to[i]), .transient = tid > 0};
                 else
                         /* Checked for this call only: a slot that the next
                          * call of the same task may reuse. */
@@ -480,7 +486,8 @@ int redirector_check(const struct seccomp_notif *n, const SrdVerdict *v, const P
         ProcmemOpenHow how_buf;
         size_t n_items;
 
-        return collect(n->data.nr, v, NULL, how, &how_buf, items, item_arg, &n_items, ret_reason, ret_error);
+        return collect(n->data.nr, (pid_t) n->pid, v, NULL, how, &how_buf, items, item_arg, &n_items, ret_reason,
+                       ret_error);
 }
 
 /* Aim the pointer arguments at the items, placed at base + offset[k]. */
@@ -517,7 +524,8 @@ int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const
         bool guessed = false;
         int r;
 
-        r = collect(n->data.nr, v, pins, how, &how_buf, items, item_arg, &n_items, ret_reason, ret_error);
+        r = collect(n->data.nr, (pid_t) n->pid, v, pins, how, &how_buf, items, item_arg, &n_items, ret_reason,
+                    ret_error);
         if (r < 0)
                 return r;
 
