@@ -587,6 +587,16 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_set_id(c->listener, record->id); /* not c->id: "unknown" would be one file for all */
         if (r < 0)
                 return r;
+        /* The container's root now, before its tasks can chroot further in. */
+        r = srd_listener_set_root_of(c->listener, record->pid);
+        if (r < 0) {
+                LogFields f = container_log_fields(c);
+
+                log_full(LOG_WARNING, r, &f,
+                         "Container %s pid %d: cannot read its root (%m); paths are named in each task's own "
+                         "root.",
+                         c->id, (int) record->pid);
+        }
         if (m->plain_continue)
                 (void) srd_listener_set_pinned_continue(c->listener, false);
 

@@ -502,6 +502,11 @@ int verb_run(int argc, char *argv[]) {
 
         if (plain_continue)
                 (void) srd_listener_set_pinned_continue(l, false);
+        /* The command's root now: a chroot() later must not rename its files. */
+        r = srd_listener_set_root_of(l, pid);
+        if (r < 0)
+                fprintf(stderr, "run: cannot read the command's root (%s); paths are named in each task's root\n",
+                        strerror(-r));
         run_report_redirect(l);
 
         atomic_store(&sh->ack, 1);

@@ -15,6 +15,7 @@
  */
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -44,6 +45,9 @@ struct SrdListener {
         int fd;
         uint32_t native_arch;
         char *id; /* the container's id, for {id} in redirect targets; NULL: unknown */
+        /* Paths are named under this root (our view): the container's, as
+         * it was at handover; NULL: each task's own root. */
+        char *root_name;
         SrdRedirectSupport redirect;
 
         /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more. */
@@ -142,8 +146,29 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         free(l->req);
         free(l->resp);
         free(l->id);
+        free(l->root_name);
         free(l);
         return NULL;
+}
+
+_public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
+        char p[64], name[PATH_MAX], *copy;
+        int r;
+
+        if (!l || pid <= 0)
+                return -EINVAL;
+        (void) snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        r = procmem_read_link(AT_FDCWD, p, name, sizeof(name));
+        if (r < 0)
+                return r == -ENOENT ? -ESRCH : r;
+        if (name[0] != '/')
+                return -EREMOTE;
+        copy = strdup(name);
+        if (!copy)
+                return -ENOMEM;
+        free(l->root_name);
+        l->root_name = copy;
+        return 0;
 }
 
 _public_ int srd_listener_set_id(SrdListener *l, const char *id) {
@@ -311,8 +336,8 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
                 sc->how[2] = l->how.resolve;
         }
 
-        (void) path_arg_read(n->pid, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL, e->written[i],
-                             e->path[i], sizeof(e->path[i]), &pr);
+        (void) path_arg_read_under(n->pid, l->root_name, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL,
+                                   e->written[i], e->path[i], sizeof(e->path[i]), &pr);
         switch (pr.kind) {
         case PATH_ARG_NAMED:
                 sc->paths[i] = e->path[i];

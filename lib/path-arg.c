@@ -90,6 +90,11 @@ static int classify(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARG
 
 int path_arg_read(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], const ProcmemOpenHow *how,
                   char *written, char *resolved, size_t size, PathArgResult *ret) {
+        return path_arg_read_under(pid, NULL, pa, args, how, written, resolved, size, ret);
+}
+
+int path_arg_read_under(pid_t pid, const char *names_root, const SrdPathArg *pa, const uint64_t args[SRD_ARGS],
+                        const ProcmemOpenHow *how, char *written, char *resolved, size_t size, PathArgResult *ret) {
         uint64_t flags = how ? how->resolve : 0;
         int dirfd = AT_FDCWD, r;
 
@@ -118,7 +123,7 @@ int path_arg_read(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS]
                 if (!pa->null_is_dirfd)
                         return unplaced(ret, PROCMEM_WHY_NULL_PATH, EFAULT);
                 ret->pin = PATH_ARG_PIN_NONE;
-                r = resolve_task_path(pid, dirfd, "", (ResolveFinal) ret->final, 0, resolved, size);
+                r = resolve_task_path_under(pid, names_root, dirfd, "", (ResolveFinal) ret->final, 0, resolved, size);
                 return classify(pid, pa, args, 0, r, NULL, resolved, size, ret);
         }
 
@@ -143,6 +148,6 @@ int path_arg_read(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS]
                 ret->pin = PATH_ARG_PIN_WRITTEN;
         }
 
-        r = resolve_task_path(pid, dirfd, written, (ResolveFinal) ret->final, flags, resolved, size);
+        r = resolve_task_path_under(pid, names_root, dirfd, written, (ResolveFinal) ret->final, flags, resolved, size);
         return classify(pid, pa, args, flags, r, written, resolved, size, ret);
 }

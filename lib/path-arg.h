@@ -68,6 +68,9 @@ typedef struct PathArgResult {
  */
 int path_arg_read(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], const ProcmemOpenHow *how,
                   char *written, char *resolved, size_t size, PathArgResult *ret);
+/* The same, naming the result under names_root (resolve_task_path_under()). */
+int path_arg_read_under(pid_t pid, const char *names_root, const SrdPathArg *pa, const uint64_t args[SRD_ARGS],
+                        const ProcmemOpenHow *how, char *written, char *resolved, size_t size, PathArgResult *ret);
 
 /* For the log: what a kind means, and the errno. */
 const char *path_arg_kind_to_string(PathArgKind k);

@@ -41,6 +41,7 @@ typedef struct Walk {
         struct stat scope_st;
         int start_dev; /* for RESOLVE_NO_XDEV */
         char task_root[PATH_MAX]; /* the task's root, in our view */
+        const char *names_root;   /* names are given relative to this, in our view: task_root if NULL */
         unsigned links;
         char *rest; /* REST_MAX bytes */
         bool trailing; /* the component just taken was followed by a slash */
@@ -72,11 +73,18 @@ static int name_of(const Walk *w, int fd, char *ret, size_t size) {
                 (void) snprintf(ret, size, "%s", RESOLVE_NAME_DELETED);
                 return 0;
         }
-        if (procmem_strip_root(w->task_root, ret) < 0)
-                /* Outside the task's root (a magic link to an fd opened
-                 * before a chroot): the task has no name for it. */
+        if (procmem_strip_root(w->names_root ?: w->task_root, ret) < 0)
+                /* Outside the root names are given in (a magic link to an
+                 * fd opened before a chroot): it has no name there. */
                 return -EREMOTE;
         return 0;
+}
+
+/* The task's root as a name under names_root ("/" when they are the same). */
+static int root_prefix(const Walk *w, char *ret, size_t size) {
+        if ((size_t) snprintf(ret, size, "%s", w->task_root) >= size)
+                return -EOVERFLOW;
+        return procmem_strip_root(w->names_root ?: w->task_root, ret) < 0 ? -EREMOTE : 0;
 }
 
 static int name_join(const Walk *w, int dirfd, const char *comp, char *ret, size_t size) {
@@ -426,34 +434,47 @@ static bool has_dotdot(const char *path) {
 static int fast_path(Walk *w, int root, int dirfd, const char *path, char *ret, size_t size) {
         struct open_how how = {.flags = O_PATH | O_CLOEXEC,
                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
-        char base[PATH_MAX];
+        char base[PATH_MAX], in_root[PATH_MAX], prefix[PATH_MAX] = "/";
         size_t n;
         long fd;
+        int r;
 
         if (has_dotdot(path))
                 return 1;
+        if (path[0] != '/' || w->names_root) {
+                /* The root's name stays in w for the walk, should it come to that. */
+                if (fd_path(root, w->task_root, sizeof(w->task_root)) < 0) {
+                        w->task_root[0] = '\0';
+                        return 1;
+                }
+                if (root_prefix(w, prefix, sizeof(prefix)) < 0)
+                        return 1;
+        }
         if (path[0] == '/')
                 strcpy(base, "/");
         else {
                 char p[64];
 
-                /* The cwd or dirfd by name, in the task's view (the root's
-                 * name stays in w for the walk, should it come to that). */
+                /* The cwd or dirfd by name, in the task's view. */
                 if (dirfd != AT_FDCWD && dirfd < 0)
                         return 1;
                 if (dirfd == AT_FDCWD)
                         (void) snprintf(p, sizeof(p), "/proc/%d/cwd", (int) w->pid);
                 else
                         (void) snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int) w->pid, dirfd);
-                if (fd_path(root, w->task_root, sizeof(w->task_root)) < 0) {
-                        w->task_root[0] = '\0';
-                        return 1;
-                }
                 if (procmem_read_link(AT_FDCWD, p, base, sizeof(base)) < 0 ||
                     procmem_strip_root(w->task_root, base) < 0)
                         return 1;
         }
-        if (srd_path_join(base, path, ret, size) < 0)
+        /* What the openat2 below checks is in the task's root; the name
+         * given back is under names_root (a chrooted task's root prefixed). */
+        if (srd_path_join(base, path, in_root, sizeof(in_root)) < 0)
+                goto walk;
+        if (streq(prefix, "/"))
+                r = snprintf(ret, size, "%s", in_root);
+        else
+                r = snprintf(ret, size, "%s%s", prefix, streq(in_root, "/") ? "" : in_root);
+        if (r < 0 || (size_t) r >= size)
                 goto walk;
         n = strlen(path);
         if (path[n - 1] == '/' || (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/')))
@@ -461,7 +482,7 @@ static int fast_path(Walk *w, int root, int dirfd, const char *path, char *ret, 
                 how.flags |= O_DIRECTORY;
         else if (w->final != RESOLVE_FINAL_FOLLOW)
                 how.flags |= O_NOFOLLOW;
-        fd = syscall(SYS_openat2, root, ret, &how, sizeof(how));
+        fd = syscall(SYS_openat2, root, in_root, &how, sizeof(how));
         if (fd >= 0) {
                 struct stat st;
                 bool link =
@@ -475,7 +496,7 @@ static int fast_path(Walk *w, int root, int dirfd, const char *path, char *ret, 
                 char parent[PATH_MAX], *slash;
 
                 /* Missing: fine where its directory is there, link-free. */
-                strcpy(parent, ret);
+                strcpy(parent, in_root);
                 slash = strrchr(parent, '/');
                 if (slash && slash[1] != '\0') {
                         slash[slash == parent ? 1 : 0] = '\0';
@@ -494,10 +515,15 @@ walk:
 
 int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final, uint64_t flags, char *ret,
                       size_t size) {
+        return resolve_task_path_under(pid, NULL, dirfd, path, final, flags, ret, size);
+}
+
+int resolve_task_path_under(pid_t pid, const char *names_root, int dirfd, const char *path, ResolveFinal final,
+                            uint64_t flags, char *ret, size_t size) {
         _cleanup_close_ int root = -EBADF, start = -EBADF, cur = -EBADF;
         _cleanup_free_ char *rest = NULL;
         struct stat st;
-        Walk w = {.pid = pid, .flags = flags, .final = final};
+        Walk w = {.pid = pid, .flags = flags, .final = final, .names_root = names_root};
         int r;
 
         if (pid <= 0 || !path || !ret || size == 0 || final < 0 || final >= _RESOLVE_FINAL_MAX)

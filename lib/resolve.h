@@ -76,3 +76,14 @@ typedef enum ResolveFinal {
 
 int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final, uint64_t flags, char *ret,
                       size_t size);
+
+/*
+ * The same, with the result named under names_root (a directory, in our
+ * view) rather than under the task's own root: a container's root as it
+ * was when it was handed over, so that a task that chroot()s further in
+ * cannot make "/secret" of the jail look like the container's "/secret".
+ * An object outside names_root has no name there: -EREMOTE. NULL: the
+ * task's root, as resolve_task_path().
+ */
+int resolve_task_path_under(pid_t pid, const char *names_root, int dirfd, const char *path, ResolveFinal final,
+                            uint64_t flags, char *ret, size_t size);

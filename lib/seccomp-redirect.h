@@ -345,6 +345,15 @@ int srd_listener_fd(const SrdListener *l);
 SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l);
 /* The container's id (copied), which {id} in redirect targets stands for; NULL: none. */
 int srd_listener_set_id(SrdListener *l, const char *id);
+/*
+ * Name every path under the root process pid has now (the container's
+ * root, at handover), not under each task's own root: a task that
+ * chroot()s further in then still sees rules about the container's files
+ * hold for the same files by their container names, and an object outside
+ * that root has no name (pathError). Without it, names are in each task's
+ * own root. -ESRCH when pid is gone.
+ */
+int srd_listener_set_root_of(SrdListener *l, pid_t pid);
 
 /*
  * Pinned continue (on by default): where redirect is supported, a continue

@@ -393,6 +393,35 @@ TEST(chroot_is_respected_and_an_fd_outside_it_has_no_name) {
                 ASSERT_ERROR(resolve_task_path(task.pid, AT_FDCWD, p, F, 0, (char[PATH_MAX]){}, PATH_MAX),
                              EREMOTE);
         }
+        /* Named under the root the task had before (the container's, at
+         * handover): the jail's "/etc/passwd" is top/jail/etc/passwd there,
+         * for the quick path and the walk alike, and the fd opened before
+         * the chroot has its name again. */
+        {
+                char got[PATH_MAX], p[64];
+
+                ASSERT_OK(resolve_task_path_under(task.pid, top, AT_FDCWD, "/etc/passwd", F, 0, got, sizeof(got)));
+                ASSERT_STREQ(got, "/jail/etc/passwd");
+                ASSERT_OK(resolve_task_path_under(task.pid, top, AT_FDCWD, "/abs", F, 0, got, sizeof(got)));
+                ASSERT_STREQ(got, "/jail/etc/passwd");
+                ASSERT_OK(resolve_task_path_under(task.pid, top, AT_FDCWD, "etc/../etc/passwd", F, 0, got,
+                                                  sizeof(got)));
+                ASSERT_STREQ(got, "/jail/etc/passwd");
+                ASSERT_OK(resolve_task_path_under(task.pid, top, AT_FDCWD, "/", F, 0, got, sizeof(got)));
+                ASSERT_STREQ(got, "/jail");
+                ASSERT_OK(resolve_task_path_under(task.pid, top, task.fd_top, "secret", F, 0, got, sizeof(got)));
+                ASSERT_STREQ(got, "/secret");
+                (void) snprintf(p, sizeof(p), "/proc/self/fd/%d/secret", task.fd_top);
+                ASSERT_OK(resolve_task_path_under(task.pid, top, AT_FDCWD, p, F, 0, got, sizeof(got)));
+                ASSERT_STREQ(got, "/secret");
+                /* Outside the names root: no name; inside it, named there. */
+                ASSERT_ERROR(resolve_task_path_under(task.pid, t("jail/etc"), AT_FDCWD, "/", F, 0, got,
+                                                     sizeof(got)),
+                             EREMOTE);
+                ASSERT_OK(resolve_task_path_under(task.pid, t("jail/etc"), AT_FDCWD, "/etc/passwd", F, 0, got,
+                                                  sizeof(got)));
+                ASSERT_STREQ(got, "/passwd");
+        }
 }
 
 TEST(proc_self_means_the_task_in_its_own_pid_namespace) {
