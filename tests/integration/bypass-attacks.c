@@ -221,6 +221,98 @@ static int attack_proc_pid_cwd(const BypassParams *p) {
         return attack_proc_pid(p, "cwd");
 }
 
+/* openat2 scoped to a dirfd: the path is relative to it, "/" is it. */
+static int attack_openat2_scoped(const BypassParams *p) {
+        static const struct {
+                const char *label, *path;
+                uint64_t resolve;
+        } tries[] = {
+                {"beneath", "secret", RESOLVE_BENEATH},
+                {"in-root", "secret", RESOLVE_IN_ROOT},
+                {"in-root-abs", "/secret", RESOLVE_IN_ROOT},
+        };
+        int fd = open_vault(p);
+
+        if (fd < 0)
+                return setup_failed(p, "open vault");
+        for (size_t i = 0; i < ELEMENTSOF(tries); i++) {
+                struct open_how how = {.flags = O_RDONLY | O_CLOEXEC, .resolve = tries[i].resolve};
+                Tally t = {};
+                long r = syscall(SYS_openat2, fd, tries[i].path, &how, sizeof(how));
+
+                count(&t, r < 0 ? -errno : r, false);
+                report(p, tries[i].label, &t);
+        }
+        return 0;
+}
+
+/*
+ * /proc/self/fd/N of a pipe: its link reads "pipe:[INO]", which is no path.
+ * Whoever took that text for a path (and sent it on, pinned) would have
+ * the kernel open the file of that name in the cwd: here a symlink to the
+ * secret. The kernel reopens the pipe; anything but the secret is fine.
+ */
+static int attack_pipe_name(const BypassParams *p) {
+        char name[64], cwd[64], path[64];
+        struct stat st;
+        int fds[2];
+
+        (void) snprintf(cwd, sizeof(cwd), "pipe-%d", (int) getpid());
+        if (pipe2(fds, O_CLOEXEC) < 0 || fstat(fds[0], &st) < 0)
+                return setup_failed(p, "pipe");
+        (void) snprintf(name, sizeof(name), "pipe:[%llu]", (unsigned long long) st.st_ino);
+        if (mkdir(in_dir(p, cwd), 0755) < 0 || chdir(in_dir(p, cwd)) < 0 ||
+            symlink(in_dir(p, "vault/secret"), name) < 0)
+                return setup_failed(p, "a symlink named like the pipe");
+        (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", fds[0]);
+        /* O_NONBLOCK: a FIFO's open for reading must not wait for a writer. */
+        return try_three(p, path, O_RDONLY | O_NONBLOCK, false);
+}
+
+/*
+ * The positive control: the same kinds of names for the public twin open
+ * it, through every call, so the name cases are not passing because
+ * everything is refused (or because a pinned answer broke the open).
+ */
+static int attack_public_names(const BypassParams *p) {
+        char names[9][PATH_MAX];
+        size_t n = 0;
+        int fd = open_vault(p);
+
+        if (fd < 0 || chdir(in_dir(p, "vault")) < 0)
+                return setup_failed(p, "open vault, chdir");
+        (void) snprintf(names[n++], PATH_MAX, "%s/link-public", p->dir);
+        (void) snprintf(names[n++], PATH_MAX, "%s/vlink/secrex", p->dir);
+        (void) snprintf(names[n++], PATH_MAX, "%s/y/../secrex", p->dir);
+        (void) snprintf(names[n++], PATH_MAX, "/proc/self/root%s/vault/secrex", p->dir);
+        (void) snprintf(names[n++], PATH_MAX, "/proc/self/cwd/secrex");
+        (void) snprintf(names[n++], PATH_MAX, "/proc/self/fd/%d/secrex", fd);
+        (void) snprintf(names[n++], PATH_MAX, "/dev/fd/%d/secrex", fd);
+        (void) snprintf(names[n++], PATH_MAX, "/proc/%d/cwd/secrex", (int) getpid());
+        (void) snprintf(names[n++], PATH_MAX, "secrex");
+        for (size_t i = 0; i < n; i++) {
+                dprintf(p->out, "D path %s\n", names[i]);
+                for (Sc sc = 0; sc < _SC_MAX; sc++) {
+                        char label[32];
+                        Tally t = {};
+
+                        (void) snprintf(label, sizeof(label), "%zu-%s", i, sc_names[sc]);
+                        count(&t, do_open(sc, names[i], O_RDONLY | O_CLOEXEC), false);
+                        report(p, label, &t);
+                }
+        }
+        for (int i = 0; i < 2; i++) {
+                struct open_how how = {.flags = O_RDONLY | O_CLOEXEC,
+                                       .resolve = i ? RESOLVE_IN_ROOT : RESOLVE_BENEATH};
+                Tally t = {};
+                long r = syscall(SYS_openat2, fd, "secrex", &how, sizeof(how));
+
+                count(&t, r < 0 ? -errno : r, false);
+                report(p, i ? "openat2-in-root" : "openat2-beneath", &t);
+        }
+        return 0;
+}
+
 /* Out of scope (SECURITY MODEL): the same inode under a name no rule has. */
 static int attack_hard_link(const BypassParams *p) {
         return try_three(p, in_dir(p, "hardlink"), O_RDONLY, false);
@@ -407,6 +499,9 @@ static const struct {
         {"removed-cwd", attack_removed_cwd},
         {"proc-pid-root", attack_proc_pid_root},
         {"proc-pid-cwd", attack_proc_pid_cwd},
+        {"openat2-scoped", attack_openat2_scoped},
+        {"pipe-name", attack_pipe_name},
+        {"public-names", attack_public_names},
         {"hard-link", attack_hard_link},
         {"bind-mount", attack_bind_mount},
         {"race-flip", attack_race_flip},

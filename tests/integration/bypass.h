@@ -15,6 +15,7 @@
  *   D/vault/ro        the read-only file (writes EROFS, openat2 ENOSYS)
  *   D/vault/sub/      for y/../secret
  *   D/link-secret     -> vault/secret
+ *   D/link-public     -> vault/secrex
  *   D/vlink           -> D/vault
  *   D/y               -> vault/sub
  *   D/hardlink        a hard link of vault/secret (out of scope)

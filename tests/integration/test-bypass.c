@@ -48,7 +48,9 @@
 #define DEFAULT_OPENS 100000L
 #define NAME_TIMEOUT_MS 60000u
 #define RACE_TIMEOUT_MS 900000u
-#define MAX_VARIANTS 8
+#define MAX_VARIANTS 32
+/* public-names: nine names times three calls, and two scoped openat2. */
+#define PUBLIC_VARIANTS 29
 /* The negative control: batches of opens / this, until the secret was read. */
 #define NEGATIVE_BATCH_DIVISOR 5
 #define NEGATIVE_MAX_FACTOR 3
@@ -84,6 +86,7 @@ typedef enum Kind {
         KIND_NAME, /* refused on every kernel */
         KIND_SCOPE, /* out of scope: reported */
         KIND_RACE,
+        KIND_PUBLIC, /* the positive control: must open */
 } Kind;
 
 typedef struct Case {
@@ -92,6 +95,7 @@ typedef struct Case {
         Kind kind;
         const char *scope; /* KIND_SCOPE: why */
         bool read_only; /* the read-only rule's case: EROFS, EROFS, ENOSYS */
+        bool may_open; /* anything but the secret will do */
         unsigned n_variants; /* KIND_RACE: the variants it reports (else the three calls) */
 } Case;
 
@@ -109,6 +113,12 @@ static const Case cases[] = {
         {"removed-cwd", "cd d; rmdir d; open ../secret", KIND_NAME},
         {"proc-pid-root", "/proc/PID/root/... of the task", KIND_NAME},
         {"proc-pid-cwd", "/proc/PID/cwd/secret of the task", KIND_NAME},
+        {"openat2-scoped", "openat2 scoped to a directory fd (BENEATH, IN_ROOT, IN_ROOT with /secret)",
+         KIND_NAME},
+        {"pipe-name", "/proc/self/fd/N of a pipe, a symlink named pipe:[INO] to the secret in the cwd",
+         KIND_NAME, .may_open = true},
+        {"public-names", "positive control: the same kinds of names for the public twin open it",
+         KIND_PUBLIC},
         {"hard-link", "a hard link to the secret", KIND_SCOPE, "hard links (SECURITY MODEL)"},
         {"bind-mount", "the secret bind-mounted over a public file", KIND_SCOPE,
          "bind mounts (SECURITY MODEL)"},
@@ -208,9 +218,10 @@ static int make_files(void) {
             (r = itest_write_file(p("sw/d/secret"), BYPASS_SWAP_D "\n")) < 0 ||
             (r = itest_write_file(p("sw/f"), BYPASS_SWAP_F "\n")) < 0)
                 return r;
-        if (symlink("vault/secret", p("link-secret")) < 0 || symlink(p("vault"), p("vlink")) < 0 ||
-            symlink("vault/sub", p("y")) < 0 || symlink(p("vault"), p("sw/dl")) < 0 ||
-            symlink(p("vault/secret"), p("sw/fl")) < 0 || link(p("vault/secret"), p("hardlink")) < 0)
+        if (symlink("vault/secret", p("link-secret")) < 0 || symlink("vault/secrex", p("link-public")) < 0 ||
+            symlink(p("vault"), p("vlink")) < 0 || symlink("vault/sub", p("y")) < 0 ||
+            symlink(p("vault"), p("sw/dl")) < 0 || symlink(p("vault/secret"), p("sw/fl")) < 0 ||
+            link(p("vault/secret"), p("hardlink")) < 0)
                 return -errno;
         /* The VM's devtmpfs has no /dev/fd; udev makes this link elsewhere. */
         if (access("/dev/fd", F_OK) < 0) {
@@ -402,8 +413,10 @@ static void judge_name(const Case *c, const Result *res) {
         for (size_t i = 0; i < res->n; i++) {
                 const Variant *v = &res->v[i];
                 int want = c->read_only ? ro_expect[i] : EACCES;
-                bool refused = v->opens == 1 && v->reads == 0 && v->pub == 0 &&
-                               (want == EACCES ? v->denied == 1 : v->other == 1 && v->err == want);
+                bool refused =
+                        v->opens == 1 && v->reads == 0 &&
+                        (c->may_open || (v->pub == 0 && (want == EACCES ? v->denied == 1
+                                                                        : v->other == 1 && v->err == want)));
 
                 if (c->kind == KIND_NAME)
                         ok = ok && refused;
@@ -418,6 +431,24 @@ static void judge_name(const Case *c, const Result *res) {
                 tap(ok, "%s: %s", c->what, desc);
         else
                 tap(ok, "%s: %s # out of scope: %s", c->what, desc, c->scope);
+}
+
+static void judge_public(const Case *c, const Result *res) {
+        size_t opened = 0;
+
+        if (res->setup_error[0])
+                printf("# %s: not run: %s\n", c->attack, res->setup_error);
+        for (size_t i = 0; i < res->n; i++) {
+                const Variant *v = &res->v[i];
+                char o[64];
+
+                if (v->opens == 1 && v->pub == 1)
+                        opened++;
+                else
+                        printf("# %s %s: %s\n", c->attack, v->name, outcome(v, false, o, sizeof(o)));
+        }
+        tap(!res->setup_error[0] && res->n == PUBLIC_VARIANTS && opened == res->n, "%s: %zu of %d opened it",
+            c->what, opened, PUBLIC_VARIANTS);
 }
 
 static const char *variant_scope(const char *variant) {
@@ -598,7 +629,9 @@ int main(int argc, char *argv[]) {
                 if (negative && c->kind != KIND_RACE)
                         continue;
                 run_case(c, &res);
-                if (c->kind != KIND_RACE)
+                if (c->kind == KIND_PUBLIC)
+                        judge_public(c, &res);
+                else if (c->kind != KIND_RACE)
                         judge_name(c, &res);
                 else if (negative)
                         judge_negative(c, &res);
