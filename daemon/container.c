@@ -11,6 +11,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "container.h"
 #include "log.h"
 
@@ -49,6 +51,12 @@ Container *container_free(Container *c) {
         srd_listener_free(c->listener);
         srd_policy_unref(c->policy);
         (void) pthread_mutex_destroy(&c->policy_lock);
+        (void) pthread_mutex_destroy(&c->last_lock);
+        free(c->last_syscall);
+        free(c->last_written);
+        free(c->last_resolved);
+        free(c->last_rule);
+        free(c->last_answer);
         free(c->id);
         free(c->policy_name);
         free(c);
@@ -131,6 +139,11 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         LogFields f = container_log_fields(c);
         const char *rule = event_rule_name(p, ev);
         bool unplaced = ev->verdict.rule == SRD_RULE_PATH_ERROR || ev->verdict.rule == SRD_RULE_KERNEL;
+        /* Rules judged the resolved path; say what the task wrote too, when
+         * that is another name for it (a link, "..", /proc/self/...). */
+        bool other_name = ev->written[0][0] && !streq(ev->written[0], ev->path[0]);
+        const char *w0 = other_name ? " (written \"" : "", *w1 = other_name ? ev->written[0] : "",
+                   *w2 = other_name ? "\")" : "";
         int level;
 
         if (ev->fallback_reason || ev->verdict.rule == SRD_RULE_PATH_ERROR)
@@ -161,24 +174,72 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
 
         if (ev->fallback_reason && ev->redirect_fallback)
                 log_full(level, 0, &f,
-                         "Container %s pid %d: %s(\"%s\") matched rule \"%s\" (%s), applied "
+                         "Container %s pid %d: %s(\"%s\"%s%s%s) matched rule \"%s\" (%s), applied "
                          "redirectFallback %s: %s.",
-                         c->id, (int) ev->pid, sysname, ev->path[0], rule, action_name(ev->verdict.action),
-                         what, ev->fallback_reason);
+                         c->id, (int) ev->pid, sysname, ev->path[0], w0, w1, w2, rule,
+                         action_name(ev->verdict.action), what, ev->fallback_reason);
         else if (ev->fallback_reason)
                 /* The path last: a line is cut at 4 KiB, and a path may be that
                  * long, but the reason must survive. */
                 log_full(level, 0, &f,
                          "Container %s pid %d: %s matched rule \"%s\" (%s), not carried out (%s), answered "
-                         "%s; path \"%s\".",
+                         "%s; path \"%s\"%s%s%s.",
                          c->id, (int) ev->pid, sysname, rule, action_name(ev->verdict.action),
-                         ev->fallback_reason, what, ev->path[0]);
+                         ev->fallback_reason, what, ev->path[0], w0, w1, w2);
         else if (unplaced)
-                log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\") cannot be placed (%s), applied %s: %s.",
-                         c->id, (int) ev->pid, sysname, ev->path[0], ev->path_error_reason ?: "?", rule, what);
+                log_full(level, 0, &f,
+                         "Container %s pid %d: %s(\"%s\"%s%s%s) cannot be placed (%s), applied %s: %s.", c->id,
+                         (int) ev->pid, sysname, ev->path[0], w0, w1, w2, ev->path_error_reason ?: "?", rule,
+                         what);
         else
-                log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\") -> rule \"%s\": %s.", c->id,
-                         (int) ev->pid, sysname, ev->path[0], rule, what);
+                log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\"%s%s%s) -> rule \"%s\": %s%s.", c->id,
+                         (int) ev->pid, sysname, ev->path[0], w0, w1, w2, rule, what,
+                         ev->pinned ? " (pinned)" : "");
+}
+
+static void replace_str(char **p, const char *s) {
+        free(*p);
+        *p = s ? strdup(s) : NULL;
+}
+
+/* For status: the path as written next to what the rules judged. */
+static void container_note_decision(Container *c, const SrdPolicy *p, const SrdEvent *ev) {
+        char sysbuf[64], what[64];
+        const char *sysname = event_syscall_name(ev, sysbuf, sizeof(sysbuf));
+
+        if (ev->applied == SRD_ACTION_CONTINUE)
+                return;
+        if (ev->applied == SRD_ACTION_ERRNO)
+                (void) snprintf(what, sizeof(what), "errno %s", srd_errno_to_string(ev->applied_error) ?: "?");
+        else
+                (void) snprintf(what, sizeof(what), "%s", action_name(ev->applied));
+
+        pthread_mutex_lock(&c->last_lock);
+        replace_str(&c->last_syscall, sysname);
+        replace_str(&c->last_written, ev->written[0][0] ? ev->written[0] : NULL);
+        replace_str(&c->last_resolved, ev->path[0][0] ? ev->path[0] : NULL);
+        replace_str(&c->last_rule, event_rule_name(p, ev));
+        replace_str(&c->last_answer, what);
+        pthread_mutex_unlock(&c->last_lock);
+}
+
+static void add_str(json_object *o, const char *key, const char *s) {
+        json_object_object_add(o, key, s ? json_object_new_string(s) : NULL);
+}
+
+json_object *container_last_decision(Container *c) {
+        json_object *o = NULL;
+
+        pthread_mutex_lock(&c->last_lock);
+        if (c->last_syscall && (o = json_object_new_object())) {
+                add_str(o, "syscall", c->last_syscall);
+                add_str(o, "written", c->last_written);
+                add_str(o, "resolved", c->last_resolved);
+                add_str(o, "rule", c->last_rule);
+                add_str(o, "answer", c->last_answer);
+        }
+        pthread_mutex_unlock(&c->last_lock);
+        return o;
 }
 
 static void counter_add(uint64_t *counter) {
@@ -254,8 +315,10 @@ static void *container_worker(void *userdata) {
                 }
                 /* A successful kill usually reports the task gone: by our doing. */
                 if (ev.outcome == SRD_OUTCOME_ANSWERED ||
-                    (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL))
+                    (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL)) {
                         container_log_event(c, policy, &ev);
+                        container_note_decision(c, policy, &ev);
+                }
         }
 
         srd_policy_unref(policy);
@@ -442,6 +505,7 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         c->pid = record->pid;
         c->reap_fd = m->reap_fds[1];
         (void) pthread_mutex_init(&c->policy_lock, NULL);
+        (void) pthread_mutex_init(&c->last_lock, NULL);
         c->ratelimit = RATELIMIT_INIT(CONTAINER_LOG_INTERVAL_USEC, CONTAINER_LOG_BURST);
         c->id = strdup(record->id ?: "unknown");
         c->policy_name = strdup(record->policy);
@@ -457,6 +521,8 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_set_arena_size(c->listener, m->arena_size);
         if (r < 0)
                 return r;
+        if (m->plain_continue)
+                (void) srd_listener_set_pinned_continue(c->listener, false);
 
         /* No EPOLLIN: that is the worker's. Hang-ups are always reported. */
         r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), 0, container_on_hangup, c);

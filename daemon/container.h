@@ -58,6 +58,11 @@ struct Container {
         bool stop; /* atomic: the main thread wants the worker gone */
         int worker_error; /* the listener failure that ended the worker */
 
+        /* The last call answered with other than a continue (denied,
+         * redirected, killed), for status: under last_lock. */
+        pthread_mutex_t last_lock;
+        char *last_syscall, *last_written, *last_resolved, *last_rule, *last_answer;
+
         uint64_t busy_since_usec; /* atomic: since when the worker is on one notification, 0 idle */
         uint64_t n_notifications; /* atomic */
         RateLimit ratelimit; /* the worker's, until it is done */
@@ -71,6 +76,9 @@ struct Container {
 int container_new_from_record(Manager *m, int fd, const ContainerRecord *record, Container **ret);
 Container *container_free(Container *c);
 DEFINE_TRIVIAL_CLEANUP_FUNC(Container *, container_free);
+
+/* The last call not answered with a continue, as a JSON object (NULL: none yet). */
+struct json_object *container_last_decision(Container *c);
 
 /* After a reload: follow the policy of the same name, if it still exists. */
 void container_repoint_policy(Container *c, const PolicySet *set);

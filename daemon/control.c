@@ -96,7 +96,13 @@ static json_object *status_container(Container *c) {
                 o, "redirect",
                 json_object_new_string(
                         srd_redirect_support_to_string(srd_listener_redirect_support(c->listener)) ?: "?"));
+        /* "advisory": the listener cannot pin a continue, so the task can
+         * change a path after its check (seccomp-redirectd.policy(5)). */
+        json_object_object_add(o, "pathRules",
+                               json_object_new_string(srd_listener_path_rules_enforced(c->listener) ? "enforced"
+                                                                                                    : "advisory"));
         json_object_object_add(o, "notifications", json_object_new_uint64(container_n_notifications(c)));
+        json_object_object_add(o, "lastDecision", container_last_decision(c));
         json_object_object_add(o, "busyMs", json_object_new_uint64(container_busy_usec(c) / 1000));
         if (srd_listener_get_stats(c->listener, &st) >= 0) {
                 json_object_object_add(o, "redirects", json_object_new_uint64(st.redirects));

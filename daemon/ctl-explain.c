@@ -17,6 +17,7 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "resolve.h"
 
 typedef struct Constant {
         const char *name;
@@ -220,7 +221,59 @@ typedef struct Explain {
         const char *shown[SRD_ARGS]; /* the user's tokens, in order, for the echo */
         bool shown_is_path[SRD_ARGS];
         size_t n_shown;
+        pid_t pid; /* --pid: resolve paths as this process would; 0: take them as written */
 } Explain;
+
+/*
+ * --pid: path k as the daemon takes it from that process (a container's):
+ * walked in its view (its cwd, its root), links followed, the last
+ * component as the call treats it. Where that differs from what was
+ * written, say so; where the kernel would fail the call, say that a
+ * continue gets its errno.
+ */
+static int explain_lexical(Explain *e, unsigned k, const char *cwd, const char *p);
+
+static int explain_resolve(Explain *e, const SrdSyscallInfo *info, unsigned k, const char *cwd, const char *p) {
+        int final = srd_path_arg_final(&info->paths[k], e->sc.args, 0), r;
+
+        r = final < 0 ? final
+                      : resolve_task_path(e->pid, AT_FDCWD, p, (ResolveFinal) final, 0, e->paths[k],
+                                          sizeof(e->paths[k]));
+        if (r == 0 && e->paths[k][0] == '/') {
+                char lexical[SRD_PATH_MAX + 1];
+
+                if (srd_path_join(cwd ?: "/", p, lexical, sizeof(lexical)) < 0 || !streq(lexical, e->paths[k]))
+                        fprintf(stderr, "explain: note: \"%s\" resolves to \"%s\" for pid %d; rules judge that.\n",
+                                p, e->paths[k], (int) e->pid);
+                return 0;
+        }
+        if (r == 0) {
+                fprintf(stderr, "explain: note: \"%s\" names %s, which has no path; path conditions do not "
+                        "match it.\n", p, e->paths[k]);
+                return -ENOENT;
+        }
+        if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -ENAMETOOLONG)
+                fprintf(stderr,
+                        "explain: note: \"%s\" fails for that process (%s): rules see the name it looks for, and a "
+                        "continue is answered with %s.\n",
+                        p, strerror(-r), errno_name(-r));
+        else
+                fprintf(stderr, "explain: note: \"%s\" cannot be walked for that process (%s); matched as written.\n", p,
+                        strerror(-r));
+        return explain_lexical(e, k, cwd, p);
+}
+
+/* Without --pid: the path as written is taken to be the real one (a rule
+ * judges the resolved path; what it resolves to depends on the container). */
+static int explain_lexical(Explain *e, unsigned k, const char *cwd, const char *p) {
+        int r = srd_path_join(cwd ?: "/", p, e->paths[k], sizeof(e->paths[k]));
+
+        if (r < 0) {
+                fprintf(stderr, "explain: path \"%s\": %s; path conditions do not match it.\n", p, strerror(-r));
+                return r;
+        }
+        return 0;
+}
 
 static int path_index_of_arg(const SrdSyscallInfo *info, int arg, bool dirfd) {
         for (unsigned k = 0; info && k < info->n_paths; k++)
@@ -295,12 +348,9 @@ static int explain_map_args(Explain *e, char **tokens, size_t n_tokens) {
                                 p);
                         continue;
                 }
-                r = srd_path_join(cwd ?: "/", p, e->paths[k], sizeof(e->paths[k]));
-                if (r < 0) {
-                        fprintf(stderr, "explain: path \"%s\": %s; path conditions do not match it.\n", p,
-                                strerror(-r));
+                r = e->pid > 0 ? explain_resolve(e, info, k, cwd, p) : explain_lexical(e, k, cwd, p);
+                if (r < 0)
                         continue;
-                }
                 e->sc.paths[k] = e->paths[k];
         }
         return 0;
@@ -330,6 +380,11 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
                         json_object_array_add(a, e->sc.paths[i] ? json_object_new_string(e->sc.paths[i])
                                                                 : NULL);
         json_object_object_add(o, "paths", a);
+        a = json_object_new_array();
+        for (int i = 0; i < SRD_MAX_PATHS; i++)
+                if (e->given_paths[i])
+                        json_object_array_add(a, json_object_new_string(e->given_paths[i]));
+        json_object_object_add(o, "written", a);
         json_object_object_add(o, "rule", json_object_new_int(v->rule));
         json_object_object_add(
                 o, "ruleName",
@@ -393,8 +448,10 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
 }
 
 int verb_explain(int argc, char *argv[]) {
+        enum { ARG_PID = 0x100 };
         static const struct option options[] = {{"policy", required_argument, NULL, 'p'},
                                                 {"json", no_argument, NULL, 'j'},
+                                                {"pid", required_argument, NULL, ARG_PID},
                                                 {"help", no_argument, NULL, 'h'},
                                                 {}};
         SrdPolicy *p = NULL;
@@ -414,14 +471,29 @@ int verb_explain(int argc, char *argv[]) {
                 case 'j':
                         json = true;
                         break;
+                case ARG_PID: {
+                        char *end;
+                        long pid;
+
+                        errno = 0;
+                        pid = strtol(optarg, &end, 10);
+                        if (errno || end == optarg || *end || pid <= 0 || pid > INT32_MAX) {
+                                fprintf(stderr, "explain: --pid: expected a process id, got \"%s\".\n", optarg);
+                                return CTL_EXIT_USAGE;
+                        }
+                        e.pid = (pid_t) pid;
+                        break;
+                }
                 case 'h':
-                        printf("explain --policy FILE [--json] SYSCALL [ARG...]\n");
+                        printf("explain --policy FILE [--json] [--pid PID] SYSCALL [ARG...]\n\n"
+                               "--pid PID resolves path arguments as that process would (its working\n"
+                               "directory, its root, symbolic links): what the daemon's rules judge.\n");
                         return EXIT_SUCCESS;
                 default:
                         return CTL_EXIT_USAGE;
                 }
         if (!policy_path || optind >= argc) {
-                fprintf(stderr, "explain: usage: explain --policy FILE [--json] SYSCALL [ARG...]\n");
+                fprintf(stderr, "explain: usage: explain --policy FILE [--json] [--pid PID] SYSCALL [ARG...]\n");
                 return CTL_EXIT_USAGE;
         }
 

@@ -251,9 +251,15 @@ static void run_log_event(const SrdPolicy *p, const SrdEvent *ev) {
         if (ev->native_nr != ev->nr)
                 fprintf(stderr, "/arch-0x%08x", (unsigned) ev->arch);
         fputc('(', stderr);
-        for (unsigned i = 0; i < SRD_MAX_PATHS; i++)
-                if (ev->path[i][0])
-                        fprintf(stderr, "%s\"%s\"", i > 0 ? ", " : "", ev->path[i]);
+        for (unsigned i = 0; i < SRD_MAX_PATHS; i++) {
+                /* As written, and what the kernel resolves it to (what the
+                 * rules saw) where that differs. */
+                if (!ev->written[i][0] && !ev->path[i][0])
+                        continue;
+                fprintf(stderr, "%s\"%s\"", i > 0 ? ", " : "", ev->written[i]);
+                if (ev->path[i][0] && !streq(ev->path[i], ev->written[i]))
+                        fprintf(stderr, " = \"%s\"", ev->path[i]);
+        }
         if (unplaced)
                 fprintf(stderr, ") cannot be placed (%s) -> %s: %s", ev->path_error_reason ?: "?",
                         ev->verdict.rule == SRD_RULE_PATH_ERROR ? "pathError" : "the kernel's errno", what ?: "?");
@@ -358,6 +364,11 @@ static void run_report_redirect(const SrdListener *l) {
                 break;
         }
         fprintf(stderr, "%s: redirects: %s\n", program_invocation_short_name, what);
+        if (!srd_listener_path_rules_enforced(l))
+                fprintf(stderr,
+                        "%s: path rules: advisory (a continue is a plain CONTINUE: the command can change a "
+                        "path after its check)\n",
+                        program_invocation_short_name);
 }
 
 static void run_help(void) {
@@ -374,9 +385,15 @@ static void run_help(void) {
 }
 
 int verb_run(int argc, char *argv[]) {
+        enum { ARG_UNSAFE_PLAIN_CONTINUE = 0x100 };
         static const struct option options[] = {
-                {"policy", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'}, {}};
+                {"policy", required_argument, NULL, 'p'},
+                {"help", no_argument, NULL, 'h'},
+                /* Not in --help: the tests' negative control. */
+                {"unsafe-plain-continue", no_argument, NULL, ARG_UNSAFE_PLAIN_CONTINUE},
+                {}};
         const char *policy_path = NULL;
+        bool plain_continue = false;
         SrdPolicy *p = NULL;
         SrdListener *l = NULL;
         _cleanup_free_ int *nrs = NULL;
@@ -397,6 +414,9 @@ int verb_run(int argc, char *argv[]) {
                 case 'h':
                         run_help();
                         return EXIT_SUCCESS;
+                case ARG_UNSAFE_PLAIN_CONTINUE:
+                        plain_continue = true;
+                        break;
                 default:
                         return CTL_EXIT_USAGE;
                 }
@@ -480,6 +500,8 @@ int verb_run(int argc, char *argv[]) {
                 goto out;
         }
 
+        if (plain_continue)
+                (void) srd_listener_set_pinned_continue(l, false);
         run_report_redirect(l);
 
         atomic_store(&sh->ack, 1);

@@ -125,6 +125,26 @@ static void status_print_table(json_object *root) {
                        num(c, "pins"), busy);
         }
         printf("%zu container processes.\n", n_containers);
+        for (size_t i = 0; i < n_containers; i++) {
+                json_object *c = json_object_array_get_idx(containers, i);
+
+                json_object *last = NULL;
+
+                if (streq(str(c, "pathRules"), "advisory"))
+                        printf("Container %s pid %" PRIu64 ": path rules are advisory (redirect %s): the task "
+                               "can change a path after its check.\n",
+                               str(c, "id"), num(c, "pid"), str(c, "redirect"));
+                /* The path as written, and what the rules judged where that differs. */
+                if (json_object_object_get_ex(c, "lastDecision", &last) && last) {
+                        const char *w = str(last, "written"), *res = str(last, "resolved");
+
+                        printf("Container %s pid %" PRIu64 ": last not continued: %s(\"%s\"", str(c, "id"),
+                               num(c, "pid"), str(last, "syscall"), w[0] ? w : res);
+                        if (res[0] && !streq(res, w))
+                                printf(" = \"%s\"", res);
+                        printf(") -> %s: %s\n", str(last, "rule"), str(last, "answer"));
+                }
+        }
 
         for (size_t i = 0; policies && i < json_object_array_length(policies); i++) {
                 json_object *p = json_object_array_get_idx(policies, i), *rules = arr(p, "rules");

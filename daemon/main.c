@@ -149,6 +149,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_MAX_HANDOFF_SIZE,
                 ARG_MAX_HANDOFF_MEMORY,
                 ARG_HANDOFF_TIMEOUT,
+                ARG_UNSAFE_PLAIN_CONTINUE,
         };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -166,6 +167,8 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 {"max-handoff-size", required_argument, NULL, ARG_MAX_HANDOFF_SIZE},
                 {"max-handoff-memory", required_argument, NULL, ARG_MAX_HANDOFF_MEMORY},
                 {"handoff-timeout", required_argument, NULL, ARG_HANDOFF_TIMEOUT},
+                /* Not in --help: the tests' negative control. */
+                {"unsafe-plain-continue", no_argument, NULL, ARG_UNSAFE_PLAIN_CONTINUE},
                 {}};
         bool control_set = false;
         int c, r;
@@ -212,6 +215,9 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                                 fprintf(stderr, "--allow-uid: invalid uid list \"%s\".\n", optarg);
                                 return r;
                         }
+                        break;
+                case ARG_UNSAFE_PLAIN_CONTINUE:
+                        a->config.plain_continue = true;
                         break;
                 case ARG_ARENA_SIZE:
                         r = parse_size(optarg, &a->config.arena_size);

@@ -238,6 +238,7 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
                         return -ENOMEM;
         }
         m->arena_size = config->arena_size ?: SRD_ARENA_SIZE_DEFAULT;
+        m->plain_continue = config->plain_continue;
         m->policy_sources = config->policy_sources;
         m->max_agent_conns = config->max_agent_conns ?: AGENT_MAX_CONNS_DEFAULT;
         m->max_handoff_size = config->max_handoff_size ?: AGENT_MAX_HANDOFF_SIZE_DEFAULT;

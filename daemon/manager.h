@@ -42,6 +42,7 @@ typedef struct ManagerConfig {
         uid_t *allow_uids; /* besides root */
         size_t n_allow_uids;
         size_t arena_size; /* 0: the library's default */
+        bool plain_continue; /* --unsafe-plain-continue: the tests' negative control */
         /* Agent socket limits, 0: the default (AGENT_* below). */
         size_t max_agent_conns;
         size_t max_handoff_size;
@@ -84,6 +85,7 @@ typedef struct Manager {
         uid_t *allow_uids;
         size_t n_allow_uids;
         size_t arena_size;
+        bool plain_continue;
         unsigned policy_sources;
 
         size_t max_agent_conns, max_handoff_size, max_handoff_memory;

@@ -26,6 +26,7 @@
 #include <seccomp.h>
 
 #include "macro.h"
+#include "path-arg.h"
 #include "policy-internal.h"
 #include "procmem.h"
 #include "redirect.h"
@@ -63,6 +64,13 @@ struct SrdListener {
 
         /* A redirect target that rendered invalid: its error, else 0. */
         int target_error;
+
+        /* The paths of the notification at hand a continue must pin, and
+         * the errno of a path the file system fails (0: none). */
+        RedirectPin pins[SRD_MAX_PATHS];
+        int fails_error;
+        /* Off only for the negative control (--unsafe-plain-continue). */
+        bool pinned_continue;
 };
 
 static const char *const redirect_support_table[_SRD_REDIRECT_SUPPORT_MAX] = {
@@ -189,6 +197,7 @@ _public_ int srd_listener_new(int fd, SrdListener **ret) {
                 return r;
         l->native_arch = seccomp_arch_native();
         l->redirect = probe_redirect(fd);
+        l->pinned_continue = true;
         l->fd = TAKE_FD(owned_fd);
 
         *ret = TAKE_PTR(l);
@@ -215,6 +224,7 @@ static void event_init(SrdEvent *e) {
         e->nr = -1;
         for (size_t i = 0; i < SRD_MAX_PATHS; i++) {
                 e->path[i][0] = '\0';
+                e->written[i][0] = '\0';
                 e->path_error[i] = 0;
                 e->verdict.to[i][0] = '\0';
         }
@@ -226,6 +236,7 @@ static void event_init(SrdEvent *e) {
         e->verdict.args_mask = 0;
         memset(e->verdict.args, 0, sizeof(e->verdict.args));
         e->applied = _SRD_ACTION_INVALID;
+        e->pinned = false;
         e->redirect_fallback = false;
         e->applied_error = 0;
         e->fallback_reason = NULL;
@@ -252,13 +263,77 @@ static void verdict_path_error(const SrdPolicy *policy, SrdEvent *e, const char 
         verdict_unplaced(e, SRD_RULE_PATH_ERROR, action, error, reason);
 }
 
+/* Read path argument i of the call; say what it means for the answer. */
+static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPathArg *pa, unsigned i,
+                      ProcmemWhy *unplaced, ProcmemWhy *refused, int *refused_error) {
+        const struct seccomp_notif *n = l->req;
+        ProcmemWhy why = PROCMEM_WHY_NONE;
+        PathArgResult pr;
+        int r;
+
+        if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
+                /* Where openat2's path leads depends on RESOLVE_*: without
+                 * them the path cannot be placed. */
+                r = procmem_read_open_how(n->pid, sc->args[pa->how_arg], sc->args[pa->how_arg + 1], &l->how, &why);
+                if (r < 0) {
+                        e->path_error[i] = r;
+                        if (why == PROCMEM_WHY_KERNEL_REFUSES) {
+                                if (*refused == PROCMEM_WHY_NONE) {
+                                        *refused = why;
+                                        *refused_error = -r;
+                                }
+                        } else if (*unplaced == PROCMEM_WHY_NONE)
+                                *unplaced = why == PROCMEM_WHY_NONE ? PROCMEM_WHY_OPEN_HOW_UNREADABLE : why;
+                        return;
+                }
+                l->how_read = true;
+        }
+
+        (void) path_arg_read(n->pid, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL, e->written[i], e->path[i],
+                             sizeof(e->path[i]), &pr);
+        switch (pr.kind) {
+        case PATH_ARG_NAMED:
+                sc->paths[i] = e->path[i];
+                l->pins[i] = (RedirectPin){.path = e->path[i], .resolved = true};
+                break;
+        case PATH_ARG_UNNAMED:
+                /* Placed: on nothing a path rule can name. Pinned as the
+                 * task wrote it, so that it cannot be made to name more. */
+                if (pr.pin == PATH_ARG_PIN_WRITTEN)
+                        l->pins[i] = (RedirectPin){.path = e->written[i]};
+                break;
+        case PATH_ARG_FAILS:
+                /* Rules see the name it was looking for; a continue gets
+                 * the kernel's errno. */
+                e->path_error[i] = -pr.error;
+                if (e->path[i][0] == '/')
+                        sc->paths[i] = e->path[i];
+                if (l->fails_error == 0)
+                        l->fails_error = pr.error;
+                break;
+        case PATH_ARG_REFUSED:
+                e->path_error[i] = -pr.error;
+                if (*refused == PROCMEM_WHY_NONE) {
+                        *refused = PROCMEM_WHY_KERNEL_REFUSES;
+                        *refused_error = pr.error;
+                }
+                break;
+        default:
+                e->path_error[i] = pr.error > 0 ? -pr.error : -EIO;
+                if (*unplaced == PROCMEM_WHY_NONE)
+                        *unplaced = pr.why;
+                break;
+        }
+}
+
 /*
- * Decode the call (any architecture the filter can notify), read and place
- * its path arguments, decide. The rule (seccomp-redirectd.policy(5),
- * FAILURE HANDLING): a call whose path cannot be placed, or whose
- * architecture cannot be decoded, gets pathError when a path rule names it,
- * never the default action; where the kernel fails the call as made anyway,
- * it gets that errno rather than a continue another thread could race.
+ * Decode the call (any architecture the filter can notify), read and
+ * resolve its path arguments when a path rule names it, decide. The rule
+ * (seccomp-redirectd.policy(5), FAILURE HANDLING): a call whose path cannot
+ * be placed, or whose architecture cannot be decoded, gets pathError when a
+ * path rule names it, never the default action; where the kernel fails the
+ * call as made anyway, it gets that errno rather than a continue another
+ * thread could race.
  */
 static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_target_invalid) {
         const struct seccomp_notif *n = l->req;
@@ -269,6 +344,8 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
 
         *ret_target_invalid = false;
         l->how_read = false;
+        l->fails_error = 0;
+        memset(l->pins, 0, sizeof(l->pins));
         e->arch = n->data.arch;
 
         memcpy(sc.args, n->data.args, sizeof(sc.args));
@@ -285,50 +362,15 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         sc.nr = d.nr;
         memcpy(sc.args, d.args, sizeof(sc.args));
 
-        for (unsigned i = 0; d.info && i < d.info->n_paths && i < SRD_MAX_PATHS; i++) {
-                const SrdPathArg *pa = &d.info->paths[i];
-                ProcmemWhy why = PROCMEM_WHY_NONE;
-
-                if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
-                        /* Where openat2's path leads depends on RESOLVE_*:
-                         * without them the path cannot be placed. */
-                        r = procmem_read_open_how(n->pid, sc.args[pa->how_arg], sc.args[pa->how_arg + 1], &l->how,
-                                                  &why);
-                        if (r >= 0)
-                                l->how_read = true;
-                } else
-                        r = 0;
-                if (r >= 0)
-                        r = procmem_read_path_why(n->pid, pa, sc.args, pa->how_arg >= 0 ? l->how.resolve : 0,
-                                                  e->path[i], sizeof(e->path[i]), &why);
-                if (r < 0) {
-                        /* NULL: no path rule can match what could not be read. */
-                        e->path_error[i] = r;
-                        e->path[i][0] = '\0';
-                        /* A failure that does not say why is one all the same. */
-                        if (why == PROCMEM_WHY_NONE)
-                                why = PROCMEM_WHY_PATH_UNREADABLE;
-                        if (why == PROCMEM_WHY_UNNAMED)
-                                /* Placed: on nothing a path rule can name. */
-                                continue;
-                        if (why == PROCMEM_WHY_KERNEL_REFUSES) {
-                                if (refused == PROCMEM_WHY_NONE) {
-                                        refused = why;
-                                        refused_error = -r;
-                                }
-                        } else if (unplaced == PROCMEM_WHY_NONE)
-                                unplaced = why;
-                        continue;
-                }
-                sc.paths[i] = e->path[i];
-        }
+        /* No rule of this syscall looks at a path: nothing to read, and
+         * nothing the decision rests on that the task could change. */
+        if (srd_policy_has_path_rule(policy, sc.nr))
+                for (unsigned i = 0; d.info && i < d.info->n_paths && i < SRD_MAX_PATHS; i++)
+                        read_path(l, e, &sc, &d.info->paths[i], i, &unplaced, &refused, &refused_error);
 
         if (unplaced != PROCMEM_WHY_NONE) {
-                e->path_error_reason = procmem_why_to_string(unplaced);
-                if (srd_policy_has_path_rule(policy, sc.nr)) {
-                        verdict_path_error(policy, e, e->path_error_reason);
-                        return;
-                }
+                verdict_path_error(policy, e, procmem_why_to_string(unplaced));
+                return;
         }
 
         r = srd_policy_evaluate(policy, &sc, &e->verdict);
@@ -343,7 +385,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         /* A call the kernel fails as made: let it run and another thread may
          * make it valid meanwhile (fill in the path, zero open_how's tail),
          * past the path rules that never saw it. Its errno instead. */
-        if (refused != PROCMEM_WHY_NONE && srd_policy_has_path_rule(policy, sc.nr) &&
+        if (refused != PROCMEM_WHY_NONE &&
             (e->verdict.action == SRD_ACTION_CONTINUE || e->verdict.action == SRD_ACTION_REDIRECT)) {
                 *ret_target_invalid = false;
                 verdict_unplaced(e, SRD_RULE_KERNEL, SRD_ACTION_ERRNO, refused_error,
@@ -351,7 +393,25 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
                 return;
         }
 
-        /* Redirects carry native pointers into the native argument layout. */
+        /* A call the file system fails (a missing file): as good as run. A
+         * continue would let another thread create what was missing, as a
+         * link to a file the rules deny, after the check. */
+        if (l->fails_error != 0 && e->verdict.action == SRD_ACTION_CONTINUE) {
+                verdict_unplaced(e, SRD_RULE_KERNEL, SRD_ACTION_ERRNO, l->fails_error,
+                                 "the kernel fails the call in this state of the file system; answered with "
+                                 "its errno");
+                return;
+        }
+
+        /* Redirects, pinned continues included, carry native pointers into
+         * the native argument layout. */
+        if (d.abi != SYSCALL_ABI_NATIVE && l->redirect == SRD_REDIRECT_SUPPORTED && l->pinned_continue &&
+            e->verdict.action == SRD_ACTION_CONTINUE && (l->pins[0].path || l->pins[1].path)) {
+                verdict_path_error(policy, e,
+                                   "a continue after a path rule must be pinned, and the daemon pins native "
+                                   "syscalls only, not i386 or x32 ones");
+                return;
+        }
         if (e->verdict.action == SRD_ACTION_REDIRECT && d.abi != SYSCALL_ABI_NATIVE) {
                 *ret_target_invalid = false;
                 verdict_path_error(policy, e, "the daemon redirects native syscalls only, not i386 or x32 ones");
@@ -426,6 +486,17 @@ static int kill_task(SrdListener *l, pid_t pid, uint64_t id) {
         return 0;
 }
 
+_public_ int srd_listener_set_pinned_continue(SrdListener *l, bool b) {
+        if (!l)
+                return -EINVAL;
+        l->pinned_continue = b;
+        return 0;
+}
+
+_public_ bool srd_listener_path_rules_enforced(const SrdListener *l) {
+        return l && l->pinned_continue && l->redirect == SRD_REDIRECT_SUPPORTED;
+}
+
 _public_ int srd_listener_set_arena_size(SrdListener *l, size_t size) {
         if (!l)
                 return -EINVAL;
@@ -478,8 +549,8 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                                 error = EPERM;
                         }
                 } else {
-                        r = redirector_send(l->redirector, l->fd, l->req, &e->verdict, how, &e->fallback_reason,
-                                            &error);
+                        r = redirector_send(l->redirector, l->fd, l->req, &e->verdict,
+                                            l->pinned_continue ? l->pins : NULL, how, &e->fallback_reason, &error);
                         if (r == 0) {
                                 e->applied = SRD_ACTION_REDIRECT;
                                 return 0;
@@ -489,6 +560,31 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                         if (!e->fallback_reason)
                                 e->fallback_reason = "kernel refused the redirect";
                 }
+        }
+
+        /*
+         * Pinned continue: a continue after a path rule looked at the call
+         * goes out as a redirect to the very bytes that were checked (the
+         * resolved path, openat2's open_how), so that neither another thread
+         * rewriting the path nor a link planted on the way can make the
+         * kernel act on anything else. What cannot be pinned is denied: the
+         * unchecked call is what the rule is there to stop.
+         */
+        if (action == SRD_ACTION_CONTINUE && l->pinned_continue && l->redirect == SRD_REDIRECT_SUPPORTED &&
+            (l->pins[0].path || l->pins[1].path)) {
+                const ProcmemOpenHow *how = l->how_read ? &l->how : NULL;
+                const char *reason = NULL;
+
+                r = redirector_send(l->redirector, l->fd, l->req, NULL, l->pins, how, &reason, &error);
+                if (r == 0) {
+                        e->applied = SRD_ACTION_CONTINUE;
+                        e->pinned = true;
+                        return 0;
+                }
+                if (r == -ENOENT)
+                        return r;
+                action = SRD_ACTION_ERRNO;
+                e->fallback_reason = reason ?: "cannot pin the checked path";
         }
 
         if (action == SRD_ACTION_KILL) {

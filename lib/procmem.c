@@ -383,6 +383,8 @@ static const char *const why_table[_PROCMEM_WHY_MAX] = {
         [PROCMEM_WHY_DIR_REMOVED] = "the working directory or dirfd was removed",
         [PROCMEM_WHY_DIR_OUTSIDE_ROOT] = "the working directory or dirfd lies outside the task's root",
         [PROCMEM_WHY_OPEN_HOW_UNREADABLE] = "openat2's struct open_how cannot be read",
+        [PROCMEM_WHY_OUTSIDE_ROOT] = "the path leads to a file that has no name inside the task's root",
+        [PROCMEM_WHY_WALK_FAILED] = "the path cannot be walked as the kernel would walk it",
 };
 
 const char *procmem_why_to_string(ProcmemWhy why) {
@@ -464,9 +466,10 @@ static int path_in_root(pid_t pid, int dirfd, const char *raw, char *ret, size_t
         return srd_path_join(root, norm + 1, ret, size);
 }
 
-int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
-                          char *ret, size_t size, ProcmemWhy *ret_why) {
-        char raw[SRD_PATH_MAX + 1], base[SRD_PATH_MAX + 1];
+int procmem_place_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                       const char *given, char *ret, size_t size, ProcmemWhy *ret_why) {
+        char raw_buf[SRD_PATH_MAX + 1], base[SRD_PATH_MAX + 1];
+        const char *raw = given ?: raw_buf;
         ProcmemWhy why = PROCMEM_WHY_NONE;
         int dirfd = AT_FDCWD, r;
 
@@ -498,10 +501,12 @@ int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[S
                 goto done;
         }
 
-        r = procmem_read_string(pid, args[pa->arg], raw, sizeof(raw));
-        if (r < 0) {
-                why = why_string(r);
-                goto done;
+        if (!given) {
+                r = procmem_read_string(pid, args[pa->arg], raw_buf, sizeof(raw_buf));
+                if (r < 0) {
+                        why = why_string(r);
+                        goto done;
+                }
         }
 
         if (resolve & PROCMEM_RESOLVE_IN_ROOT) {
@@ -550,6 +555,11 @@ done:
         if (ret_why)
                 *ret_why = r < 0 ? why : PROCMEM_WHY_NONE;
         return r;
+}
+
+int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                          char *ret, size_t size, ProcmemWhy *ret_why) {
+        return procmem_place_path(pid, pa, args, resolve, NULL, ret, size, ret_why);
 }
 
 int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,

@@ -70,6 +70,8 @@ typedef enum ProcmemWhy {
         PROCMEM_WHY_DIR_REMOVED,
         PROCMEM_WHY_DIR_OUTSIDE_ROOT,
         PROCMEM_WHY_OPEN_HOW_UNREADABLE,
+        PROCMEM_WHY_OUTSIDE_ROOT, /* the path leads (by a magic link) to a file with no name in the task's root */
+        PROCMEM_WHY_WALK_FAILED,  /* the daemon's walk of the path failed where the kernel's may not */
         _PROCMEM_WHY_MAX,
 } ProcmemWhy;
 
@@ -93,6 +95,10 @@ int procmem_read_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_A
                       char *ret, size_t size);
 int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
                           char *ret, size_t size, ProcmemWhy *ret_why);
+/* The same for a path already read (raw: the bytes the task passed; NULL
+ * reads them): its lexical name, which the kernel's walk may not follow. */
+int procmem_place_path(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t resolve,
+                       const char *raw, char *ret, size_t size, ProcmemWhy *ret_why);
 
 /*
  * openat2's struct open_how, read as the kernel reads it: usize bytes (the
@@ -105,7 +111,10 @@ int procmem_read_path_why(pid_t pid, const SrdPathArg *pa, const uint64_t args[S
  * On success bytes holds the struct the kernel uses (the first 24 bytes; a
  * larger size only added zeros) and usize what the task passed.
  */
-#define PROCMEM_RESOLVE_BENEATH 0x08  /* RESOLVE_BENEATH, <linux/openat2.h> */
+#define PROCMEM_RESOLVE_NO_XDEV 0x01       /* RESOLVE_NO_XDEV, <linux/openat2.h> */
+#define PROCMEM_RESOLVE_NO_MAGICLINKS 0x02 /* RESOLVE_NO_MAGICLINKS */
+#define PROCMEM_RESOLVE_NO_SYMLINKS 0x04   /* RESOLVE_NO_SYMLINKS */
+#define PROCMEM_RESOLVE_BENEATH 0x08  /* RESOLVE_BENEATH */
 #define PROCMEM_RESOLVE_IN_ROOT 0x10  /* RESOLVE_IN_ROOT */
 #define PROCMEM_OPEN_HOW_MIN 24       /* OPEN_HOW_SIZE_VER0 */
 #define PROCMEM_OPEN_HOW_KNOWN 24     /* sizeof(struct open_how) in every kernel so far */

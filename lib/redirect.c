@@ -232,29 +232,50 @@ static int pin_address(Redirector *rd, int fd, uint64_t id, pid_t tid, uint64_t 
         return 0;
 }
 
+/* openat2's struct open_how for a pinned resolved path: nothing left to follow. */
+static void how_for_resolved(const ProcmemOpenHow *how, ProcmemOpenHow *ret) {
+        uint64_t resolve;
+
+        *ret = *how;
+        resolve = how->resolve & ~(uint64_t) (PROCMEM_RESOLVE_BENEATH | PROCMEM_RESOLVE_IN_ROOT |
+                                               PROCMEM_RESOLVE_NO_XDEV);
+        resolve |= PROCMEM_RESOLVE_NO_SYMLINKS | PROCMEM_RESOLVE_NO_MAGICLINKS;
+        ret->resolve = resolve;
+        memcpy(ret->bytes + 16, &resolve, sizeof(resolve));
+}
+
 /*
- * What goes into the arena for verdict v, and which argument points at each:
- * the targets, and openat2's struct open_how. Fails for what no kernel could
- * redirect, whatever its support.
+ * What goes into the arena for verdict v (NULL: a continue) and pins, and
+ * which argument points at each: the targets, the pinned paths, and
+ * openat2's struct open_how. Fails for what no kernel could redirect,
+ * whatever its support. how_buf holds an adjusted copy of how for a pin.
  */
-static int collect(int nr, const SrdVerdict *v, const ProcmemOpenHow *how,
-                   RedirectItem items[SRD_MAX_PATHS * 2], unsigned item_arg[SRD_MAX_PATHS * 2],
-                   size_t *ret_n, const char **ret_reason, int *ret_error) {
+static int collect(int nr, const SrdVerdict *v, const RedirectPin *pins, const ProcmemOpenHow *how,
+                   ProcmemOpenHow *how_buf, RedirectItem items[SRD_MAX_PATHS * 2],
+                   unsigned item_arg[SRD_MAX_PATHS * 2], size_t *ret_n, const char **ret_reason, int *ret_error) {
         const SrdSyscallInfo *info = srd_syscall_info(nr);
         size_t n_items = 0;
 
         *ret_error = EACCES;
         for (unsigned i = 0; i < SRD_MAX_PATHS; i++) {
+                const ProcmemOpenHow *h_how = how;
+                bool target = v && (v->path_mask & (1u << i));
                 int h;
 
-                if (!(v->path_mask & (1u << i)))
+                if (!target && !(pins && pins[i].path))
                         continue;
                 if (!info || i >= info->n_paths) {
                         *ret_reason = "the syscall has no such path argument";
                         return -EINVAL;
                 }
                 item_arg[n_items] = (unsigned) info->paths[i].arg;
-                items[n_items++] = (RedirectItem){.data = v->to[i], .len = strlen(v->to[i])};
+                if (target)
+                        items[n_items++] = (RedirectItem){.data = v->to[i], .len = strlen(v->to[i])};
+                else
+                        /* Checked for this call only: a slot that the next
+                         * call of the same task may reuse. */
+                        items[n_items++] = (RedirectItem){
+                                .data = pins[i].path, .len = strlen(pins[i].path), .transient = true};
 
                 /*
                  * openat2 reads its struct open_how after our answer, so a
@@ -273,7 +294,10 @@ static int collect(int nr, const SrdVerdict *v, const ProcmemOpenHow *how,
                         *ret_error = EFAULT;
                         return -EFAULT;
                 }
-                if (how->resolve & (PROCMEM_RESOLVE_BENEATH | PROCMEM_RESOLVE_IN_ROOT)) {
+                if (!target && pins[i].resolved) {
+                        how_for_resolved(how, how_buf);
+                        h_how = how_buf;
+                } else if (target && (how->resolve & (PROCMEM_RESOLVE_BENEATH | PROCMEM_RESOLVE_IN_ROOT))) {
                         *ret_reason =
                                 "openat2 with RESOLVE_BENEATH or RESOLVE_IN_ROOT would look the target up "
                                 "inside its dirfd";
@@ -281,7 +305,8 @@ static int collect(int nr, const SrdVerdict *v, const ProcmemOpenHow *how,
                         return -EXDEV;
                 }
                 item_arg[n_items] = (unsigned) h;
-                items[n_items++] = (RedirectItem){.data = how->bytes, .len = how->size, .blob = true};
+                items[n_items++] = (RedirectItem){
+                        .data = h_how->bytes, .len = h_how->size, .blob = true, .transient = h_how == how_buf};
         }
         *ret_n = n_items;
         return 0;
@@ -291,13 +316,15 @@ int redirector_check(const struct seccomp_notif *n, const SrdVerdict *v, const P
                      const char **ret_reason, int *ret_error) {
         RedirectItem items[SRD_MAX_PATHS * 2];
         unsigned item_arg[SRD_MAX_PATHS * 2];
+        ProcmemOpenHow how_buf;
         size_t n_items;
 
-        return collect(n->data.nr, v, how, items, item_arg, &n_items, ret_reason, ret_error);
+        return collect(n->data.nr, v, NULL, how, &how_buf, items, item_arg, &n_items, ret_reason, ret_error);
 }
 
 int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const SrdVerdict *v,
-                    const ProcmemOpenHow *how, const char **ret_reason, int *ret_error) {
+                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how, const char **ret_reason,
+                    int *ret_error) {
         struct seccomp_notif_resp_redirect req = {
                 .id = n->id,
                 .flags = SECCOMP_REDIRECT_FLAG_CONTINUE,
@@ -305,14 +332,15 @@ int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const
         RedirectItem items[SRD_MAX_PATHS * 2];
         unsigned item_arg[SRD_MAX_PATHS * 2];
         uint64_t offset[SRD_MAX_PATHS * 2], addr = 0;
+        ProcmemOpenHow how_buf;
         size_t n_items = 0;
         int r;
 
-        r = collect(n->data.nr, v, how, items, item_arg, &n_items, ret_reason, ret_error);
+        r = collect(n->data.nr, v, pins, how, &how_buf, items, item_arg, &n_items, ret_reason, ret_error);
         if (r < 0)
                 return r;
 
-        for (unsigned i = 0; i < SRD_ARGS; i++)
+        for (unsigned i = 0; v && i < SRD_ARGS; i++)
                 if (v->args_mask & (1u << i)) {
                         req.args_mask |= 1u << i;
                         req.args[i] = v->args[i];

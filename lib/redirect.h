@@ -29,7 +29,23 @@ int redirector_set_arena_size(Redirector *r, size_t size);
 void redirector_get_stats(const Redirector *r, SrdListenerStats *ret);
 
 /*
- * Answer notification n on listener_fd with SEND_REDIRECT as verdict v says.
+ * A path the call may run on only as checked ("pinned continue"): the
+ * listener read it and decided, and the kernel must not read the task's
+ * memory again. resolved: path is the resolved name, which holds no link,
+ * so openat2 gets RESOLVE_NO_SYMLINKS and RESOLVE_NO_MAGICLINKS, and loses
+ * the scoping the resolution already applied (an absolute name under
+ * RESOLVE_BENEATH would fail). Not resolved: the bytes the task wrote, with
+ * its own open_how.
+ */
+typedef struct RedirectPin {
+        const char *path; /* NULL: not pinned */
+        bool resolved;
+} RedirectPin;
+
+/*
+ * Answer notification n on listener_fd with SEND_REDIRECT as verdict v says,
+ * v NULL for a continue, and with every path of pins (NULL: none) that v
+ * does not replace pointed at a copy in the arena.
  * how: openat2's struct open_how as read from the task, NULL if it could not
  * be read.
  *
@@ -41,7 +57,8 @@ void redirector_get_stats(const Redirector *r, SrdListenerStats *ret);
  * call do not fit an empty arena, EACCES for anything else.
  */
 int redirector_send(Redirector *r, int listener_fd, const struct seccomp_notif *n, const SrdVerdict *v,
-                    const ProcmemOpenHow *how, const char **ret_reason, int *ret_error);
+                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how, const char **ret_reason,
+                    int *ret_error);
 
 /*
  * The checks of redirector_send() that do not depend on the kernel: what no
@@ -61,6 +78,7 @@ typedef struct RedirectItem {
         const void *data;
         size_t len;
         bool blob;
+        bool transient; /* for this call only (a pinned path), not a policy's target */
 } RedirectItem;
 int redirector_place(Redirector *r, const RedirectItem *items, size_t n, uint64_t *ret_offsets);
 

@@ -27,6 +27,12 @@
          RESOLVE_IN_ROOT | RESOLVE_CACHED)
 #define MAX_NS_LEVELS 33
 
+/* The syscall table speaks SRD_FINAL_*, the walk ResolveFinal: one numbering. */
+_Static_assert((int) RESOLVE_FINAL_FOLLOW == SRD_FINAL_FOLLOW, "FOLLOW");
+_Static_assert((int) RESOLVE_FINAL_NOFOLLOW == SRD_FINAL_NOFOLLOW, "NOFOLLOW");
+_Static_assert((int) RESOLVE_FINAL_CREATE == SRD_FINAL_CREATE, "CREATE");
+_Static_assert((int) RESOLVE_FINAL_PARENT == SRD_FINAL_PARENT, "PARENT");
+
 typedef struct Walk {
         pid_t pid;
         uint64_t flags;
@@ -53,18 +59,23 @@ static int name_of(const Walk *w, int fd, char *ret, size_t size) {
 
         r = fd_path(fd, ret, size);
         if (r < 0)
-                return r;
+                /* Longer than size: the kernel has no such limit on a walk. */
+                return r == -ENAMETOOLONG ? -EOVERFLOW : r;
         if (ret[0] != '/')
                 /* "pipe:[42]", "socket:[42]", "anon_inode:[..]": no file
                  * system name, so no path rule can match it; say what it is. */
                 return 0;
-        if (procmem_name_is_deleted(ret))
-                /* Removed: no name leads to it any more. */
-                return -ENOENT;
+        if (procmem_name_is_deleted(ret)) {
+                /* Removed, yet the task reaches it (its cwd, a magic link
+                 * to an open fd): it exists, but no name leads to it any
+                 * more, so no path rule can be about it. */
+                (void) snprintf(ret, size, "%s", RESOLVE_NAME_DELETED);
+                return 0;
+        }
         if (procmem_strip_root(w->task_root, ret) < 0)
                 /* Outside the task's root (a magic link to an fd opened
                  * before a chroot): the task has no name for it. */
-                return -EXDEV;
+                return -EREMOTE;
         return 0;
 }
 
@@ -75,11 +86,14 @@ static int name_join(const Walk *w, int dirfd, const char *comp, char *ret, size
         r = name_of(w, dirfd, ret, size);
         if (r < 0)
                 return r;
+        if (streq(ret, RESOLVE_NAME_DELETED))
+                /* Nothing is in, or can be made in, a removed directory. */
+                return -ENOENT;
         if (ret[0] != '/')
                 return -ENOTDIR;
         n = strlen(ret);
         if (snprintf(ret + n, size - n, "%s%s", streq(ret, "/") ? "" : "/", comp) >= (int) (size - n))
-                return -ENAMETOOLONG;
+                return -EOVERFLOW;
         return 0;
 }
 
@@ -232,7 +246,7 @@ static int splice_body(Walk *w, const char *body) {
         bool sep = r > 0 || w->trailing;
 
         if (b + sep + r + 1 > REST_MAX)
-                return -ENAMETOOLONG;
+                return -EOVERFLOW;
         memmove(w->rest + b + sep, w->rest, r + 1);
         memcpy(w->rest, body, b);
         if (sep)

@@ -58,11 +58,21 @@ typedef enum ResolveFinal {
  * crossings, as the kernel does. An empty path means dirfd itself (the
  * caller checks AT_EMPTY_PATH first).
  *
- * Returns 0, or the errno the walk met, which is what the kernel would
+ * Returns 0, or the errno the walk met. These are what the kernel would
  * give the task in the same state: -ENOENT, -ENOTDIR, -ELOOP, -EXDEV (a
- * scoped walk escaping, or an object with no name inside the task's root:
- * a magic link to a file outside it), -ENAMETOOLONG (also: a result longer
- * than size), -EACCES, -EBADF (dirfd not open), -ESRCH (no such task).
+ * scoped walk escaping), -EBADF (dirfd not open), -ENAMETOOLONG (a
+ * component longer than NAME_MAX, a path of PATH_MAX or more). These say
+ * that the walk cannot tell: -EREMOTE (an object with no name inside the
+ * task's root: a magic link to a file outside it), -EOVERFLOW (a result
+ * longer than size, or links expanding past what the walk holds), -EACCES,
+ * -ESRCH (no such task).
+ *
+ * An object that exists but has no name at all (a pipe, a socket, a file
+ * or directory that was removed, reached through a magic link or as the
+ * dirfd) resolves to a string that does not start with '/': "pipe:[42]",
+ * or RESOLVE_NAME_DELETED. No path rule can match those.
  */
+#define RESOLVE_NAME_DELETED "(deleted)"
+
 int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final, uint64_t flags, char *ret,
                       size_t size);

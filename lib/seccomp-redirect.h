@@ -119,9 +119,11 @@ int srd_policy_syscalls(const SrdPolicy *p, int **ret_nrs, size_t *ret_n);
 typedef struct SrdSyscall {
         int nr;                         /* native syscall number */
         uint64_t args[SRD_ARGS];
-        /* Path arguments, absolute and lexically normalized, in the order of
-         * srd_syscall_info(nr)->paths; NULL when the syscall has fewer paths
-         * or the path could not be read (then path conditions do not match). */
+        /* Path arguments as the kernel will resolve them for the task
+         * (absolute in its root, no symbolic links, no "." or ".."), in the
+         * order of srd_syscall_info(nr)->paths; NULL when the syscall has
+         * fewer paths, or the path names nothing a rule can match or could
+         * not be read (then path conditions do not match). */
         const char *paths[SRD_MAX_PATHS];
 } SrdSyscall;
 
@@ -161,7 +163,38 @@ typedef struct SrdPathArg {
         int8_t flags_arg; /* index of an AT_* flags argument (AT_EMPTY_PATH), -1: none */
         int8_t how_arg;   /* openat2: index of its struct open_how pointer (size follows), -1: none */
         int8_t null_is_dirfd; /* 1: a NULL path makes the call act on the dirfd (utimensat, fanotify_mark) */
+        int8_t final;     /* SRD_FINAL_*: how the call treats the last component */
+        int8_t final_by;  /* SRD_FINAL_BY_*: a flag of argument final_arg that changes it, 0: none */
+        int8_t final_arg; /* consulted only when final_by is set */
 } SrdPathArg;
+
+/* How a syscall treats the last component of a path (srd_path_arg_final()). */
+enum {
+        SRD_FINAL_FOLLOW,   /* open, stat, chmod: a final symbolic link is followed */
+        SRD_FINAL_NOFOLLOW, /* lstat, unlink, O_NOFOLLOW: the last component itself */
+        SRD_FINAL_CREATE,   /* O_CREAT: followed, and may be missing (created there) */
+        SRD_FINAL_PARENT,   /* mkdir, O_CREAT|O_EXCL, a new name: never followed, may be missing */
+};
+
+/* Which flag changes it. */
+enum {
+        SRD_FINAL_BY_NONE,
+        SRD_FINAL_BY_AT_NOFOLLOW, /* AT_SYMLINK_NOFOLLOW set: NOFOLLOW */
+        SRD_FINAL_BY_AT_FOLLOW,   /* AT_SYMLINK_FOLLOW clear: NOFOLLOW (linkat, name_to_handle_at) */
+        SRD_FINAL_BY_OPEN_FLAGS,  /* O_CREAT, O_EXCL, O_NOFOLLOW of open(2)'s flags */
+        SRD_FINAL_BY_UMOUNT,      /* UMOUNT_NOFOLLOW */
+        SRD_FINAL_BY_INOTIFY,     /* IN_DONT_FOLLOW */
+        SRD_FINAL_BY_FANOTIFY,    /* FAN_MARK_DONT_FOLLOW */
+        SRD_FINAL_BY_MOVE_FROM,   /* MOVE_MOUNT_F_SYMLINKS clear: NOFOLLOW */
+        SRD_FINAL_BY_MOVE_TO,     /* MOVE_MOUNT_T_SYMLINKS clear: NOFOLLOW */
+        SRD_FINAL_BY_FSPICK,      /* FSPICK_SYMLINK_NOFOLLOW */
+};
+
+/*
+ * SRD_FINAL_* for path argument pa of a call with args; open_flags are
+ * openat2's open_how.flags (SRD_FINAL_BY_OPEN_FLAGS with final_arg < 0).
+ */
+int srd_path_arg_final(const SrdPathArg *pa, const uint64_t args[SRD_ARGS], uint64_t open_flags);
 
 typedef struct SrdSyscallInfo {
         const char *name;
@@ -278,6 +311,18 @@ int srd_listener_fd(const SrdListener *l);
 SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l);
 
 /*
+ * Pinned continue (on by default): where redirect is supported, a continue
+ * for a call whose path a rule looked at is answered with SEND_REDIRECT to
+ * a copy of the checked, resolved path, so the kernel acts on exactly what
+ * was checked. Off, a continue is a plain CONTINUE and the task can change
+ * the path after the check: only the negative control of the tests wants
+ * that. srd_listener_path_rules_enforced(): pinned continue is on and the
+ * listener can redirect; false means path rules are advisory there.
+ */
+int srd_listener_set_pinned_continue(SrdListener *l, bool b);
+bool srd_listener_path_rules_enforced(const SrdListener *l);
+
+/*
  * The redirect arena (one per listener, made on the first redirect that
  * rewrites a path): a sealed memfd that every address space of the
  * listener's tasks gets pinned read-only, whole, on its first redirect.
@@ -318,12 +363,18 @@ typedef struct SrdEvent {
         int nr;                 /* as notified, in the numbering of arch */
         uint32_t arch;          /* AUDIT_ARCH_* of the call */
         int native_nr;          /* the native syscall of the same name, -1: none / not decoded */
-        char path[SRD_MAX_PATHS][SRD_PATH_MAX + 1]; /* "" when none / unreadable */
+        /* What rules matched: the path the kernel will resolve (no symbolic
+         * links, absolute in the task's root); "" when none / unreadable. */
+        char path[SRD_MAX_PATHS][SRD_PATH_MAX + 1];
+        char written[SRD_MAX_PATHS][SRD_PATH_MAX + 1]; /* the bytes the task passed */
         int path_error[SRD_MAX_PATHS];              /* negative errno reading it, 0 ok */
         SrdVerdict verdict;     /* what the policy said */
         SrdAction applied;      /* what was done (differs on fallback) */
         bool redirect_fallback; /* applied is redirectFallback: the listener cannot redirect */
         int applied_error;      /* positive errno sent, when applied == ERRNO */
+        /* applied CONTINUE went out as a redirect to the checked paths, so
+         * the kernel acts on exactly what was checked (pinned continue) */
+        bool pinned;
         const char *fallback_reason; /* static string when a fallback applied, else NULL */
         /* static string: why the call could not be placed (verdict.rule is
          * SRD_RULE_PATH_ERROR or SRD_RULE_KERNEL, or a path was unreadable

@@ -388,6 +388,37 @@ TEST(status_counts_and_frees_on_exit) {
         ASSERT_OK(status_wait_container(daemon_.control, "c-status", false, 3000));
 }
 
+TEST(status_shows_the_path_as_written_and_as_judged) {
+        char link[ITEST_PATH_MAX], target[ITEST_PATH_MAX], via[ITEST_PATH_MAX];
+        json_object *s = NULL, *c, *last;
+        Target t;
+
+        SETUP();
+        tmp_path(link, sizeof(link), "ro-link");
+        tmp_path(target, sizeof(target), "ro/file");
+        (void) unlink(link);
+        ASSERT_OK(symlink("ro", link));
+        ASSERT_OK(target_start(&t, notified));
+        ASSERT_OK(target_handoff(&t, daemon_.agent, "c-names", "policy=itest"));
+        /* Another name for the read-only file: the rule judges the file. */
+        tmp_path(via, sizeof(via), "ro-link/file");
+        ASSERT_EQ(target_openat(&t, via, O_RDONLY), -EROFS);
+
+        ASSERT_OK(control_status(daemon_.control, &s));
+        c = status_container(s, "c-names");
+        ASSERT_NOT_NULL(c);
+        /* This listener's filter has no FLAG_REDIRECT: nothing can pin a continue. */
+        ASSERT_STREQ(status_str(c, "pathRules"), "advisory");
+        ASSERT_TRUE(json_object_object_get_ex(c, "lastDecision", &last) && last);
+        ASSERT_STREQ(status_str(last, "syscall"), "openat");
+        ASSERT_STREQ(status_str(last, "written"), via);
+        ASSERT_STREQ(status_str(last, "resolved"), target);
+        ASSERT_STREQ(status_str(last, "rule"), "read-only");
+        ASSERT_STREQ(status_str(last, "answer"), "errno EROFS");
+        json_object_put(s);
+        ASSERT_TRUE(WIFEXITED(target_stop(&t)));
+}
+
 TEST(ctl_status_talks_to_the_daemon) {
         char cmd[ITEST_PATH_MAX * 2 + 64];
         Target t;

@@ -112,15 +112,16 @@ TEST(null_path_gets_path_error_not_the_default_action) {
         ASSERT_EQ(e.applied, SRD_ACTION_ERRNO);
         ASSERT_EQ(res, -EIO);
 
-        /* Control: no path rule names newfstatat, so its NULL path is the
-         * rules' business (default continue: the kernel says EFAULT). */
+        /* Control: no path rule names newfstatat, so its path is not even
+         * read (default continue: the kernel says EFAULT). */
         c->nr = SYS_newfstatat;
         c->args[0] = (uint32_t) AT_FDCWD;
         c->args[1] = 0;
         c->buf_mask = 1u << 2;
         ASSERT_OK(run(&t, p, c, &e, &res));
         ASSERT_EQ(e.verdict.rule, SRD_RULE_DEFAULT);
-        ASSERT_STREQ(e.path_error_reason, "the path pointer is NULL");
+        ASSERT_NULL(e.path_error_reason);
+        ASSERT_EQ(e.path_error[0], 0);
         ASSERT_EQ(res, -EFAULT);
 }
 
@@ -209,7 +210,8 @@ TEST(cwd_deeper_than_path_max_gets_path_error) {
         ASSERT_OK(run(&t, p, c, &e, &res));
         ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
         ASSERT_EQ(e.path_error[0], -ENAMETOOLONG);
-        ASSERT_STREQ(e.path_error_reason, "the working directory or dirfd is deeper than PATH_MAX");
+        ASSERT_STREQ(e.path_error_reason,
+                     "the path joined to its working directory or dirfd is longer than PATH_MAX");
         ASSERT_EQ(res, -EIO);
 
         /* Control: an absolute path from the same task is placed. */
@@ -234,15 +236,15 @@ TEST(path_joined_to_a_deep_cwd_longer_than_path_max_gets_path_error) {
         ASSERT_OK(decode_policy_load(&p));
         strcpy(deep_top, tmp("deep2"));
         ASSERT_OK(mkdir(deep_top, 0700));
-        deep_levels = 28; /* about 3,100 bytes: readable */
+        deep_levels = 37; /* about 4,050 bytes: still readable */
         ASSERT_OK(start(&t, setup_deep_cwd, false, false));
         deep_levels = 40;
 
         /* Each part fits PATH_MAX, the kernel walks them one after the
          * other; the daemon cannot write the whole path down. */
         c->str_mask = 1u << 0;
-        memset(c->str[0], 'r', 1500);
-        c->str[0][1500] = '\0';
+        memset(c->str[0], 'r', 250);
+        c->str[0][250] = '\0';
         ASSERT_OK(run(&t, p, c, &e, &res));
         ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
         ASSERT_STREQ(e.path_error_reason,
@@ -285,14 +287,22 @@ TEST(dirfd_of_a_removed_directory_gets_path_error) {
         ASSERT_EQ(res, -EACCES);
 
         /* ".." of a removed directory still leads to its old parent in the
-         * kernel; the daemon cannot name it. */
+         * kernel; the resolver walks it the same way, so the rule sees the
+         * file the kernel would make. */
         ASSERT_OK(rmdir(tmp("gone")));
         ASSERT_OK(run(&t, p, c, &e, &res));
-        ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
-        ASSERT_EQ(e.path_error[0], -ENOENT);
-        ASSERT_STREQ(e.path_error_reason, "the working directory or dirfd was removed");
-        ASSERT_EQ(res, -EIO);
+        ASSERT_STREQ(e.written[0], "../deny-removed");
+        ASSERT_STREQ(e.path[0], tmp("deny-removed"));
+        ASSERT_EQ(e.verdict.rule, RULE_DENY_);
+        ASSERT_EQ(res, -EACCES);
         ASSERT_FALSE(exists(tmp("deny-removed")));
+
+        /* Inside it nothing can be made: the kernel's ENOENT, before it runs. */
+        strcpy(c->str[0], "new");
+        ASSERT_OK(run(&t, p, c, &e, &res));
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_KERNEL);
+        ASSERT_EQ(e.path_error[0], -ENOENT);
+        ASSERT_EQ(res, -ENOENT);
 }
 
 /* fd 100 on the scratch directory, then chroot into a subdirectory of it:
@@ -325,7 +335,7 @@ TEST(dirfd_outside_the_root_after_chroot_gets_path_error) {
         ASSERT_OK(run(&t, p, c, &e, &res));
         ASSERT_EQ(e.verdict.rule, SRD_RULE_PATH_ERROR);
         ASSERT_EQ(e.path_error[0], -EXDEV);
-        ASSERT_STREQ(e.path_error_reason, "the working directory or dirfd lies outside the task's root");
+        ASSERT_STREQ(e.path_error_reason, "the path leads to a file that has no name inside the task's root");
         ASSERT_EQ(res, -EIO);
         ASSERT_FALSE(exists(tmp("deny-chroot")));
 

@@ -353,6 +353,14 @@ TEST(a_removed_directory_and_a_cwd_deeper_than_path_max_still_resolve) {
         ASSERT_OK(task_start(&plain, SETUP_PLAIN));
         CHECK(&plain, plain.fd_removed, "../../secret", F, 0, t("secret"));
         CHECK_ERROR(&plain, plain.fd_removed, "x", F, 0, ENOENT);
+        CHECK_ERROR(&plain, plain.fd_removed, "new", RESOLVE_FINAL_PARENT, 0, ENOENT);
+        /* The removed directory itself is still there for the task, by no name. */
+        {
+                char got[PATH_MAX];
+
+                ASSERT_OK(resolve_task_path(plain.pid, plain.fd_removed, ".", F, 0, got, sizeof(got)));
+                ASSERT_STREQ(got, RESOLVE_NAME_DELETED);
+        }
 
         ASSERT_OK(task_start(&deep, SETUP_DEEP));
         for (int i = 0; i < DEEP_LEVELS + 1; i++)
@@ -377,13 +385,13 @@ TEST(chroot_is_respected_and_an_fd_outside_it_has_no_name) {
         /* The kernel opens these; the task has no name for them: no rule
          * could judge them by name, and the caller must not pretend it can. */
         ASSERT_ERROR(resolve_task_path(task.pid, task.fd_top, "secret", F, 0, (char[PATH_MAX]){}, PATH_MAX),
-                     EXDEV);
+                     EREMOTE);
         {
                 char p[64];
 
                 (void) snprintf(p, sizeof(p), "/proc/self/fd/%d/secret", task.fd_top);
                 ASSERT_ERROR(resolve_task_path(task.pid, AT_FDCWD, p, F, 0, (char[PATH_MAX]){}, PATH_MAX),
-                             EXDEV);
+                             EREMOTE);
         }
 }
 
