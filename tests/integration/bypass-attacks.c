@@ -41,6 +41,11 @@ static const char *const sc_names[_SC_MAX] = {"open", "openat", "openat2"};
 typedef struct Tally {
         long opens, reads, pub, denied, other;
         int last_errno;
+        /* The errors other than EACCES, by errno (the first few kinds). */
+        struct {
+                int err;
+                long n;
+        } errs[4];
 } Tally;
 
 /* The call as made: the fd, or -errno. */
@@ -73,11 +78,18 @@ static void count(Tally *t, long r, bool hit_on_open) {
 
         t->opens++;
         if (r < 0) {
-                if (r == -EACCES)
-                        t->denied++;
-                else
-                        t->other++;
                 t->last_errno = (int) -r;
+                if (r == -EACCES) {
+                        t->denied++;
+                        return;
+                }
+                t->other++;
+                for (size_t i = 0; i < ELEMENTSOF(t->errs); i++)
+                        if (t->errs[i].err == 0 || t->errs[i].err == -r) {
+                                t->errs[i].err = (int) -r;
+                                t->errs[i].n++;
+                                break;
+                        }
                 return;
         }
         if (hit_on_open) {
@@ -91,6 +103,12 @@ static void count(Tally *t, long r, bool hit_on_open) {
 }
 
 static void report(const BypassParams *p, const char *variant, const Tally *t) {
+        if (t->other > 0 && t->opens > 1) {
+                dprintf(p->out, "D %s: other errors:", variant);
+                for (size_t i = 0; i < ELEMENTSOF(t->errs) && t->errs[i].err; i++)
+                        dprintf(p->out, " %s %ld", strerror(t->errs[i].err), t->errs[i].n);
+                dprintf(p->out, "\n");
+        }
         dprintf(p->out, "V %s %ld %ld %ld %ld %ld %d\n", variant, t->opens, t->reads, t->pub, t->denied,
                 t->other, t->last_errno);
 }
