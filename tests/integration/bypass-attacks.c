@@ -361,6 +361,10 @@ typedef struct Race {
         /* swap: the names exchanged */
         char d[PATH_MAX], dl[PATH_MAX], f[PATH_MAX], fl[PATH_MAX];
         char d_path[PATH_MAX];
+        /* fd: the number whose file changes, the two it is a copy of */
+        int n, pipe_fd, ro_fd;
+        struct stat ro;
+        char fd_path[64];
 } Race;
 
 static void *flipper(void *userdata) {
@@ -392,6 +396,23 @@ static void *swapper(void *userdata) {
         while (!atomic_load_explicit(&race->stop, memory_order_relaxed)) {
                 if (syscall(SYS_renameat2, AT_FDCWD, race->d, AT_FDCWD, race->dl, RENAME_EXCHANGE) < 0 ||
                     syscall(SYS_renameat2, AT_FDCWD, race->f, AT_FDCWD, race->fl, RENAME_EXCHANGE) < 0) {
+                        race->error = errno;
+                        break;
+                }
+                n++;
+        }
+        race->flips = n;
+        return NULL;
+}
+
+static void *dupper(void *userdata) {
+        Race *race = userdata;
+        long n = 0;
+
+        /* dup2 is not notified: between the check and the kernel's walk,
+         * /proc/self/fd/N is the pipe or the read-only file, in turn. */
+        while (!atomic_load_explicit(&race->stop, memory_order_relaxed)) {
+                if (dup2(n & 1 ? race->ro_fd : race->pipe_fd, race->n) < 0) {
                         race->error = errno;
                         break;
                 }
@@ -499,6 +520,58 @@ static int attack_race_swap(const BypassParams *p) {
         return r;
 }
 
+/*
+ * An fd the task holds read-only, reopened for writing through
+ * /proc/self/fd/N while a second thread makes N a pipe (no name, so no rule
+ * can match it) or that fd, in turn. A hit is an fd of the read-only file
+ * open for writing; nothing is written through it, so the file stays as
+ * it was for the driver's last check.
+ */
+static void fd_one(Race *race, long i, Tally *t) {
+        Sc sc = (Sc) (i % _SC_MAX);
+        long r = do_open(sc, race->fd_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        int fl;
+
+        if (r < 0) {
+                count(t + sc, r, false);
+                return;
+        }
+        fl = fcntl((int) r, F_GETFL);
+        if (fstat((int) r, &st) == 0 && st.st_dev == race->ro.st_dev && st.st_ino == race->ro.st_ino &&
+            fl >= 0 && (fl & O_ACCMODE) != O_RDONLY) {
+                t[sc].opens++;
+                t[sc].reads++;
+                close((int) r);
+                return;
+        }
+        /* The pipe, for writing: its content is not the secret's. */
+        count(t + sc, r, false);
+}
+
+static int attack_race_fd(const BypassParams *p) {
+        static Race race = {};
+        Tally t[_SC_MAX] = {};
+        int fds[2], r;
+
+        race.p = p;
+        race.ro_fd = (int) syscall(SYS_openat, AT_FDCWD, in_dir(p, "vault/ro"), O_RDONLY | O_CLOEXEC);
+        if (race.ro_fd < 0 || fstat(race.ro_fd, &race.ro) < 0)
+                return setup_failed(p, "open vault/ro read-only");
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return setup_failed(p, "pipe");
+        race.pipe_fd = fds[0];
+        race.n = dup(fds[0]);
+        if (race.n < 0)
+                return setup_failed(p, "dup");
+        (void) snprintf(race.fd_path, sizeof(race.fd_path), "/proc/self/fd/%d", race.n);
+        dprintf(p->out, "D path %s\n", race.fd_path);
+        r = run_race(&race, dupper, fd_one, t, ELEMENTSOF(t));
+        for (Sc sc = 0; sc < _SC_MAX; sc++)
+                report(p, sc_names[sc], &t[sc]);
+        return r;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static const struct {
@@ -524,6 +597,7 @@ static const struct {
         {"bind-mount", attack_bind_mount},
         {"race-flip", attack_race_flip},
         {"race-swap", attack_race_swap},
+        {"race-fd", attack_race_fd},
 };
 
 int bypass_attack(const char *name, const BypassParams *p) {
