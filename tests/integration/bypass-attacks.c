@@ -374,15 +374,20 @@ static void *flipper(void *userdata) {
         long n = 0;
 
         /*
-         * One byte of the path ("secret" or "secrex", never torn) and the
+         * One byte of the path ("secret" or "secrex", never torn), the
          * open_how's resolve (RESOLVE_IN_ROOT, which names the decoy, or 0,
-         * the secret), one store each per round: under TCG a vCPU stops
-         * between translated blocks, so a value that lived only within one
-         * would never be seen.
+         * the secret) and what fd N is (the pipe or the read-only file; dup2
+         * is not notified), one change each per round: under TCG a vCPU
+         * stops between translated blocks, so a value that lived only
+         * within one would never be seen.
          */
         while (!atomic_load_explicit(&race->stop, memory_order_relaxed)) {
                 *c = n & 1 ? 't' : 'x';
                 *resolve = n & 1 ? 0 : RESOLVE_IN_ROOT;
+                if (dup2(n & 1 ? race->ro_fd : race->pipe_fd, race->n) < 0) {
+                        race->error = errno;
+                        break;
+                }
                 n++;
         }
         race->flips = n;
@@ -396,23 +401,6 @@ static void *swapper(void *userdata) {
         while (!atomic_load_explicit(&race->stop, memory_order_relaxed)) {
                 if (syscall(SYS_renameat2, AT_FDCWD, race->d, AT_FDCWD, race->dl, RENAME_EXCHANGE) < 0 ||
                     syscall(SYS_renameat2, AT_FDCWD, race->f, AT_FDCWD, race->fl, RENAME_EXCHANGE) < 0) {
-                        race->error = errno;
-                        break;
-                }
-                n++;
-        }
-        race->flips = n;
-        return NULL;
-}
-
-static void *dupper(void *userdata) {
-        Race *race = userdata;
-        long n = 0;
-
-        /* dup2 is not notified: between the check and the kernel's walk,
-         * /proc/self/fd/N is the pipe or the read-only file, in turn. */
-        while (!atomic_load_explicit(&race->stop, memory_order_relaxed)) {
-                if (dup2(n & 1 ? race->ro_fd : race->pipe_fd, race->n) < 0) {
                         race->error = errno;
                         break;
                 }
@@ -456,13 +444,46 @@ static int run_race(Race *race, void *(*thread)(void *), void (*one)(Race *, lon
         return 0;
 }
 
-enum { FLIP_OPEN, FLIP_OPENAT, FLIP_OPENAT2, FLIP_HOW, _FLIP_MAX };
-static const char *const flip_names[_FLIP_MAX] = {"open", "openat", "openat2", "openat2-how"};
+/*
+ * An fd the task holds read-only, reopened for writing through
+ * /proc/self/fd/N while a second thread makes N a pipe (no name, so no rule
+ * can match it) or that fd, in turn. A hit is an fd of the read-only file
+ * open for writing; nothing is written through it, so the file stays as
+ * it was for the driver's last check.
+ */
+static void fd_one(Race *race, Sc sc, Tally *t) {
+        long r = do_open(sc, race->fd_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+        struct stat st;
+        int fl;
+
+        if (r < 0) {
+                count(t, r, false);
+                return;
+        }
+        fl = fcntl((int) r, F_GETFL);
+        if (fstat((int) r, &st) == 0 && st.st_dev == race->ro.st_dev && st.st_ino == race->ro.st_ino &&
+            fl >= 0 && (fl & O_ACCMODE) != O_RDONLY) {
+                t->opens++;
+                t->reads++;
+                close((int) r);
+                return;
+        }
+        /* The pipe, for writing: its content is not the secret's. */
+        count(t, r, false);
+}
+
+enum { FLIP_OPEN, FLIP_OPENAT, FLIP_OPENAT2, FLIP_HOW, FLIP_FD, _FLIP_MAX = FLIP_FD + _SC_MAX };
+static const char *const flip_names[_FLIP_MAX] = {"open",    "openat",    "openat2",   "openat2-how",
+                                                  "fd-open", "fd-openat", "fd-openat2"};
 
 static void flip_one(Race *race, long i, Tally *t) {
         int v = (int) (i % _FLIP_MAX);
         long r;
 
+        if (v >= FLIP_FD) {
+                fd_one(race, (Sc) (v - FLIP_FD), &t[v]);
+                return;
+        }
         if (v == FLIP_HOW)
                 /* What the path names depends on the resolve the kernel reads. */
                 r = syscall(SYS_openat2, race->decoy, race->secret, &race->how, sizeof(race->how));
@@ -474,7 +495,7 @@ static void flip_one(Race *race, long i, Tally *t) {
 static int attack_race_flip(const BypassParams *p) {
         static Race race = {};
         Tally t[_FLIP_MAX] = {};
-        int r;
+        int fds[2], r;
 
         race.p = p;
         (void) snprintf(race.secret, sizeof(race.secret), "%s/vault/secret", p->dir);
@@ -485,6 +506,18 @@ static int attack_race_flip(const BypassParams *p) {
                 (int) syscall(SYS_openat, AT_FDCWD, in_dir(p, "decoy"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (race.decoy < 0)
                 return setup_failed(p, "open decoy");
+        race.ro_fd = (int) syscall(SYS_openat, AT_FDCWD, in_dir(p, "vault/ro"), O_RDONLY | O_CLOEXEC);
+        if (race.ro_fd < 0 || fstat(race.ro_fd, &race.ro) < 0)
+                return setup_failed(p, "open vault/ro read-only");
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return setup_failed(p, "pipe");
+        race.pipe_fd = fds[0];
+        race.n = dup(fds[0]);
+        if (race.n < 0)
+                return setup_failed(p, "dup");
+        (void) snprintf(race.fd_path, sizeof(race.fd_path), "/proc/self/fd/%d", race.n);
+        dprintf(p->out, "D paths %s, %s with RESOLVE_IN_ROOT or not, %s\n", race.buf, race.secret,
+                race.fd_path);
         r = run_race(&race, flipper, flip_one, t, _FLIP_MAX);
         for (int v = 0; v < _FLIP_MAX; v++)
                 report(p, flip_names[v], &t[v]);
@@ -520,58 +553,6 @@ static int attack_race_swap(const BypassParams *p) {
         return r;
 }
 
-/*
- * An fd the task holds read-only, reopened for writing through
- * /proc/self/fd/N while a second thread makes N a pipe (no name, so no rule
- * can match it) or that fd, in turn. A hit is an fd of the read-only file
- * open for writing; nothing is written through it, so the file stays as
- * it was for the driver's last check.
- */
-static void fd_one(Race *race, long i, Tally *t) {
-        Sc sc = (Sc) (i % _SC_MAX);
-        long r = do_open(sc, race->fd_path, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
-        struct stat st;
-        int fl;
-
-        if (r < 0) {
-                count(t + sc, r, false);
-                return;
-        }
-        fl = fcntl((int) r, F_GETFL);
-        if (fstat((int) r, &st) == 0 && st.st_dev == race->ro.st_dev && st.st_ino == race->ro.st_ino &&
-            fl >= 0 && (fl & O_ACCMODE) != O_RDONLY) {
-                t[sc].opens++;
-                t[sc].reads++;
-                close((int) r);
-                return;
-        }
-        /* The pipe, for writing: its content is not the secret's. */
-        count(t + sc, r, false);
-}
-
-static int attack_race_fd(const BypassParams *p) {
-        static Race race = {};
-        Tally t[_SC_MAX] = {};
-        int fds[2], r;
-
-        race.p = p;
-        race.ro_fd = (int) syscall(SYS_openat, AT_FDCWD, in_dir(p, "vault/ro"), O_RDONLY | O_CLOEXEC);
-        if (race.ro_fd < 0 || fstat(race.ro_fd, &race.ro) < 0)
-                return setup_failed(p, "open vault/ro read-only");
-        if (pipe2(fds, O_CLOEXEC) < 0)
-                return setup_failed(p, "pipe");
-        race.pipe_fd = fds[0];
-        race.n = dup(fds[0]);
-        if (race.n < 0)
-                return setup_failed(p, "dup");
-        (void) snprintf(race.fd_path, sizeof(race.fd_path), "/proc/self/fd/%d", race.n);
-        dprintf(p->out, "D path %s\n", race.fd_path);
-        r = run_race(&race, dupper, fd_one, t, ELEMENTSOF(t));
-        for (Sc sc = 0; sc < _SC_MAX; sc++)
-                report(p, sc_names[sc], &t[sc]);
-        return r;
-}
-
 /* ------------------------------------------------------------------------ */
 
 static const struct {
@@ -597,7 +578,6 @@ static const struct {
         {"bind-mount", attack_bind_mount},
         {"race-flip", attack_race_flip},
         {"race-swap", attack_race_swap},
-        {"race-fd", attack_race_fd},
 };
 
 int bypass_attack(const char *name, const BypassParams *p) {
