@@ -132,6 +132,14 @@ static const char *event_syscall_name(const SrdEvent *ev, char *buf, size_t size
         return buf;
 }
 
+/* "errno EACCES", "redirect", "kill": what the call got. */
+static void event_answer(const SrdEvent *ev, char *buf, size_t size) {
+        if (ev->applied == SRD_ACTION_ERRNO)
+                (void) snprintf(buf, size, "errno %s", srd_errno_to_string(ev->applied_error) ?: "?");
+        else
+                (void) snprintf(buf, size, "%s", action_name(ev->applied));
+}
+
 /* In the worker, with the policy it decided with. */
 static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent *ev) {
         char sysbuf[64], what[64];
@@ -166,11 +174,7 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         if (!log_ratelimit_below(&c->ratelimit, &f))
                 return;
 
-        if (ev->applied == SRD_ACTION_ERRNO)
-                (void) snprintf(what, sizeof(what), "errno %s",
-                                srd_errno_to_string(ev->applied_error) ?: "?");
-        else
-                (void) snprintf(what, sizeof(what), "%s", action_name(ev->applied));
+        event_answer(ev, what, sizeof(what));
 
         if (ev->fallback_reason && ev->redirect_fallback)
                 log_full(level, 0, &f,
@@ -188,9 +192,9 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
                          ev->fallback_reason, what, ev->path[0], w0, w1, w2);
         else if (unplaced)
                 log_full(level, 0, &f,
-                         "Container %s pid %d: %s(\"%s\"%s%s%s) cannot be placed (%s), applied %s: %s.", c->id,
-                         (int) ev->pid, sysname, ev->path[0], w0, w1, w2, ev->path_error_reason ?: "?", rule,
-                         what);
+                         "Container %s pid %d: %s(\"%s\"%s%s%s) cannot be placed (%s), applied %s: %s.",
+                         c->id, (int) ev->pid, sysname, ev->path[0], w0, w1, w2,
+                         ev->path_error_reason ?: "?", rule, what);
         else
                 log_full(level, 0, &f, "Container %s pid %d: %s(\"%s\"%s%s%s) -> rule \"%s\": %s%s.", c->id,
                          (int) ev->pid, sysname, ev->path[0], w0, w1, w2, rule, what,
@@ -209,10 +213,7 @@ static void container_note_decision(Container *c, const SrdPolicy *p, const SrdE
 
         if (ev->applied == SRD_ACTION_CONTINUE)
                 return;
-        if (ev->applied == SRD_ACTION_ERRNO)
-                (void) snprintf(what, sizeof(what), "errno %s", srd_errno_to_string(ev->applied_error) ?: "?");
-        else
-                (void) snprintf(what, sizeof(what), "%s", action_name(ev->applied));
+        event_answer(ev, what, sizeof(what));
 
         pthread_mutex_lock(&c->last_lock);
         replace_str(&c->last_syscall, sysname);

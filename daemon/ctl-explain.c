@@ -233,7 +233,8 @@ typedef struct Explain {
  */
 static int explain_lexical(Explain *e, unsigned k, const char *cwd, const char *p);
 
-static int explain_resolve(Explain *e, const SrdSyscallInfo *info, unsigned k, const char *cwd, const char *p) {
+static int explain_resolve(Explain *e, const SrdSyscallInfo *info, unsigned k, const char *cwd,
+                           const char *p) {
         int final = srd_path_arg_final(&info->paths[k], e->sc.args, 0), r;
 
         r = final < 0 ? final
@@ -242,24 +243,30 @@ static int explain_resolve(Explain *e, const SrdSyscallInfo *info, unsigned k, c
         if (r == 0 && e->paths[k][0] == '/') {
                 char lexical[SRD_PATH_MAX + 1];
 
-                if (srd_path_join(cwd ?: "/", p, lexical, sizeof(lexical)) < 0 || !streq(lexical, e->paths[k]))
-                        fprintf(stderr, "explain: note: \"%s\" resolves to \"%s\" for pid %d; rules judge that.\n",
+                if (srd_path_join(cwd ?: "/", p, lexical, sizeof(lexical)) < 0 ||
+                    !streq(lexical, e->paths[k]))
+                        fprintf(stderr,
+                                "explain: note: \"%s\" resolves to \"%s\" for pid %d; rules judge that.\n",
                                 p, e->paths[k], (int) e->pid);
                 return 0;
         }
         if (r == 0) {
-                fprintf(stderr, "explain: note: \"%s\" names %s, which has no path; path conditions do not "
-                        "match it.\n", p, e->paths[k]);
+                fprintf(stderr,
+                        "explain: note: \"%s\" names %s, which has no path; path conditions do not "
+                        "match it.\n",
+                        p, e->paths[k]);
                 return -ENOENT;
         }
         if (r == -ENOENT || r == -ENOTDIR || r == -ELOOP || r == -ENAMETOOLONG)
                 fprintf(stderr,
-                        "explain: note: \"%s\" fails for that process (%s): rules see the name it looks for, and a "
-                        "continue is answered with %s.\n",
+                        "explain: note: \"%s\" fails for that process (%s): rules see the name it looks "
+                        "for, and a continue is answered with %s.\n",
                         p, strerror(-r), errno_name(-r));
         else
-                fprintf(stderr, "explain: note: \"%s\" cannot be walked for that process (%s); matched as written.\n", p,
-                        strerror(-r));
+                fprintf(stderr,
+                        "explain: note: \"%s\" cannot be walked for that process (%s); matched as "
+                        "written.\n",
+                        p, strerror(-r));
         return explain_lexical(e, k, cwd, p);
 }
 
@@ -269,7 +276,8 @@ static int explain_lexical(Explain *e, unsigned k, const char *cwd, const char *
         int r = srd_path_join(cwd ?: "/", p, e->paths[k], sizeof(e->paths[k]));
 
         if (r < 0) {
-                fprintf(stderr, "explain: path \"%s\": %s; path conditions do not match it.\n", p, strerror(-r));
+                fprintf(stderr, "explain: path \"%s\": %s; path conditions do not match it.\n", p,
+                        strerror(-r));
                 return r;
         }
         return 0;
@@ -434,7 +442,8 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
         if (srd_policy_has_path_rule(p, e->nr)) {
                 srd_policy_path_error(p, &fb_action, &fb_error);
                 a = json_object_new_object();
-                json_object_object_add(a, "action", json_object_new_string(srd_action_to_string(fb_action) ?: "?"));
+                json_object_object_add(a, "action",
+                                       json_object_new_string(srd_action_to_string(fb_action) ?: "?"));
                 if (fb_action == SRD_ACTION_ERRNO)
                         json_object_object_add(a, "errno", json_object_new_string(errno_name(fb_error)));
         } else
@@ -478,7 +487,8 @@ int verb_explain(int argc, char *argv[]) {
                         errno = 0;
                         pid = strtol(optarg, &end, 10);
                         if (errno || end == optarg || *end || pid <= 0 || pid > INT32_MAX) {
-                                fprintf(stderr, "explain: --pid: expected a process id, got \"%s\".\n", optarg);
+                                fprintf(stderr, "explain: --pid: expected a process id, got \"%s\".\n",
+                                        optarg);
                                 return CTL_EXIT_USAGE;
                         }
                         e.pid = (pid_t) pid;
@@ -493,7 +503,8 @@ int verb_explain(int argc, char *argv[]) {
                         return CTL_EXIT_USAGE;
                 }
         if (!policy_path || optind >= argc) {
-                fprintf(stderr, "explain: usage: explain --policy FILE [--json] [--pid PID] SYSCALL [ARG...]\n");
+                fprintf(stderr,
+                        "explain: usage: explain --policy FILE [--json] [--pid PID] SYSCALL [ARG...]\n");
                 return CTL_EXIT_USAGE;
         }
 

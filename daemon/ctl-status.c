@@ -131,7 +131,8 @@ static void status_print_table(json_object *root) {
                 json_object *last = NULL;
 
                 if (streq(str(c, "pathRules"), "advisory"))
-                        printf("Container %s pid %" PRIu64 ": path rules are advisory (redirect %s): the task "
+                        printf("Container %s pid %" PRIu64
+                               ": path rules are advisory (redirect %s): the task "
                                "can change a path after its check.\n",
                                str(c, "id"), num(c, "pid"), str(c, "redirect"));
                 /* The path as written, and what the rules judged where that differs. */

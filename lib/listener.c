@@ -178,7 +178,7 @@ _public_ int srd_listener_new(int fd, SrdListener **ret) {
         /* A daemon sandboxed with SystemCallFilter= may not be allowed
          * seccomp() itself; our own struct sizes are the floor anyway. */
         if (syscall(SYS_seccomp, SECCOMP_GET_NOTIF_SIZES, 0, &sizes) < 0)
-                sizes = (struct seccomp_notif_sizes) {};
+                sizes = (struct seccomp_notif_sizes){};
 
         l = calloc(1, sizeof(SrdListener));
         if (!l)
@@ -274,7 +274,8 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
         if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
                 /* Where openat2's path leads depends on RESOLVE_*: without
                  * them the path cannot be placed. */
-                r = procmem_read_open_how(n->pid, sc->args[pa->how_arg], sc->args[pa->how_arg + 1], &l->how, &why);
+                r = procmem_read_open_how(n->pid, sc->args[pa->how_arg], sc->args[pa->how_arg + 1], &l->how,
+                                          &why);
                 if (r < 0) {
                         e->path_error[i] = r;
                         if (why == PROCMEM_WHY_KERNEL_REFUSES) {
@@ -289,8 +290,8 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
                 l->how_read = true;
         }
 
-        (void) path_arg_read(n->pid, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL, e->written[i], e->path[i],
-                             sizeof(e->path[i]), &pr);
+        (void) path_arg_read(n->pid, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL, e->written[i],
+                             e->path[i], sizeof(e->path[i]), &pr);
         switch (pr.kind) {
         case PATH_ARG_NAMED:
                 sc->paths[i] = e->path[i];
@@ -354,8 +355,9 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
                 /* Which syscall this is, and so whether a path rule names
                  * it, cannot be known. */
                 verdict_path_error(policy, e,
-                                   r == -EAFNOSUPPORT ? "the daemon cannot decode syscalls of this architecture"
-                                                      : "the syscall number is unknown on its architecture");
+                                   r == -EAFNOSUPPORT
+                                           ? "the daemon cannot decode syscalls of this architecture"
+                                           : "the syscall number is unknown on its architecture");
                 return;
         }
         e->native_nr = d.nr;
@@ -414,7 +416,8 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         }
         if (e->verdict.action == SRD_ACTION_REDIRECT && d.abi != SYSCALL_ABI_NATIVE) {
                 *ret_target_invalid = false;
-                verdict_path_error(policy, e, "the daemon redirects native syscalls only, not i386 or x32 ones");
+                verdict_path_error(policy, e,
+                                   "the daemon redirects native syscalls only, not i386 or x32 ones");
         }
 }
 
@@ -550,7 +553,8 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                         }
                 } else {
                         r = redirector_send(l->redirector, l->fd, l->req, &e->verdict,
-                                            l->pinned_continue ? l->pins : NULL, how, &e->fallback_reason, &error);
+                                            l->pinned_continue ? l->pins : NULL, how, &e->fallback_reason,
+                                            &error);
                         if (r == 0) {
                                 e->applied = SRD_ACTION_REDIRECT;
                                 return 0;
@@ -609,7 +613,7 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
 
 /* After RECV said ENOENT: a vanished notification, or nobody left at all? */
 static bool listener_hung_up(const SrdListener *l) {
-        struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+        struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
 
         return poll(&pfd, 1, 0) > 0 && (pfd.revents & (POLLHUP | POLLERR)) && !(pfd.revents & POLLIN);
 }
@@ -633,7 +637,7 @@ _public_ int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent
          * A caller that wants to sleep in RECV (SRD_HANDLE_WAIT) needs neither.
          */
         if (!(flags & (SRD_HANDLE_READY | SRD_HANDLE_WAIT))) {
-                struct pollfd pfd = { .fd = l->fd, .events = POLLIN };
+                struct pollfd pfd = {.fd = l->fd, .events = POLLIN};
 
                 r = poll(&pfd, 1, 0);
                 if (r < 0)

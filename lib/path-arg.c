@@ -7,11 +7,8 @@
 #include "resolve.h"
 
 static const char *const kind_table[_PATH_ARG_KIND_MAX] = {
-        [PATH_ARG_NAMED] = "named",
-        [PATH_ARG_UNNAMED] = "unnamed",
-        [PATH_ARG_FAILS] = "fails",
-        [PATH_ARG_REFUSED] = "refused",
-        [PATH_ARG_UNPLACED] = "unplaced",
+        [PATH_ARG_NAMED] = "named",     [PATH_ARG_UNNAMED] = "unnamed",   [PATH_ARG_FAILS] = "fails",
+        [PATH_ARG_REFUSED] = "refused", [PATH_ARG_UNPLACED] = "unplaced",
 };
 
 const char *path_arg_kind_to_string(PathArgKind k) {
@@ -66,7 +63,8 @@ static int classify(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARG
                  */
                 ret->kind = PATH_ARG_FAILS;
                 ret->error = -r;
-                if (!written || procmem_place_path(pid, pa, args, flags, written, resolved, size, NULL) < 0 ||
+                if (!written ||
+                    procmem_place_path(pid, pa, args, flags, written, resolved, size, NULL) < 0 ||
                     resolved[0] != '/')
                         resolved[0] = '\0';
                 return 0;

@@ -48,16 +48,16 @@ typedef enum PathArgKind {
 
 typedef enum PathArgPin {
         PATH_ARG_PIN_RESOLVED, /* the resolved path */
-        PATH_ARG_PIN_WRITTEN,  /* the bytes as written */
-        PATH_ARG_PIN_NONE,     /* nothing: a NULL pointer, which the task cannot change */
+        PATH_ARG_PIN_WRITTEN, /* the bytes as written */
+        PATH_ARG_PIN_NONE, /* nothing: a NULL pointer, which the task cannot change */
 } PathArgPin;
 
 typedef struct PathArgResult {
         PathArgKind kind;
         PathArgPin pin;
-        int error;      /* FAILS, REFUSED: the positive errno the kernel gives; UNPLACED: ours */
+        int error; /* FAILS, REFUSED: the positive errno the kernel gives; UNPLACED: ours */
         ProcmemWhy why; /* UNPLACED: why (PROCMEM_WHY_UNNAMED for UNNAMED) */
-        int final;      /* SRD_FINAL_* the walk used */
+        int final; /* SRD_FINAL_* the walk used */
 } PathArgResult;
 
 /*

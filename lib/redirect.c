@@ -237,8 +237,8 @@ static void how_for_resolved(const ProcmemOpenHow *how, ProcmemOpenHow *ret) {
         uint64_t resolve;
 
         *ret = *how;
-        resolve = how->resolve & ~(uint64_t) (PROCMEM_RESOLVE_BENEATH | PROCMEM_RESOLVE_IN_ROOT |
-                                               PROCMEM_RESOLVE_NO_XDEV);
+        resolve = how->resolve &
+                  ~(uint64_t) (PROCMEM_RESOLVE_BENEATH | PROCMEM_RESOLVE_IN_ROOT | PROCMEM_RESOLVE_NO_XDEV);
         resolve |= PROCMEM_RESOLVE_NO_SYMLINKS | PROCMEM_RESOLVE_NO_MAGICLINKS;
         ret->resolve = resolve;
         memcpy(ret->bytes + 16, &resolve, sizeof(resolve));
@@ -252,7 +252,8 @@ static void how_for_resolved(const ProcmemOpenHow *how, ProcmemOpenHow *ret) {
  */
 static int collect(int nr, const SrdVerdict *v, const RedirectPin *pins, const ProcmemOpenHow *how,
                    ProcmemOpenHow *how_buf, RedirectItem items[SRD_MAX_PATHS * 2],
-                   unsigned item_arg[SRD_MAX_PATHS * 2], size_t *ret_n, const char **ret_reason, int *ret_error) {
+                   unsigned item_arg[SRD_MAX_PATHS * 2], size_t *ret_n, const char **ret_reason,
+                   int *ret_error) {
         const SrdSyscallInfo *info = srd_syscall_info(nr);
         size_t n_items = 0;
 
@@ -305,8 +306,10 @@ static int collect(int nr, const SrdVerdict *v, const RedirectPin *pins, const P
                         return -EXDEV;
                 }
                 item_arg[n_items] = (unsigned) h;
-                items[n_items++] = (RedirectItem){
-                        .data = h_how->bytes, .len = h_how->size, .blob = true, .transient = h_how == how_buf};
+                items[n_items++] = (RedirectItem){.data = h_how->bytes,
+                                                  .len = h_how->size,
+                                                  .blob = true,
+                                                  .transient = h_how == how_buf};
         }
         *ret_n = n_items;
         return 0;
@@ -323,8 +326,8 @@ int redirector_check(const struct seccomp_notif *n, const SrdVerdict *v, const P
 }
 
 int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const SrdVerdict *v,
-                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how, const char **ret_reason,
-                    int *ret_error) {
+                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how,
+                    const char **ret_reason, int *ret_error) {
         struct seccomp_notif_resp_redirect req = {
                 .id = n->id,
                 .flags = SECCOMP_REDIRECT_FLAG_CONTINUE,

@@ -625,6 +625,10 @@ TEST(daemon_still_exits_cleanly) {
         int status;
 
         SETUP();
+#ifdef __SANITIZE_ADDRESS__
+        /* LeakSanitizer stops every thread at exit; the stuck one never stops. */
+        SKIP("under AddressSanitizer, the leak check at exit waits for the stuck thread");
+#endif
         /* Even with a container's thread stuck in a read that never ends. */
         ASSERT_OK(start_stuck(&stuck, "c-stuck-at-exit"));
         (void) usleep(200000);

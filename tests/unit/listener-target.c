@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "listener-target.h"
+#include "srd-uapi.h"
 
 const int notified[5] = {SYS_mkdir, SYS_mkdirat, SYS_newfstatat, SYS_getppid, SYS_openat2};
 
@@ -222,6 +223,37 @@ bool target_x32;
 const int *target_notify_extra;
 size_t target_n_notify_extra;
 
+bool target_redirect;
+
+/*
+ * libseccomp knows no SECCOMP_FILTER_FLAG_REDIRECT: take its program and
+ * install it ourselves, with the flag. Exits where the kernel refuses, so
+ * the caller's target_start() fails; REQUIRE_REDIRECT() probes first.
+ */
+static int load_redirect_filter(scmp_filter_ctx ctx) {
+        static struct sock_filter insns[4096];
+        struct sock_fprog prog = {};
+        int pipefd[2], fd;
+        ssize_t n;
+
+        if (pipe(pipefd) < 0 || seccomp_export_bpf(ctx, pipefd[1]) < 0)
+                _exit(4);
+        close(pipefd[1]);
+        n = read(pipefd[0], insns, sizeof(insns));
+        close(pipefd[0]);
+        if (n <= 0 || n % (ssize_t) sizeof(insns[0]) != 0)
+                _exit(4);
+        prog.len = (unsigned short) (n / (ssize_t) sizeof(insns[0]));
+        prog.filter = insns;
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                _exit(4);
+        fd = (int) syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER,
+                           SECCOMP_FILTER_FLAG_NEW_LISTENER | SECCOMP_FILTER_FLAG_REDIRECT, &prog);
+        if (fd < 0)
+                _exit(4);
+        return fd;
+}
+
 /* The target: setup (before the filter), then the filter, then commands. */
 static _Noreturn void target_main(int sock, void (*setup)(void)) {
         scmp_filter_ctx ctx;
@@ -248,9 +280,12 @@ static _Noreturn void target_main(int sock, void (*setup)(void)) {
         /* libseccomp adds it for every arch of the filter, by name. */
         if (target_x86 && seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, SCMP_SYS(symlink), 0) < 0)
                 _exit(3);
-        if (seccomp_load(ctx) < 0)
+        if (target_redirect)
+                fd = load_redirect_filter(ctx);
+        else if (seccomp_load(ctx) < 0)
                 _exit(4);
-        fd = seccomp_notify_fd(ctx);
+        else
+                fd = seccomp_notify_fd(ctx);
         if (fd < 0 || send_fd(sock, fd) < 0)
                 _exit(5);
         close(fd);
@@ -331,6 +366,10 @@ int target_vanish_notification(Target *t) {
 }
 
 void target_stop(Target *t) {
+        /* "Target t = {}" never started (a test that skipped first): its
+         * sock 0 is not ours, it is stdin. */
+        if (t->pid == 0 && !t->listener && t->sock == 0)
+                return;
         t->listener = srd_listener_free(t->listener);
         t->sock = safe_close(t->sock);
         if (t->pid > 0) {
@@ -495,6 +534,22 @@ bool have_seccomp_notify(void) {
                 target_stop(&t);
         }
         return cached;
+}
+
+const char *redirect_unsupported(void) {
+        static int cached = -1;
+        Target t;
+
+        if (cached < 0) {
+                /* A target whose filter has the flag, and a listener that
+                 * says it can redirect. */
+                target_redirect = true;
+                cached = target_start(&t, NULL) >= 0 &&
+                         srd_listener_redirect_support(t.listener) == SRD_REDIRECT_SUPPORTED;
+                target_redirect = false;
+                target_stop(&t);
+        }
+        return cached ? NULL : "the kernel has no SECCOMP_FILTER_FLAG_REDIRECT (not the patched kernel)";
 }
 
 /* Before main: every test file that links this has its scratch directory. */

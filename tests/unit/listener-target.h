@@ -75,6 +75,19 @@ DEFINE_TRIVIAL_CLEANUP_FUNC(SrdPolicy *, srd_policy_unref);
 
 /* Set before target_start(): the filter also covers i386 syscalls. */
 extern bool target_x86;
+/* Set before target_start(): the filter carries SECCOMP_FILTER_FLAG_REDIRECT. */
+extern bool target_redirect;
+/* The kernel has the redirect series (NULL), or why not. In the VM
+ * (SRD_REQUIRE_REDIRECT set) a kernel without it is a failure. */
+const char *redirect_unsupported(void);
+#define REQUIRE_REDIRECT()                                                      \
+        do {                                                                    \
+                const char *why_ = redirect_unsupported();                      \
+                if (why_ && getenv("SRD_REQUIRE_REDIRECT"))                     \
+                        TEST_FAIL_("SRD_REQUIRE_REDIRECT is set, but %s", why_);\
+                if (why_)                                                       \
+                        SKIP(why_);                                             \
+        } while (0)
 /* Set before target_start(): the filter also covers x32 syscalls. */
 extern bool target_x32;
 /* Set before target_start(): more syscalls (native numbers) to notify on,

@@ -35,6 +35,10 @@ CASES = [
      "1 passed, 1 failed", 1),
     ("a failed test without TAP fails once",
      [entry("plain", "FAIL", "boom\n")], {}, "0 passed, 1 failed", 1),
+    # A list of lists: one log file each (the plain and the sanitizer build).
+    ("several logs are summed",
+     [[entry("t", "OK", "1..2\nok 1 - a\nok 2 - b\n")],
+      [entry("t", "FAIL", "1..2\nok 1 - a\nnot ok 2 - b\n")]], {}, "3 passed, 1 failed", 1),
 ]
 
 
@@ -42,15 +46,19 @@ def main():
     print("1..%d" % len(CASES))
     failed = 0
     for i, (what, entries, env, want, want_rc) in enumerate(CASES, 1):
-        with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
-            for e in entries:
-                f.write(json.dumps(e) + "\n")
-            path = f.name
+        logs = entries if entries and isinstance(entries[0], list) else [entries]
+        paths = []
+        for log in logs:
+            with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+                for e in log:
+                    f.write(json.dumps(e) + "\n")
+                paths.append(f.name)
         try:
-            p = subprocess.run([sys.executable, TOOL, path], capture_output=True, text=True,
+            p = subprocess.run([sys.executable, TOOL, *paths], capture_output=True, text=True,
                                env={**os.environ, "SRD_SKIP_IS_FAILURE": "", **env})
         finally:
-            os.unlink(path)
+            for path in paths:
+                os.unlink(path)
         got = p.stdout.strip().splitlines()[-1] if p.stdout.strip() else ""
         ok = got == want and p.returncode == want_rc
         if not ok:

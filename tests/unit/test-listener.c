@@ -849,6 +849,79 @@ TEST(task_killed_between_receive_and_answer_is_task_gone_not_an_error) {
         ASSERT_EQ(target_wait_death(&t), SIGKILL);
 }
 
+/*
+ * Pinned continue: where the listener can redirect, a continue after a path
+ * rule looked at the call is a redirect to the checked path (e.pinned); a
+ * call no path rule names is a plain continue; off, every continue is.
+ * Runs in the VM (vm-unit-listener); on a stock kernel it skips.
+ */
+TEST(continue_after_a_path_rule_is_pinned_where_the_listener_can_redirect) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdirat);
+        static SrdEvent e;
+        struct stat st;
+        long res;
+
+        REQUIRE_TARGET();
+        REQUIRE_REDIRECT();
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(mkdir(tmp("pin-dir"), 0700));
+        ASSERT_OK(symlink("pin-dir", tmp("pin-link")));
+        target_redirect = true;
+        ASSERT_OK(target_start(&t, NULL));
+        target_redirect = false;
+        ASSERT_TRUE(srd_listener_path_rules_enforced(t.listener));
+
+        /* Through a link: judged and made where the link leads. */
+        c->args[0] = (uint32_t) AT_FDCWD;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], tmp("pin-link/made"));
+        c->args[2] = 0700;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_EQ(e.applied, SRD_ACTION_CONTINUE);
+        ASSERT_TRUE(e.pinned);
+        ASSERT_STREQ(e.written[0], tmp("pin-link/made"));
+        ASSERT_STREQ(e.path[0], tmp("pin-dir/made"));
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, 0);
+        ASSERT_OK(stat(tmp("pin-dir/made"), &st));
+
+        /* getppid: no path, nothing to pin. */
+        free(c);
+        c = cmd_new(SYS_getppid);
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_FALSE(e.pinned);
+        ASSERT_OK(target_result(&t, &res));
+
+        /* Off (the negative control's switch): a plain continue. */
+        ASSERT_OK(srd_listener_set_pinned_continue(t.listener, false));
+        ASSERT_FALSE(srd_listener_path_rules_enforced(t.listener));
+        free(c);
+        c = cmd_new(SYS_mkdirat);
+        c->args[0] = (uint32_t) AT_FDCWD;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], tmp("pin-dir/plain"));
+        c->args[2] = 0700;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_EQ(e.applied, SRD_ACTION_CONTINUE);
+        ASSERT_FALSE(e.pinned);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, 0);
+
+        /* A missing parent: the kernel's errno, not a continue. */
+        ASSERT_OK(srd_listener_set_pinned_continue(t.listener, true));
+        strcpy(c->str[0], tmp("no-such-dir/x"));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_EQ(e.verdict.rule, SRD_RULE_KERNEL);
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, -ENOENT);
+}
+
 TEST(hits_are_counted_per_rule_across_notifications) {
         _cleanup_(target_stop) Target t = {};
         _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;

@@ -72,7 +72,8 @@ TEST(each_syscall_treats_the_last_component_as_the_kernel_does) {
         ASSERT_EQ(final_of(SYS_openat, 0, AT_FDCWD, 0, (uint64_t) O_CREAT << 32, 0, 0), SRD_FINAL_FOLLOW);
         ASSERT_EQ(final_of(SYS_open, 0, 0, O_CREAT, 0, 0, 0), SRD_FINAL_CREATE);
         ASSERT_EQ(final_of(SYS_creat, 0, 0, 0, 0, 0, 0), SRD_FINAL_CREATE);
-        ASSERT_EQ(srd_path_arg_final(path_of(SYS_openat2, 0), (uint64_t[SRD_ARGS]){}, O_CREAT), SRD_FINAL_CREATE);
+        ASSERT_EQ(srd_path_arg_final(path_of(SYS_openat2, 0), (uint64_t[SRD_ARGS]){}, O_CREAT),
+                  SRD_FINAL_CREATE);
         ASSERT_EQ(srd_path_arg_final(path_of(SYS_openat2, 0), (uint64_t[SRD_ARGS]){}, O_NOFOLLOW),
                   SRD_FINAL_NOFOLLOW);
         /* AT_SYMLINK_NOFOLLOW, and linkat's opposite default */
@@ -102,11 +103,15 @@ TEST(each_syscall_treats_the_last_component_as_the_kernel_does) {
         ASSERT_EQ(final_of(SYS_umount2, 0, 0, 0, 0, 0, 0), SRD_FINAL_FOLLOW);
         ASSERT_EQ(final_of(SYS_inotify_add_watch, 0, 0, 0, 0x02000000 /* IN_DONT_FOLLOW */, 0, 0),
                   SRD_FINAL_NOFOLLOW);
-        ASSERT_EQ(final_of(SYS_fanotify_mark, 0, 0, 0x4 /* FAN_MARK_DONT_FOLLOW */, 0, 0, 0), SRD_FINAL_NOFOLLOW);
+        ASSERT_EQ(final_of(SYS_fanotify_mark, 0, 0, 0x4 /* FAN_MARK_DONT_FOLLOW */, 0, 0, 0),
+                  SRD_FINAL_NOFOLLOW);
         ASSERT_EQ(final_of(SYS_move_mount, 0, 0, 0, 0, 0, 0), SRD_FINAL_NOFOLLOW);
-        ASSERT_EQ(final_of(SYS_move_mount, 0, 0, 0, 0, 0, 0x1 /* MOVE_MOUNT_F_SYMLINKS */), SRD_FINAL_FOLLOW);
-        ASSERT_EQ(final_of(SYS_move_mount, 1, 0, 0, 0, 0, 0x10 /* MOVE_MOUNT_T_SYMLINKS */), SRD_FINAL_FOLLOW);
-        ASSERT_EQ(final_of(SYS_fspick, 0, 0, 0, 0x2 /* FSPICK_SYMLINK_NOFOLLOW */, 0, 0), SRD_FINAL_NOFOLLOW);
+        ASSERT_EQ(final_of(SYS_move_mount, 0, 0, 0, 0, 0, 0x1 /* MOVE_MOUNT_F_SYMLINKS */),
+                  SRD_FINAL_FOLLOW);
+        ASSERT_EQ(final_of(SYS_move_mount, 1, 0, 0, 0, 0, 0x10 /* MOVE_MOUNT_T_SYMLINKS */),
+                  SRD_FINAL_FOLLOW);
+        ASSERT_EQ(final_of(SYS_fspick, 0, 0, 0, 0x2 /* FSPICK_SYMLINK_NOFOLLOW */, 0, 0),
+                  SRD_FINAL_NOFOLLOW);
         ASSERT_ERROR(srd_path_arg_final(NULL, (uint64_t[SRD_ARGS]){}, 0), EINVAL);
 }
 
@@ -139,7 +144,8 @@ TEST(other_names_resolve_to_the_file_the_kernel_opens) {
         ASSERT_STREQ(g.resolved, tmp("dir/secret"));
         ASSERT_OK(read_arg(SYS_openat, 0, AT_FDCWD, U(tmp("dirlink/secret")), O_RDONLY, 0, 0, NULL, &g));
         ASSERT_STREQ(g.resolved, tmp("dir/secret"));
-        ASSERT_OK(read_arg(SYS_openat, 0, AT_FDCWD, U(tmp("dirlink/../dir/./secret")), O_RDONLY, 0, 0, NULL, &g));
+        ASSERT_OK(read_arg(SYS_openat, 0, AT_FDCWD, U(tmp("dirlink/../dir/./secret")), O_RDONLY, 0, 0, NULL,
+                           &g));
         ASSERT_STREQ(g.resolved, tmp("dir/secret"));
         /* magic links, and /dev/fd with a directory fd */
         (void) snprintf(p, sizeof(p), "/proc/self/root%s", tmp("dir/secret"));
@@ -157,7 +163,8 @@ TEST(other_names_resolve_to_the_file_the_kernel_opens) {
         /* the final link itself where the call does not follow it */
         ASSERT_OK(read_arg(SYS_unlinkat, 0, AT_FDCWD, U(tmp("abslink")), 0, 0, 0, NULL, &g));
         ASSERT_STREQ(g.resolved, tmp("abslink"));
-        ASSERT_OK(read_arg(SYS_openat, 0, AT_FDCWD, U(tmp("abslink")), O_RDONLY | O_NOFOLLOW, 0, 0, NULL, &g));
+        ASSERT_OK(
+                read_arg(SYS_openat, 0, AT_FDCWD, U(tmp("abslink")), O_RDONLY | O_NOFOLLOW, 0, 0, NULL, &g));
         ASSERT_STREQ(g.resolved, tmp("abslink"));
         /* O_CREAT follows a dangling link to where it creates; O_EXCL does not */
         ASSERT_OK(read_arg(SYS_openat, 0, AT_FDCWD, U(tmp("dangling")), O_WRONLY | O_CREAT, 0, 0, NULL, &g));
@@ -259,8 +266,8 @@ TEST(each_kind_says_what_to_answer_and_what_to_pin) {
         {
                 uint64_t args[SRD_ARGS] = {(uint64_t) AT_FDCWD, U("/x"), 0};
 
-                ASSERT_OK(path_arg_read(0, path_of(SYS_openat, 0), args, NULL, g.written, g.resolved, PATH_MAX,
-                                        &g.r));
+                ASSERT_OK(path_arg_read(0, path_of(SYS_openat, 0), args, NULL, g.written, g.resolved,
+                                        PATH_MAX, &g.r));
                 ASSERT_EQ(g.r.kind, PATH_ARG_UNPLACED);
                 ASSERT_EQ(g.r.why, PROCMEM_WHY_TASK_INVISIBLE);
         }

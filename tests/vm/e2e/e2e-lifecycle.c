@@ -59,14 +59,19 @@ static const char policy_json[] =
         "  \"defaultAction\": \"continue\",\n"
         "  \"redirectFallback\": { \"action\": \"errno\", \"errno\": \"EPERM\" },\n"
         "  \"rules\": [\n"
-        "    { \"name\": \"sandbox\", \"names\": [\"openat\", \"open\"],\n"
+        "    { \"name\": \"sandbox\", \"names\": [\"open\"],\n"
         "      \"path\": { \"prefix\": \"@TMP@/real/\" },\n"
         "      \"action\": \"redirect\", \"to\": \"@TMP@/sb/{suffix}\" }\n"
         "  ]\n"
         "}\n";
 
-/* openat is the redirected call; execve is let through, but is notified as a runtime's profile would. */
-static const int notified[] = {SYS_openat, SYS_execve};
+/*
+ * open(2) is the redirected call; execve is let through, but is notified as
+ * a runtime's profile would. Not openat: a path rule on it would pin every
+ * openat (pinned continue), the dynamic loader's after an exec too, before
+ * an image could take the old pin's address.
+ */
+static const int notified[] = {SYS_open, SYS_execve};
 
 /* Counters the targets (threads, forked children) add to; MAP_SHARED. */
 typedef struct Shared {
@@ -113,7 +118,7 @@ static int open_one(const char *dir, const char *name, char *got, size_t size) {
         ssize_t k;
         int fd;
 
-        fd = (int) syscall(SYS_openat, AT_FDCWD, join(path, sizeof(path), dir, name), O_RDONLY | O_CLOEXEC);
+        fd = (int) syscall(SYS_open, join(path, sizeof(path), dir, name), O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return -errno;
         k = pread(fd, buf, sizeof(buf) - 1, 0);
