@@ -374,16 +374,28 @@ static void *flipper(void *userdata) {
         long n = 0;
 
         /*
-         * One byte of the path ("secret" or "secrex", never torn), the
+         * One byte of the path ("secret" or "secrex", never torn) and the
          * open_how's resolve (RESOLVE_IN_ROOT, which names the decoy, or 0,
-         * the secret) and what fd N is (the pipe or the read-only file; dup2
-         * is not notified), one change each per round: under TCG a vCPU
-         * stops between translated blocks, so a value that lived only
-         * within one would never be seen.
+         * the secret), one store each per round: under TCG a vCPU stops
+         * between translated blocks, so a value that lived only within one
+         * would never be seen.
          */
         while (!atomic_load_explicit(&race->stop, memory_order_relaxed)) {
                 *c = n & 1 ? 't' : 'x';
                 *resolve = n & 1 ? 0 : RESOLVE_IN_ROOT;
+                n++;
+        }
+        race->flips = n;
+        return NULL;
+}
+
+static void *dupper(void *userdata) {
+        Race *race = userdata;
+        long n = 0;
+
+        /* dup2 is not notified: between the check and the kernel's walk,
+         * /proc/self/fd/N is the pipe or the read-only file, in turn. */
+        while (!atomic_load_explicit(&race->stop, memory_order_relaxed)) {
                 if (dup2(n & 1 ? race->ro_fd : race->pipe_fd, race->n) < 0) {
                         race->error = errno;
                         break;
@@ -472,18 +484,13 @@ static void fd_one(Race *race, Sc sc, Tally *t) {
         count(t, r, false);
 }
 
-enum { FLIP_OPEN, FLIP_OPENAT, FLIP_OPENAT2, FLIP_HOW, FLIP_FD, _FLIP_MAX = FLIP_FD + _SC_MAX };
-static const char *const flip_names[_FLIP_MAX] = {"open",    "openat",    "openat2",   "openat2-how",
-                                                  "fd-open", "fd-openat", "fd-openat2"};
+enum { FLIP_OPEN, FLIP_OPENAT, FLIP_OPENAT2, FLIP_HOW, _FLIP_MAX };
+static const char *const flip_names[_FLIP_MAX] = {"open", "openat", "openat2", "openat2-how"};
 
 static void flip_one(Race *race, long i, Tally *t) {
         int v = (int) (i % _FLIP_MAX);
         long r;
 
-        if (v >= FLIP_FD) {
-                fd_one(race, (Sc) (v - FLIP_FD), &t[v]);
-                return;
-        }
         if (v == FLIP_HOW)
                 /* What the path names depends on the resolve the kernel reads. */
                 r = syscall(SYS_openat2, race->decoy, race->secret, &race->how, sizeof(race->how));
@@ -495,7 +502,7 @@ static void flip_one(Race *race, long i, Tally *t) {
 static int attack_race_flip(const BypassParams *p) {
         static Race race = {};
         Tally t[_FLIP_MAX] = {};
-        int fds[2], r;
+        int r;
 
         race.p = p;
         (void) snprintf(race.secret, sizeof(race.secret), "%s/vault/secret", p->dir);
@@ -506,6 +513,27 @@ static int attack_race_flip(const BypassParams *p) {
                 (int) syscall(SYS_openat, AT_FDCWD, in_dir(p, "decoy"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (race.decoy < 0)
                 return setup_failed(p, "open decoy");
+        dprintf(p->out, "D paths %s, %s with RESOLVE_IN_ROOT or not\n", race.buf, race.secret);
+        r = run_race(&race, flipper, flip_one, t, _FLIP_MAX);
+        for (int v = 0; v < _FLIP_MAX; v++)
+                report(p, flip_names[v], &t[v]);
+        return r;
+}
+
+static const char *const fd_names[_SC_MAX] = {"fd-open", "fd-openat", "fd-openat2"};
+
+static void fd_race_one(Race *race, long i, Tally *t) {
+        Sc sc = (Sc) (i % _SC_MAX);
+
+        fd_one(race, sc, &t[sc]);
+}
+
+static int attack_race_fd(const BypassParams *p) {
+        static Race race = {};
+        Tally t[_SC_MAX] = {};
+        int fds[2], r;
+
+        race.p = p;
         race.ro_fd = (int) syscall(SYS_openat, AT_FDCWD, in_dir(p, "vault/ro"), O_RDONLY | O_CLOEXEC);
         if (race.ro_fd < 0 || fstat(race.ro_fd, &race.ro) < 0)
                 return setup_failed(p, "open vault/ro read-only");
@@ -516,11 +544,10 @@ static int attack_race_flip(const BypassParams *p) {
         if (race.n < 0)
                 return setup_failed(p, "dup");
         (void) snprintf(race.fd_path, sizeof(race.fd_path), "/proc/self/fd/%d", race.n);
-        dprintf(p->out, "D paths %s, %s with RESOLVE_IN_ROOT or not, %s\n", race.buf, race.secret,
-                race.fd_path);
-        r = run_race(&race, flipper, flip_one, t, _FLIP_MAX);
-        for (int v = 0; v < _FLIP_MAX; v++)
-                report(p, flip_names[v], &t[v]);
+        dprintf(p->out, "D path %s\n", race.fd_path);
+        r = run_race(&race, dupper, fd_race_one, t, _SC_MAX);
+        for (Sc sc = 0; sc < _SC_MAX; sc++)
+                report(p, fd_names[sc], &t[sc]);
         return r;
 }
 
@@ -578,6 +605,7 @@ static const struct {
         {"bind-mount", attack_bind_mount},
         {"race-flip", attack_race_flip},
         {"race-swap", attack_race_swap},
+        {"race-fd", attack_race_fd},
 };
 
 int bypass_attack(const char *name, const BypassParams *p) {
