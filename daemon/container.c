@@ -26,7 +26,10 @@
 #define CONTAINER_WORKER_STACK ((size_t) 256 * 1024)
 #define CONTAINER_GUARD ((size_t) 4096)
 
-/* 20 log lines per 5 s per container: a looping workload cannot flood the journal. */
+/* How long a status or metrics request waits, in all, for workers to count the call at hand. */
+#define CONTAINER_SETTLE_USEC (20U * 1000U)
+
+/* 20 log lines per 5 s per container and kind of line: a looping workload cannot flood the journal. */
 #define CONTAINER_LOG_INTERVAL_USEC (5U * 1000U * 1000U)
 #define CONTAINER_LOG_BURST 20U
 
@@ -52,6 +55,7 @@ Container *container_free(Container *c) {
         srd_policy_unref(c->policy);
         (void) pthread_mutex_destroy(&c->policy_lock);
         (void) pthread_mutex_destroy(&c->last_lock);
+        counters_done(&c->counters);
         free(c->last_syscall);
         free(c->last_written);
         free(c->last_resolved);
@@ -152,16 +156,30 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         bool other_name = ev->written[0][0] && !streq(ev->written[0], ev->path[0]);
         const char *w0 = other_name ? " (written \"" : "", *w1 = other_name ? ev->written[0] : "",
                    *w2 = other_name ? "\")" : "";
+        LogKind kind;
         int level;
 
-        if (ev->fallback_reason || ev->verdict.rule == SRD_RULE_PATH_ERROR)
+        /* Each kind has its own budget (log.h): a flood of continued calls
+         * cannot use up the lines of the calls an operator must see. */
+        if (ev->fallback_reason) {
                 level = LOG_WARNING;
-        else if (ev->applied == SRD_ACTION_KILL)
+                kind = LOG_KIND_FALLBACK;
+        } else if (ev->verdict.rule == SRD_RULE_PATH_ERROR) {
+                level = LOG_WARNING;
+                kind = LOG_KIND_ERROR;
+        } else if (ev->applied == SRD_ACTION_KILL) {
                 level = LOG_NOTICE;
-        else if (ev->verdict.log || unplaced)
+                kind = LOG_KIND_KILL;
+        } else if (unplaced) {
                 level = LOG_INFO;
-        else
+                kind = LOG_KIND_ERROR;
+        } else if (ev->verdict.log) {
+                level = LOG_INFO;
+                kind = LOG_KIND_RULE;
+        } else {
                 level = LOG_DEBUG;
+                kind = LOG_KIND_DEBUG;
+        }
 
         /* Filtered out anyway: neither format nor count it against the limit. */
         if (level > log_get_max_level())
@@ -171,7 +189,7 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
         f.syscall = sysname;
         f.path = ev->path[0][0] ? ev->path[0] : NULL;
         f.action = action_name(ev->applied);
-        if (!log_ratelimit_below(&c->ratelimit, &f))
+        if (!log_ratelimit_below_kind(&c->ratelimit, kind, &f))
                 return;
 
         event_answer(ev, what, sizeof(what));
@@ -257,6 +275,38 @@ uint64_t container_busy_usec(const Container *c) {
         return since > 0 && now > since ? now - since : 0;
 }
 
+/*
+ * The task sees its answer before the worker has counted it: a status
+ * asked for right after a call returned would miss that call. Wait a
+ * little for workers on a notification to be done with it; one stuck in a
+ * read of a hostile task's memory is not waited for long.
+ */
+void container_settle_all(Manager *m) {
+        uint64_t deadline = now_monotonic_usec() + CONTAINER_SETTLE_USEC;
+
+        LIST_FOREACH(containers, c, m->containers) {
+                uint64_t since = __atomic_load_n(&c->busy_since_usec, __ATOMIC_ACQUIRE);
+
+                while (since != 0 && now_monotonic_usec() < deadline &&
+                       __atomic_load_n(&c->busy_since_usec, __ATOMIC_ACQUIRE) == since)
+                        (void) usleep(50);
+        }
+}
+
+int container_counters_total(Manager *m, Counters *ret) {
+        int r;
+
+        counters_init(ret);
+        r = counters_merge(ret, &m->counters);
+        LIST_FOREACH(containers, c, m->containers) {
+                int k = counters_merge(ret, &c->counters);
+
+                if (k < 0)
+                        r = k;
+        }
+        return r;
+}
+
 static void wake_handler(int sig) {
         /* Nothing to do: being run ends the worker's RECV with EINTR. */
 }
@@ -283,6 +333,8 @@ static void *container_worker(void *userdata) {
         Container *c = userdata;
         SrdPolicy *policy = NULL;
         unsigned gen = 0;
+        uint64_t start;
+        bool answered;
         sigset_t ss;
         SrdEvent ev;
         int r;
@@ -307,19 +359,25 @@ static void *container_worker(void *userdata) {
 
                 /* Picked now, not before the sleep: a reload may have come. */
                 container_follow_policy(c, &policy, &gen);
-                __atomic_store_n(&c->busy_since_usec, now_monotonic_usec(), __ATOMIC_RELAXED);
+                start = now_monotonic_usec();
+                __atomic_store_n(&c->busy_since_usec, start, __ATOMIC_RELAXED);
                 r = srd_listener_answer(c->listener, policy, &ev);
-                __atomic_store_n(&c->busy_since_usec, 0, __ATOMIC_RELAXED);
                 if (r < 0) {
+                        __atomic_store_n(&c->busy_since_usec, 0, __ATOMIC_RELAXED);
                         c->worker_error = r;
                         break;
                 }
                 /* A successful kill usually reports the task gone: by our doing. */
-                if (ev.outcome == SRD_OUTCOME_ANSWERED ||
-                    (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL)) {
+                answered = ev.outcome == SRD_OUTCOME_ANSWERED ||
+                           (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL);
+                (void) counters_note(&c->counters, c->policy_name, event_rule_name(policy, &ev), answered,
+                                     ev.applied, ev.fallback_reason != NULL, now_monotonic_usec() - start);
+                if (answered) {
                         container_log_event(c, policy, &ev);
                         container_note_decision(c, policy, &ev);
                 }
+                /* Idle only once counted and noted: container_settle_all() waits for this. */
+                __atomic_store_n(&c->busy_since_usec, 0, __ATOMIC_RELEASE);
         }
 
         srd_policy_unref(policy);
@@ -386,6 +444,9 @@ static void container_reap(Container *c) {
         }
 
         log_ratelimit_flush(&c->ratelimit, &f);
+        /* Its counts stay in the totals per policy and rule. */
+        if (counters_merge(&m->counters, &c->counters) < 0)
+                log_oom();
         if (c->worker_error < 0)
                 log_full(LOG_ERR, c->worker_error, &f,
                          "Container %s pid %d: listener failed, dropping it: %m", c->id, (int) c->pid);
@@ -507,6 +568,7 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         c->reap_fd = m->reap_fds[1];
         (void) pthread_mutex_init(&c->policy_lock, NULL);
         (void) pthread_mutex_init(&c->last_lock, NULL);
+        counters_init(&c->counters);
         c->ratelimit = RATELIMIT_INIT(CONTAINER_LOG_INTERVAL_USEC, CONTAINER_LOG_BURST);
         c->id = strdup(record->id ?: "unknown");
         c->policy_name = strdup(record->policy);
@@ -520,6 +582,9 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         if (r < 0)
                 return r;
         r = srd_listener_set_arena_size(c->listener, m->arena_size);
+        if (r < 0)
+                return r;
+        r = srd_listener_set_id(c->listener, record->id); /* not c->id: "unknown" would be one file for all */
         if (r < 0)
                 return r;
         if (m->plain_continue)

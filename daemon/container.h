@@ -8,6 +8,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "counters.h"
 #include "list.h"
 #include "log.h"
 #include "manager.h"
@@ -66,6 +67,7 @@ struct Container {
         uint64_t busy_since_usec; /* atomic: since when the worker is on one notification, 0 idle */
         uint64_t n_notifications; /* atomic */
         RateLimit ratelimit; /* the worker's, until it is done */
+        Counters counters; /* by rule and answer; left to Manager.counters when it goes */
 };
 
 /*
@@ -99,6 +101,11 @@ uint64_t container_n_notifications(const Container *c);
 /* How long the worker has been on the notification at hand, 0 when it waits
  * for one: a container whose memory will not be read shows here. */
 uint64_t container_busy_usec(const Container *c);
+
+/* Give workers that are answering a moment to count the call (for status and metrics). */
+void container_settle_all(Manager *m);
+/* The counts of every container, live and gone, added up in ret (counters_done() it). */
+int container_counters_total(Manager *m, Counters *ret);
 
 /* Fields for the log lines about this container. */
 LogFields container_log_fields(const Container *c);

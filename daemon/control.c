@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The control socket: one line in ("status"), one JSON document out, close.
+ * The control socket: one line in ("status", "reload", "metrics"), one
+ * document out (JSON; OpenMetrics text for "metrics"), close.
  * Both directions are non-blocking with a timeout, so a client that never
  * reads or never writes cannot stall the containers.
  */
@@ -59,28 +60,79 @@ ControlConn *control_conn_free(ControlConn *c) {
 }
 DEFINE_TRIVIAL_CLEANUP_FUNC(ControlConn *, control_conn_free);
 
-static json_object *status_policy(SrdPolicy *p) {
+static uint64_t total_hits(Counters *totals, const char *policy, const char *rule) {
+        RuleCounter *e = counters_find(totals, policy, rule, false);
+
+        return e ? e->hits : 0;
+}
+
+/* Hits from the daemon's own counts: they survive reloads and containers. */
+static json_object *status_policy(SrdPolicy *p, Counters *totals) {
         json_object *o = json_object_new_object(), *rules = json_object_new_array();
+        const char *name = srd_policy_name(p) ?: "";
 
         if (!o || !rules) {
                 json_object_put(o);
                 json_object_put(rules);
                 return NULL;
         }
-        json_object_object_add(o, "name", json_object_new_string(srd_policy_name(p) ?: ""));
+        json_object_object_add(o, "name", json_object_new_string(name));
         json_object_object_add(o, "file", json_object_new_string(srd_policy_file(p) ?: ""));
         for (size_t i = 0; i < srd_policy_n_rules(p); i++) {
                 json_object *r = json_object_new_object();
+                const char *rule = srd_policy_rule_name(p, i) ?: "";
 
                 if (!r)
                         break;
-                json_object_object_add(r, "name", json_object_new_string(srd_policy_rule_name(p, i) ?: ""));
-                json_object_object_add(r, "hits", json_object_new_uint64(srd_policy_hits(p, (int) i)));
+                json_object_object_add(r, "name", json_object_new_string(rule));
+                json_object_object_add(r, "hits", json_object_new_uint64(total_hits(totals, name, rule)));
                 json_object_array_add(rules, r);
         }
         json_object_object_add(o, "rules", rules);
-        json_object_object_add(o, "defaultHits", json_object_new_uint64(srd_policy_hits(p, -1)));
+        json_object_object_add(o, "defaultHits",
+                               json_object_new_uint64(total_hits(totals, name, "defaultAction")));
+        json_object_object_add(o, "pathErrorHits",
+                               json_object_new_uint64(total_hits(totals, name, "pathError")));
         return o;
+}
+
+static json_object *answers_object(const uint64_t answers[static _SRD_ACTION_MAX]) {
+        json_object *o = json_object_new_object();
+
+        for (SrdAction a = 0; o && a < _SRD_ACTION_MAX; a++)
+                json_object_object_add(o, srd_action_to_string(a) ?: "?",
+                                       json_object_new_uint64(answers[a]));
+        return o;
+}
+
+/* The container's counts by rule (in the order first hit) and by answer. */
+static void status_container_counters(Container *c, json_object *o) {
+        json_object *rules = json_object_new_array(), *suppressed = json_object_new_object();
+        uint64_t answers[_SRD_ACTION_MAX] = {};
+
+        (void) pthread_mutex_lock(&c->counters.lock);
+        for (size_t i = 0; rules && i < c->counters.n_rules; i++) {
+                const RuleCounter *e = &c->counters.rules[i];
+                json_object *r = json_object_new_object();
+
+                for (size_t a = 0; a < _SRD_ACTION_MAX; a++)
+                        answers[a] += e->answers[a];
+                if (!r)
+                        continue;
+                json_object_object_add(r, "name", json_object_new_string(e->rule));
+                json_object_object_add(r, "hits", json_object_new_uint64(e->hits));
+                json_object_object_add(r, "answers", answers_object(e->answers));
+                json_object_object_add(r, "fallbacks", json_object_new_uint64(e->fallbacks));
+                json_object_array_add(rules, r);
+        }
+        (void) pthread_mutex_unlock(&c->counters.lock);
+        json_object_object_add(o, "answers", answers_object(answers));
+        json_object_object_add(o, "rules", rules);
+
+        for (LogKind k = 0; suppressed && k < _LOG_KIND_MAX; k++)
+                json_object_object_add(suppressed, log_kind_to_string(k),
+                                       json_object_new_uint64(log_ratelimit_suppressed(&c->ratelimit, k)));
+        json_object_object_add(o, "logSuppressed", suppressed);
 }
 
 static json_object *status_container(Container *c) {
@@ -99,11 +151,13 @@ static json_object *status_container(Container *c) {
         /* "advisory": the listener cannot pin a continue, so the task can
          * change a path after its check (seccomp-redirectd.policy(5)). */
         json_object_object_add(o, "pathRules",
-                               json_object_new_string(srd_listener_path_rules_enforced(c->listener) ? "enforced"
-                                                                                                    : "advisory"));
+                               json_object_new_string(srd_listener_path_rules_enforced(c->listener)
+                                                              ? "enforced"
+                                                              : "advisory"));
         json_object_object_add(o, "notifications", json_object_new_uint64(container_n_notifications(c)));
         json_object_object_add(o, "lastDecision", container_last_decision(c));
         json_object_object_add(o, "busyMs", json_object_new_uint64(container_busy_usec(c) / 1000));
+        status_container_counters(c, o);
         if (srd_listener_get_stats(c->listener, &st) >= 0) {
                 json_object_object_add(o, "redirects", json_object_new_uint64(st.redirects));
                 json_object_object_add(o, "redirectFallbacks", json_object_new_uint64(st.fallbacks));
@@ -116,18 +170,26 @@ static json_object *status_container(Container *c) {
 
 int control_format_status(Manager *m, char **ret) {
         json_object *root, *policies, *containers, *reload;
+        Counters totals;
         char *s;
 
         root = json_object_new_object();
         if (!root)
                 return -ENOMEM;
+        container_settle_all(m);
+        if (container_counters_total(m, &totals) < 0) {
+                counters_done(&totals);
+                json_object_put(root);
+                return -ENOMEM;
+        }
 
         json_object_object_add(root, "version", json_object_new_string(PACKAGE_VERSION));
 
         policies = json_object_new_array();
         json_object_object_add(root, "policies", policies);
         for (size_t i = 0; m->policies && i < m->policies->n; i++)
-                json_object_array_add(policies, status_policy(m->policies->policies[i]));
+                json_object_array_add(policies, status_policy(m->policies->policies[i], &totals));
+        counters_done(&totals);
 
         containers = json_object_new_array();
         json_object_object_add(root, "containers", containers);
@@ -155,6 +217,33 @@ int control_format_status(Manager *m, char **ret) {
         return 0;
 }
 
+/* {"reload":{"ok":true,"policies":3}} or {"reload":{"ok":false,"error":"..."}} */
+static int control_format_reload(Manager *m, char **ret) {
+        json_object *root = json_object_new_object(), *reload = json_object_new_object();
+        char *s;
+
+        if (!root || !reload) {
+                json_object_put(root);
+                json_object_put(reload);
+                return -ENOMEM;
+        }
+        json_object_object_add(root, "reload", reload);
+        json_object_object_add(reload, "ok", json_object_new_boolean(m->reload_ok));
+        if (!m->reload_ok)
+                json_object_object_add(reload, "error",
+                                       json_object_new_string(m->reload_error ?: "unknown error"));
+        json_object_object_add(reload, "policies", json_object_new_uint64(m->policies ? m->policies->n : 0));
+        if (asprintf(&s, "%s\n",
+                     json_object_to_json_string_ext(root, JSON_C_TO_STRING_PLAIN |
+                                                                  JSON_C_TO_STRING_NOSLASHESCAPE)) < 0) {
+                json_object_put(root);
+                return -ENOMEM;
+        }
+        json_object_put(root);
+        *ret = s;
+        return 0;
+}
+
 static int control_conn_answer(ControlConn *c) {
         int r;
 
@@ -162,6 +251,16 @@ static int control_conn_answer(ControlConn *c) {
         c->line[strcspn(c->line, "\r\n")] = 0;
         if (streq(c->line, "status")) {
                 r = control_format_status(c->manager, &c->out);
+                if (r < 0)
+                        return r;
+        } else if (streq(c->line, "reload")) {
+                log_info("Reload requested by control client pid %d.", (int) c->peer_pid);
+                (void) manager_reload(c->manager);
+                r = control_format_reload(c->manager, &c->out);
+                if (r < 0)
+                        return r;
+        } else if (streq(c->line, "metrics")) {
+                r = control_format_metrics(c->manager, &c->out);
                 if (r < 0)
                         return r;
         } else {

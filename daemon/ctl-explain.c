@@ -17,159 +17,14 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "diag-internal.h"
 #include "resolve.h"
+#include "symbols.h"
+#include "syscall-groups.h"
 
-typedef struct Constant {
-        const char *name;
-        int64_t value;
-} Constant;
-
-#define C(x) \
-        { #x, (int64_t) (x) }
-/* What policy authors write in strace output and in C: flags, dirfds, socket arguments, modes. */
-static const Constant constants[] = {
-        C(O_RDONLY),
-        C(O_WRONLY),
-        C(O_RDWR),
-        C(O_ACCMODE),
-        C(O_CREAT),
-        C(O_EXCL),
-        C(O_NOCTTY),
-        C(O_TRUNC),
-        C(O_APPEND),
-        C(O_NONBLOCK),
-        C(O_NDELAY),
-        C(O_DSYNC),
-        C(O_SYNC),
-        C(O_RSYNC),
-        C(O_ASYNC),
-        C(O_DIRECT),
-        C(O_LARGEFILE),
-        C(O_DIRECTORY),
-        C(O_NOFOLLOW),
-        C(O_NOATIME),
-        C(O_CLOEXEC),
-        C(O_PATH),
-        C(O_TMPFILE),
-        C(AT_FDCWD),
-        C(AT_SYMLINK_NOFOLLOW),
-        C(AT_REMOVEDIR),
-        C(AT_SYMLINK_FOLLOW),
-        C(AT_NO_AUTOMOUNT),
-        C(AT_EMPTY_PATH),
-        C(AT_EACCESS),
-        C(F_OK),
-        C(R_OK),
-        C(W_OK),
-        C(X_OK),
-        C(AF_UNSPEC),
-        C(AF_UNIX),
-        C(AF_LOCAL),
-        C(AF_INET),
-        C(AF_INET6),
-        C(AF_NETLINK),
-        C(AF_PACKET),
-        C(AF_BLUETOOTH),
-        C(AF_ALG),
-        C(AF_VSOCK),
-        C(AF_KEY),
-        C(AF_APPLETALK),
-        C(AF_X25),
-        C(AF_AX25),
-        C(AF_IPX),
-        C(AF_CAN),
-        C(AF_TIPC),
-        C(AF_RDS),
-        C(AF_XDP),
-        C(AF_MPLS),
-        C(AF_BRIDGE),
-        C(SOCK_STREAM),
-        C(SOCK_DGRAM),
-        C(SOCK_RAW),
-        C(SOCK_RDM),
-        C(SOCK_SEQPACKET),
-        C(SOCK_DCCP),
-        C(SOCK_PACKET),
-        C(SOCK_NONBLOCK),
-        C(SOCK_CLOEXEC),
-        C(S_IRWXU),
-        C(S_IRUSR),
-        C(S_IWUSR),
-        C(S_IXUSR),
-        C(S_IRWXG),
-        C(S_IRGRP),
-        C(S_IWGRP),
-        C(S_IXGRP),
-        C(S_IRWXO),
-        C(S_IROTH),
-        C(S_IWOTH),
-        C(S_IXOTH),
-        C(S_ISUID),
-        C(S_ISGID),
-        C(S_ISVTX),
-        C(S_IFREG),
-        C(S_IFCHR),
-        C(S_IFBLK),
-        C(S_IFIFO),
-        C(S_IFSOCK),
-};
-#undef C
-
-static int parse_one(const char *s, size_t len, uint64_t *ret) {
-        char buf[64], *end;
-
-        while (len > 0 && (*s == ' ' || *s == '\t'))
-                s++, len--;
-        while (len > 0 && (s[len - 1] == ' ' || s[len - 1] == '\t'))
-                len--;
-        if (len == 0 || len >= sizeof(buf))
-                return -EINVAL;
-        memcpy(buf, s, len);
-        buf[len] = 0;
-
-        for (size_t i = 0; i < ELEMENTSOF(constants); i++)
-                if (streq(buf, constants[i].name)) {
-                        /* Registers hold ints sign-extended: AT_FDCWD is 0xffffffffffffff9c. */
-                        *ret = (uint64_t) constants[i].value;
-                        return 0;
-                }
-
-        errno = 0;
-        if (buf[0] == '-') {
-                long long v = strtoll(buf, &end, 0);
-
-                if (errno != 0 || *end)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        } else {
-                unsigned long long v = strtoull(buf, &end, 0); /* 0x.., 0755 octal, decimal */
-
-                if (errno != 0 || *end || end == buf)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        }
-        return 0;
-}
-
+/* Numbers and constants joined with '|', as policy files write them (lib/symbols.c). */
 int ctl_parse_scalar(const char *s, uint64_t *ret) {
-        uint64_t v = 0;
-
-        for (;;) {
-                const char *bar = strchr(s, '|');
-                size_t len = bar ? (size_t) (bar - s) : strlen(s);
-                uint64_t part;
-                int r;
-
-                r = parse_one(s, len, &part);
-                if (r < 0)
-                        return r;
-                v |= part;
-                if (!bar)
-                        break;
-                s = bar + 1;
-        }
-        *ret = v;
-        return 0;
+        return srd_value_parse(s, ret, NULL, NULL);
 }
 
 static const char *errno_name(int error) {
@@ -325,10 +180,16 @@ static int explain_map_args(Explain *e, char **tokens, size_t n_tokens) {
                         continue; /* only the path given: the dirfd is AT_FDCWD */
 
                 if (ctl_parse_scalar(tokens[t], &v) < 0) {
+                        const char *bad = tokens[t], *hint;
+                        size_t bad_len = 0;
+
+                        (void) srd_value_parse(tokens[t], &v, &bad, &bad_len);
+                        hint = srd_symbol_suggest(bad, bad_len);
                         fprintf(stderr,
                                 "explain: argument %d of %s: \"%s\" is neither a number nor a known "
-                                "constant.\n",
-                                a, e->syscall, tokens[t]);
+                                "constant%s%s%s.\n",
+                                a, e->syscall, tokens[t], hint ? " (did you mean \"" : "", hint ?: "",
+                                hint ? "\"?)" : "");
                         return -EINVAL;
                 }
                 e->sc.args[a] = v;
@@ -364,6 +225,17 @@ static int explain_map_args(Explain *e, char **tokens, size_t n_tokens) {
         return 0;
 }
 
+/* openat2's struct open_how is given by its flags, which rules naming "flags" compare. */
+static void explain_open_how(Explain *e) {
+        const SrdSyscallInfo *info = srd_syscall_info(e->nr);
+
+        for (unsigned k = 0; info && k < info->n_paths; k++)
+                if (info->paths[k].how_arg >= 0 && info->paths[k].how_arg < SRD_ARGS) {
+                        e->sc.how[0] = e->sc.args[info->paths[k].how_arg];
+                        e->sc.how_read = true;
+                }
+}
+
 static void explain_echo(const Explain *e, FILE *f) {
         fprintf(f, "%s(", e->syscall);
         for (size_t i = 0; i < e->n_shown; i++)
@@ -371,7 +243,32 @@ static void explain_echo(const Explain *e, FILE *f) {
         fprintf(f, ")");
 }
 
-static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVerdict *v, int eval_error) {
+/* --json: where the path and open_how arguments are, and what run does here. */
+static void explain_json_under_run(json_object *o, const Explain *e, const CtlUnderRun *u, const SrdVerdict *v) {
+        const SrdSyscallInfo *info = srd_syscall_info(e->nr);
+        json_object *a = json_object_new_array(), *how = NULL, *r = json_object_new_object();
+
+        for (unsigned k = 0; info && k < info->n_paths; k++) {
+                json_object_array_add(a, json_object_new_int(info->paths[k].arg));
+                if (info->paths[k].how_arg >= 0)
+                        how = json_object_new_int(info->paths[k].how_arg);
+        }
+        json_object_object_add(o, "pathArgs", a);
+        json_object_object_add(o, "howArg", how);
+
+        json_object_object_add(r, "notified", json_object_new_boolean(u->notified));
+        json_object_object_add(r, "action", json_object_new_string(srd_action_to_string(u->action) ?: "?"));
+        if (u->action == SRD_ACTION_ERRNO)
+                json_object_object_add(r, "errno", json_object_new_string(errno_name(u->error)));
+        if (u->notified && v->action == SRD_ACTION_REDIRECT)
+                json_object_object_add(r, "kernelRedirect",
+                                       json_object_new_string(srd_redirect_support_to_string(u->kernel) ?: "?"));
+        json_object_object_add(r, "why", u->why ? json_object_new_string(u->why) : NULL);
+        json_object_object_add(o, "underRun", r);
+}
+
+static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVerdict *v, int eval_error,
+                              const CtlUnderRun *u) {
         json_object *o = json_object_new_object(), *a;
         SrdAction fb_action;
         int fb_error;
@@ -398,6 +295,10 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
                 o, "ruleName",
                 v->rule >= 0 ? json_object_new_string(srd_policy_rule_name(p, (size_t) v->rule) ?: "")
                              : NULL);
+        json_object_object_add(o, "group",
+                               v->rule >= 0 && srd_policy_rule_group(p, (size_t) v->rule, e->nr)
+                                       ? json_object_new_string(srd_policy_rule_group(p, (size_t) v->rule, e->nr))
+                                       : NULL);
         json_object_object_add(o, "action", json_object_new_string(srd_action_to_string(v->action) ?: "?"));
         if (v->action == SRD_ACTION_ERRNO)
                 json_object_object_add(o, "errno", json_object_new_string(errno_name(v->error)));
@@ -450,16 +351,87 @@ static int explain_print_json(const Explain *e, const SrdPolicy *p, const SrdVer
                 a = NULL;
         json_object_object_add(o, "pathError", a);
 
+        explain_json_under_run(o, e, u, v);
+
         printf("%s\n",
                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         json_object_put(o);
         return 0;
 }
 
+/* explain --groups: the syscall groups a rule's "names" may use, with the members this system has. */
+static int explain_list_groups(void) {
+        const SrdSyscallGroup *g;
+        size_t n;
+
+        g = srd_syscall_groups(&n);
+        for (size_t i = 0; i < n; i++) {
+                printf("%s: %s\n ", g[i].name, g[i].description);
+                for (const char *const *m = g[i].members; *m; m++)
+                        if (srd_syscall_resolve(*m) >= 0)
+                                printf(" %s", *m);
+                printf("\n");
+        }
+        return EXIT_SUCCESS;
+}
+
+/* "unknown syscall" with the closest native name. */
+static void explain_unknown_syscall(const char *name) {
+        const char *names[1024];
+        size_t n = 0;
+        const char *hint;
+
+        for (int nr = 0; nr < 1024; nr++) {
+                const char *s = srd_syscall_name(nr);
+
+                if (s)
+                        names[n++] = s;
+        }
+        hint = name[0] == '@' ? srd_syscall_group_suggest(name) : srd_suggest(name, names, n);
+        if (name[0] == '@')
+                fprintf(stderr, "explain: \"%s\" is a syscall group: explain takes one syscall (see explain --groups).\n",
+                        name);
+        else if (hint)
+                fprintf(stderr, "explain: unknown syscall \"%s\" (did you mean \"%s\"?).\n", name, hint);
+        else
+                fprintf(stderr, "explain: unknown syscall \"%s\".\n", name);
+}
+
+/* " via @file-write" when a group brought the syscall into the deciding rule. */
+static void explain_print_group(const SrdPolicy *p, const SrdVerdict *v, int nr) {
+        const char *g = v->rule >= 0 ? srd_policy_rule_group(p, (size_t) v->rule, nr) : NULL;
+
+        if (g)
+                printf(" via %s", g);
+}
+
+/* run knows no container id: with --id, a target with {id} that renders here fails there. */
+static int explain_eval_under_run(const SrdPolicy *p, const Explain *e, int eval_error) {
+        SrdSyscall sc = e->sc;
+        SrdVerdict v;
+
+        if (!sc.id || eval_error < 0)
+                return eval_error;
+        sc.id = NULL;
+        return srd_policy_evaluate(p, &sc, &v);
+}
+
+/* The line under the verdict when run, on this machine, does something else with the call. */
+static void explain_print_under_run(const CtlUnderRun *u) {
+        if (!u->why)
+                return;
+        if (u->action == SRD_ACTION_ERRNO)
+                printf("  under run here: errno %s: %s\n", errno_name(u->error), u->why);
+        else
+                printf("  under run here: %s: %s\n", srd_action_to_string(u->action) ?: "?", u->why);
+}
+
 int verb_explain(int argc, char *argv[]) {
         enum { ARG_PID = 0x100 };
         static const struct option options[] = {{"policy", required_argument, NULL, 'p'},
                                                 {"json", no_argument, NULL, 'j'},
+                                                {"groups", no_argument, NULL, 'g'},
+                                                {"id", required_argument, NULL, 'i'},
                                                 {"pid", required_argument, NULL, ARG_PID},
                                                 {"help", no_argument, NULL, 'h'},
                                                 {}};
@@ -468,18 +440,25 @@ int verb_explain(int argc, char *argv[]) {
         bool json = false;
         Explain e = {};
         SrdVerdict v = {};
+        CtlUnderRun u;
         int c, r;
 
         /* '+': stop at the syscall name, so "-100" stays an argument. */
         optind = 1;
         while ((c = getopt_long(argc, argv, "+p:jh", options, NULL)) >= 0)
                 switch (c) {
+                case 'i':
+                        /* {id} in redirect targets: the container id the call would come from. */
+                        e.sc.id = optarg;
+                        break;
                 case 'p':
                         policy_path = optarg;
                         break;
                 case 'j':
                         json = true;
                         break;
+                case 'g':
+                        return explain_list_groups();
                 case ARG_PID: {
                         char *end;
                         long pid;
@@ -495,23 +474,25 @@ int verb_explain(int argc, char *argv[]) {
                         break;
                 }
                 case 'h':
-                        printf("explain --policy FILE [--json] [--pid PID] SYSCALL [ARG...]\n\n"
+                        printf("explain --policy FILE [--json] [--pid PID] [--id ID] SYSCALL [ARG...]\n"
+                               "explain --groups\n\n"
                                "--pid PID resolves path arguments as that process would (its working\n"
-                               "directory, its root, symbolic links): what the daemon's rules judge.\n");
+                               "directory, its root, symbolic links): what the daemon's rules judge.\n"
+                               "--id ID is the container id {id} in redirect targets stands for.\n");
                         return EXIT_SUCCESS;
                 default:
                         return CTL_EXIT_USAGE;
                 }
         if (!policy_path || optind >= argc) {
                 fprintf(stderr,
-                        "explain: usage: explain --policy FILE [--json] [--pid PID] SYSCALL [ARG...]\n");
+                        "explain: usage: explain --policy FILE [--json] [--pid PID] [--id ID] SYSCALL [ARG...]\n");
                 return CTL_EXIT_USAGE;
         }
 
         e.syscall = argv[optind];
         e.nr = srd_syscall_resolve(e.syscall);
         if (e.nr < 0) {
-                fprintf(stderr, "explain: unknown syscall \"%s\".\n", e.syscall);
+                explain_unknown_syscall(e.syscall);
                 return CTL_EXIT_USAGE;
         }
         e.sc.nr = e.nr;
@@ -519,13 +500,15 @@ int verb_explain(int argc, char *argv[]) {
         r = explain_map_args(&e, argv + optind + 1, (size_t) (argc - optind - 1));
         if (r < 0)
                 return CTL_EXIT_USAGE;
+        explain_open_how(&e);
 
         if (ctl_load_policy(policy_path, &p) < 0)
                 return EXIT_FAILURE;
 
         r = srd_policy_evaluate(p, &e.sc, &v);
+        ctl_under_run(p, e.nr, &v, explain_eval_under_run(p, &e, r), r >= 0 && e.sc.id, &u);
         if (json)
-                explain_print_json(&e, p, &v, r);
+                explain_print_json(&e, p, &v, r, &u);
         else {
                 explain_echo(&e, stdout);
                 if (v.rule >= 0) {
@@ -536,6 +519,7 @@ int verb_explain(int argc, char *argv[]) {
                         printf(" -> rule \"%s\"", name);
                         if (!streq(name, where))
                                 printf(" (%s)", where);
+                        explain_print_group(p, &v, e.nr);
                 } else
                         printf(" -> default action");
 
@@ -548,6 +532,7 @@ int verb_explain(int argc, char *argv[]) {
 
                         printf(": %s\n", what ?: "?");
                 }
+                explain_print_under_run(&u);
         }
 
         srd_policy_unref(p);

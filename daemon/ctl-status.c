@@ -19,7 +19,7 @@
 /* Far more than 1000 containers' worth; a bound so a confused peer cannot eat memory. */
 #define STATUS_MAX (64U * 1024U * 1024U)
 
-static int status_fetch(const char *path, char **ret, size_t *ret_len) {
+int ctl_control_request(const char *path, const char *command, char **ret, size_t *ret_len) {
         struct sockaddr_un sa = {.sun_family = AF_UNIX};
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ char *buf = NULL;
@@ -37,7 +37,8 @@ static int status_fetch(const char *path, char **ret, size_t *ret_len) {
         (void) setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
         if (connect(fd, (struct sockaddr *) &sa, sizeof(sa)) < 0)
                 return -errno;
-        if (send(fd, "status\n", 7, MSG_NOSIGNAL) != 7)
+        if (send(fd, command, strlen(command), MSG_NOSIGNAL) != (ssize_t) strlen(command) ||
+            send(fd, "\n", 1, MSG_NOSIGNAL) != 1)
                 return -errno;
 
         for (;;) {
@@ -94,6 +95,28 @@ static json_object *arr(json_object *o, const char *key) {
         return v;
 }
 
+/* "answered: continue 120, errno 3, kill 0, redirect 0; rules: no-forbidden 3, defaultAction 120" */
+static void status_print_counts(json_object *c) {
+        json_object *answers = NULL, *rules = arr(c, "rules");
+        bool first = true;
+
+        printf("Container %s pid %" PRIu64 ": answered", str(c, "id"), num(c, "pid"));
+        if (json_object_object_get_ex(c, "answers", &answers) &&
+            json_object_is_type(answers, json_type_object)) {
+                json_object_object_foreach(answers, k, v) {
+                        printf("%s %s %" PRIu64, first ? "" : ",", k, json_object_get_uint64(v));
+                        first = false;
+                }
+        }
+        printf("; rules hit:");
+        for (size_t j = 0; rules && j < json_object_array_length(rules); j++) {
+                json_object *r = json_object_array_get_idx(rules, j);
+
+                printf("%s %s %" PRIu64, j > 0 ? "," : "", str(r, "name"), num(r, "hits"));
+        }
+        printf("%s\n", rules && json_object_array_length(rules) > 0 ? "" : " none");
+}
+
 static void status_print_table(json_object *root) {
         json_object *policies = arr(root, "policies"), *containers = arr(root, "containers"), *reload;
         size_t n_containers = containers ? json_object_array_length(containers) : 0;
@@ -135,6 +158,7 @@ static void status_print_table(json_object *root) {
                                ": path rules are advisory (redirect %s): the task "
                                "can change a path after its check.\n",
                                str(c, "id"), num(c, "pid"), str(c, "redirect"));
+                status_print_counts(c);
                 /* The path as written, and what the rules judged where that differs. */
                 if (json_object_object_get_ex(c, "lastDecision", &last) && last) {
                         const char *w = str(last, "written"), *res = str(last, "resolved");
@@ -158,6 +182,7 @@ static void status_print_table(json_object *root) {
                         printf("  %-40s %12" PRIu64 "\n", str(r, "name"), num(r, "hits"));
                 }
                 printf("  %-40s %12" PRIu64 "\n", "(defaultAction)", num(p, "defaultHits"));
+                printf("  %-40s %12" PRIu64 "\n", "(pathError)", num(p, "pathErrorHits"));
         }
 }
 
@@ -193,7 +218,7 @@ int verb_status(int argc, char *argv[]) {
                 return CTL_EXIT_USAGE;
         }
 
-        r = status_fetch(path, &buf, &len);
+        r = ctl_control_request(path, "status", &buf, &len);
         if (r < 0) {
                 fprintf(stderr, "status: cannot talk to seccomp-redirectd at %s: %s\n", path, strerror(-r));
                 return EXIT_FAILURE;

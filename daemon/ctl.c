@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* seccomp-redirectctl: check, explain, status, run. */
+/* seccomp-redirectctl: check, explain, status, reload, metrics, run. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,10 +13,14 @@ static void help(void) {
         printf("%s COMMAND ...\n\n"
                "Check and try seccomp-redirectd policies, query the daemon, supervise one command.\n\n"
                "Commands:\n"
-               "  check FILE...                        Validate policy files\n"
-               "  explain --policy FILE [--json] SYSCALL [ARG...]\n"
+               "  check [--strict] FILE|DIR|-...       Validate policy files, or a directory as the daemon\n"
+               "                                       loads it\n"
+               "  explain --policy FILE [--json] [--pid PID] [--id ID] SYSCALL [ARG...]\n"
                "                                       Show which rule decides a syscall and what it does\n"
+               "  explain --groups                     List the syscall groups rules may name\n"
                "  status [--control PATH] [--json]     Containers, policies and hit counts of the daemon\n"
+               "  reload [--control PATH]              Reload the daemon's policies, say how it went\n"
+               "  metrics [--control PATH]             The daemon's counters in OpenMetrics text\n"
                "  run --policy FILE [--] CMD [ARG...]  Run CMD under the policy, without the daemon\n\n"
                "Options:\n"
                "  -h --help                            Show this help\n"
@@ -41,28 +45,6 @@ int ctl_load_policy(const char *path, SrdPolicy **ret) {
         return r;
 }
 
-int verb_check(int argc, char *argv[]) {
-        int ret = EXIT_SUCCESS;
-
-        if (argc < 2) {
-                fprintf(stderr, "check: no policy file given.\n");
-                return CTL_EXIT_USAGE;
-        }
-
-        for (int i = 1; i < argc; i++) {
-                SrdPolicy *p = NULL;
-
-                if (ctl_load_policy(argv[i], &p) < 0) {
-                        ret = EXIT_FAILURE;
-                        continue;
-                }
-                printf("%s: ok (policy \"%s\", %zu rules)\n", argv[i], srd_policy_name(p),
-                       srd_policy_n_rules(p));
-                srd_policy_unref(p);
-        }
-        return ret;
-}
-
 int main(int argc, char *argv[]) {
         static const struct {
                 const char *name;
@@ -72,6 +54,8 @@ int main(int argc, char *argv[]) {
                 {"explain", verb_explain},
                 {"status", verb_status},
                 {"run", verb_run},
+                {"reload", verb_reload},
+                {"metrics", verb_metrics},
         };
 
         if (argc < 2) {

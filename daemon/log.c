@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +20,7 @@
 static LogTarget log_target = LOG_TARGET_AUTO;
 static int log_max_level = LOG_INFO;
 static int log_journal = -1; /* resolved target: 1 journal, 0 stderr, -1 not yet */
+static int log_stderr_prefix = -1; /* stderr is journald's stream: "<N>" prefixes; -1 not yet */
 
 static const char *const log_target_table[_LOG_TARGET_MAX] = {
         [LOG_TARGET_AUTO] = "auto",
@@ -68,36 +70,101 @@ int log_get_max_level(void) {
         return log_max_level;
 }
 
+static bool journal_socket_exists(void) {
+        /* journald is there exactly when its socket is. */
+        return access("/run/systemd/journal/socket", F_OK) >= 0;
+}
+
+/* Is our stderr the stream systemd connected to journald for us? It sets
+ * JOURNAL_STREAM to that stream's "device:inode"; a redirected stderr, or
+ * one inherited by a child of the service, is another file. */
+static bool stderr_is_journal_stream(void) {
+        const char *e = getenv("JOURNAL_STREAM");
+        unsigned long long dev, ino;
+        struct stat st;
+        char end;
+
+        if (!e || sscanf(e, "%llu:%llu%c", &dev, &ino, &end) != 2)
+                return false;
+        if (fstat(STDERR_FILENO, &st) < 0)
+                return false;
+        return (unsigned long long) st.st_dev == dev && (unsigned long long) st.st_ino == ino;
+}
+
+static void log_write_stderr(int level, const char *msg);
+
 bool log_to_journal(void) {
         if (log_journal < 0) {
-                if (log_target == LOG_TARGET_JOURNAL)
-                        log_journal = 1;
-                else if (log_target == LOG_TARGET_STDERR)
+                if (log_target == LOG_TARGET_JOURNAL) {
+                        log_journal = journal_socket_exists();
+                        /* sd_journal_send() drops messages silently when the
+                         * socket is missing: say once where they go instead. */
+                        if (!log_journal)
+                                log_write_stderr(
+                                        LOG_WARNING,
+                                        "--log-target journal: no journal "
+                                        "(/run/systemd/journal/socket is missing), logging to stderr.");
+                } else if (log_target == LOG_TARGET_STDERR)
                         log_journal = 0;
                 else
-                        /* journald is there exactly when its socket is. */
-                        log_journal = access("/run/systemd/journal/socket", F_OK) >= 0;
+                        log_journal = journal_socket_exists();
         }
         return log_journal > 0;
 }
 
-static void log_write_stderr(int level, const char *msg) {
-        /* One write per line, so that concurrent writers do not interleave. */
-        struct iovec iov[3] = {
-                {.iov_base = program_invocation_short_name,
-                 .iov_len = strlen(program_invocation_short_name)},
-                {.iov_base = (char *) ": ", .iov_len = 2},
-                {.iov_base = (char *) msg, .iov_len = strlen(msg)},
-        };
-        char line[4096];
-        size_t n = 0;
+/* "2026-12-04T13:22:32.123456Z": UTC, so that lines from hosts in other
+ * zones sort together; microseconds, as the journal keeps them. */
+static size_t format_timestamp(char *buf, size_t size) {
+        struct timespec ts;
+        struct tm tm;
+        size_t n;
 
-        for (size_t i = 0; i < ELEMENTSOF(iov); i++) {
-                size_t k = MIN(iov[i].iov_len, sizeof(line) - 1 - n);
-                memcpy(line + n, iov[i].iov_base, k);
-                n += k;
+        if (clock_gettime(CLOCK_REALTIME, &ts) < 0 || !gmtime_r(&ts.tv_sec, &tm))
+                return 0;
+        n = strftime(buf, size, "%Y-%m-%dT%H:%M:%S", &tm);
+        if (n == 0)
+                return 0;
+        n += (size_t) snprintf(buf + n, size - n, ".%06ldZ", ts.tv_nsec / 1000);
+        return MIN(n, size - 1);
+}
+
+static const char *level_name(int level) {
+        static const char *const names[] = {
+                [LOG_EMERG] = "emerg", [LOG_ALERT] = "alert",     [LOG_CRIT] = "crit",
+                [LOG_ERR] = "err",     [LOG_WARNING] = "warning", [LOG_NOTICE] = "notice",
+                [LOG_INFO] = "info",   [LOG_DEBUG] = "debug",
+        };
+        return level >= 0 && level < (int) ELEMENTSOF(names) ? names[level] : "?";
+}
+
+/*
+ * Under systemd, stderr goes to journald, which reads a "<N>" prefix as the
+ * priority and stamps the time itself. Anywhere else the line carries both:
+ * "2026-12-04T13:22:32.123456Z seccomp-redirectd[42]: warning: message".
+ */
+static void log_write_stderr(int level, const char *msg) {
+        char line[4096], stamp[64];
+        size_t n = 0, k;
+        int p;
+
+        if (log_stderr_prefix < 0)
+                log_stderr_prefix = stderr_is_journal_stream();
+
+        if (log_stderr_prefix)
+                p = snprintf(line, sizeof(line), "<%i>%s: ", level & LOG_PRIMASK,
+                             program_invocation_short_name);
+        else {
+                if (format_timestamp(stamp, sizeof(stamp)) == 0)
+                        stamp[0] = 0;
+                p = snprintf(line, sizeof(line), "%s%s%s[%d]: %s: ", stamp, stamp[0] ? " " : "",
+                             program_invocation_short_name, (int) getpid(), level_name(level & LOG_PRIMASK));
         }
+        n = MIN((size_t) MAX(p, 0), sizeof(line) - 2);
+        k = MIN(strlen(msg), sizeof(line) - 1 - n);
+        memcpy(line + n, msg, k);
+        n += k;
         line[n++] = '\n';
+        /* One write per line, so that concurrent writers do not interleave. */
         (void) !write(STDERR_FILENO, line, n);
 }
 
@@ -156,27 +223,67 @@ int log_full(int level, int error, const LogFields *fields, const char *format, 
         return error == 0 ? 0 : -abs(error);
 }
 
-void log_ratelimit_flush(RateLimit *rl, const LogFields *fields) {
-        if (rl->suppressed > 0)
-                log_full(LOG_WARNING, 0, fields, "Container %s: suppressed %u messages.",
-                         fields && fields->container_id ? fields->container_id : "?", rl->suppressed);
-        rl->suppressed = 0;
+static const char *const log_kind_table[_LOG_KIND_MAX] = {
+        [LOG_KIND_DEBUG] = "debug", [LOG_KIND_RULE] = "rule",   [LOG_KIND_FALLBACK] = "fallback",
+        [LOG_KIND_KILL] = "kill",   [LOG_KIND_ERROR] = "error", [LOG_KIND_OTHER] = "other",
+};
+
+const char *log_kind_to_string(LogKind k) {
+        if (k < 0 || k >= _LOG_KIND_MAX)
+                return NULL;
+        return log_kind_table[k];
 }
 
-bool log_ratelimit_below(RateLimit *rl, const LogFields *fields) {
+void log_ratelimit_flush(RateLimit *rl, const LogFields *fields) {
+        char what[256];
+        size_t n = 0;
+        unsigned total = 0;
+
+        for (LogKind k = 0; k < _LOG_KIND_MAX; k++) {
+                int p;
+
+                if (rl->suppressed[k] == 0)
+                        continue;
+                total += rl->suppressed[k];
+                p = snprintf(what + n, sizeof(what) - n, "%s%u %s", n > 0 ? ", " : "", rl->suppressed[k],
+                             log_kind_table[k]);
+                n = MIN(n + (size_t) MAX(p, 0), sizeof(what) - 1);
+                rl->suppressed[k] = 0;
+        }
+        if (total == 0)
+                return;
+        /* A warning: whatever was dropped, the reader must learn of it. */
+        if (fields && fields->container_id)
+                log_full(LOG_WARNING, 0, fields, "Container %s: suppressed %u messages (%s).",
+                         fields->container_id, total, what);
+        else
+                log_full(LOG_WARNING, 0, fields, "Suppressed %u messages (%s).", total, what);
+}
+
+bool log_ratelimit_below_kind(RateLimit *rl, LogKind kind, const LogFields *fields) {
         uint64_t now = now_monotonic_usec();
+
+        if (kind < 0 || kind >= _LOG_KIND_MAX)
+                kind = LOG_KIND_OTHER;
 
         if (rl->begin == 0 || now - rl->begin >= rl->interval_usec) {
                 log_ratelimit_flush(rl, fields);
                 rl->begin = now;
-                rl->n = 0;
+                memset(rl->n, 0, sizeof(rl->n));
         }
 
-        if (rl->n < rl->burst) {
-                rl->n++;
+        if (rl->n[kind] < rl->burst) {
+                rl->n[kind]++;
                 return true;
         }
 
-        rl->suppressed++;
+        rl->suppressed[kind]++;
+        __atomic_fetch_add(&rl->suppressed_total[kind], 1, __ATOMIC_RELAXED);
         return false;
+}
+
+uint64_t log_ratelimit_suppressed(const RateLimit *rl, LogKind kind) {
+        if (kind < 0 || kind >= _LOG_KIND_MAX)
+                return 0;
+        return __atomic_load_n(&rl->suppressed_total[kind], __ATOMIC_RELAXED);
 }

@@ -65,21 +65,45 @@ int log_full(int level, int error, const LogFields *fields, const char *format, 
 #define log_oom() log_full(LOG_ERR, ENOMEM, NULL, "Out of memory.")
 
 /*
- * Per-container rate limit: at most burst messages per interval. When a new
- * interval opens after messages were dropped, one "suppressed N messages"
- * line is logged first, so the reader knows something is missing.
+ * What a rate-limited message is about. Each kind has its own budget, so
+ * that a flood of everyday lines (a workload's continue calls at debug
+ * level) cannot crowd out the lines an operator asked for or must see.
+ */
+typedef enum LogKind {
+        LOG_KIND_DEBUG, /* everyday calls: continue, and answers not asked to be logged */
+        LOG_KIND_RULE, /* a rule with "log": true */
+        LOG_KIND_FALLBACK, /* a redirect that could not be carried out */
+        LOG_KIND_KILL, /* a task killed by a rule */
+        LOG_KIND_ERROR, /* a call that could not be placed, other warnings and errors */
+        LOG_KIND_OTHER, /* the rest (the agent socket's refusals) */
+        _LOG_KIND_MAX,
+} LogKind;
+
+const char *log_kind_to_string(LogKind k);
+
+/*
+ * Per-container rate limit: at most burst messages per interval, per kind.
+ * When a new interval opens after messages were dropped, one line saying
+ * how many of each kind were suppressed is logged first, so the reader
+ * knows what is missing.
  */
 typedef struct RateLimit {
         uint64_t interval_usec;
         unsigned burst;
         uint64_t begin;
-        unsigned n;
-        unsigned suppressed;
+        unsigned n[_LOG_KIND_MAX];
+        unsigned suppressed[_LOG_KIND_MAX];
+        uint64_t suppressed_total[_LOG_KIND_MAX]; /* atomic: for status */
 } RateLimit;
 
 #define RATELIMIT_INIT(i, b) ((RateLimit){.interval_usec = (i), .burst = (b)})
 
-/* True when a message may be logged now. fields name who is being limited. */
-bool log_ratelimit_below(RateLimit *rl, const LogFields *fields);
+/* True when a message of this kind may be logged now. fields name who is being limited. */
+bool log_ratelimit_below_kind(RateLimit *rl, LogKind kind, const LogFields *fields);
+static inline bool log_ratelimit_below(RateLimit *rl, const LogFields *fields) {
+        return log_ratelimit_below_kind(rl, LOG_KIND_OTHER, fields);
+}
 /* Say how many messages were dropped, if any (when the limited object goes away). */
 void log_ratelimit_flush(RateLimit *rl, const LogFields *fields);
+/* Messages of this kind dropped so far. */
+uint64_t log_ratelimit_suppressed(const RateLimit *rl, LogKind kind);

@@ -99,7 +99,8 @@ static void help(void) {
                "     --control PATH           Control socket (default %s;\n"
                "                              none with --listen; \"none\" disables)\n"
                "     --allow-uid UID[,UID]    Peers allowed besides root\n"
-               "     --arena-size BYTES       Redirect arena generation size (default 1M; K, M suffixes)\n"
+               "     --init-dir DIR           Serve seccomp-redirect-init: DIR/init.sock and DIR/tokens\n"
+               "     --arena-size BYTES       Redirect arena generation size (default 1M; K, M, G suffixes)\n"
                "     --max-connections N      Agent connections in progress at once (default %u)\n"
                "     --max-handoff-size BYTES Largest handoff payload (default 1M, at most 4M)\n"
                "     --max-handoff-memory BYTES\n"
@@ -150,6 +151,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_MAX_HANDOFF_MEMORY,
                 ARG_HANDOFF_TIMEOUT,
                 ARG_UNSAFE_PLAIN_CONTINUE,
+                ARG_INIT_DIR,
         };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -167,6 +169,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 {"max-handoff-size", required_argument, NULL, ARG_MAX_HANDOFF_SIZE},
                 {"max-handoff-memory", required_argument, NULL, ARG_MAX_HANDOFF_MEMORY},
                 {"handoff-timeout", required_argument, NULL, ARG_HANDOFF_TIMEOUT},
+                {"init-dir", required_argument, NULL, ARG_INIT_DIR},
                 /* Not in --help: the tests' negative control. */
                 {"unsafe-plain-continue", no_argument, NULL, ARG_UNSAFE_PLAIN_CONTINUE},
                 {}};
@@ -215,6 +218,13 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                                 fprintf(stderr, "--allow-uid: invalid uid list \"%s\".\n", optarg);
                                 return r;
                         }
+                        break;
+                case ARG_INIT_DIR:
+                        if (optarg[0] != '/') {
+                                fprintf(stderr, "--init-dir: %s is not an absolute path.\n", optarg);
+                                return -EINVAL;
+                        }
+                        a->config.init_dir = optarg;
                         break;
                 case ARG_UNSAFE_PLAIN_CONTINUE:
                         a->config.plain_continue = true;
@@ -347,6 +357,8 @@ static int run(int argc, char *argv[]) {
         r = parse_argv(argc, argv, &args);
         if (r <= 0)
                 return r < 0 ? EXIT_USAGE : EXIT_SUCCESS;
+        /* Now, not at the first message: a missing journal is said at startup. */
+        (void) log_to_journal();
 
         /* sd-event takes these through a signalfd, which only sees blocked signals. */
         sigemptyset(&ss);

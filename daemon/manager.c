@@ -137,6 +137,10 @@ static int manager_on_agent(sd_event_source *s, int fd, uint32_t revents, void *
         return agent_conn_accept(userdata);
 }
 
+static int manager_on_init(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
+        return init_conn_accept(userdata);
+}
+
 static int manager_on_reap(sd_event_source *s, int fd, uint32_t revents, void *userdata) {
         container_reap_done(userdata);
         return 0;
@@ -156,6 +160,7 @@ static void manager_stop(Manager *m, const char *why) {
         (void) notify_send("STOPPING=1\nSTATUS=Stopping");
         /* No new handoffs while we go: the runtime then fails fast instead of queuing. */
         (void) sd_event_source_set_enabled(m->agent_source, SD_EVENT_OFF);
+        (void) sd_event_source_set_enabled(m->init_source, SD_EVENT_OFF);
         (void) sd_event_exit(m->event, 0);
 }
 
@@ -219,6 +224,7 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
                 return -ENOMEM;
         m->agent_fd = m->control_fd = -EBADF;
         m->agent_lock_fd = m->control_lock_fd = -EBADF;
+        m->init_fd = m->init_lock_fd = m->init_tokens_fd = -EBADF;
         m->reap_fds[0] = m->reap_fds[1] = -EBADF;
         m->reload_ok = true;
 
@@ -281,6 +287,12 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         if (r < 0)
                 return r;
 
+        if (config->init_dir) {
+                r = manager_bind_init_socket(m, config->init_dir);
+                if (r < 0)
+                        return r;
+        }
+
         r = container_setup_signals();
         if (r < 0)
                 return log_error_errno(r, "Failed to set up the workers' wake-up signal: %m");
@@ -298,6 +310,14 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         /* Read the connections we have before accepting more: under a flood,
          * a runtime's handoff already in is served, not dropped for room. */
         (void) sd_event_source_set_priority(m->agent_source, SD_EVENT_PRIORITY_NORMAL + 10);
+
+        if (m->init_fd >= 0) {
+                r = sd_event_add_io(m->event, &m->init_source, m->init_fd, EPOLLIN, manager_on_init, m);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to watch the init socket: %m");
+                (void) sd_event_source_set_description(m->init_source, "init-socket");
+                (void) sd_event_source_set_priority(m->init_source, SD_EVENT_PRIORITY_NORMAL + 10);
+        }
 
         if (m->control_fd >= 0) {
                 r = sd_event_add_io(m->event, &m->control_source, m->control_fd, EPOLLIN, manager_on_control,
@@ -363,9 +383,12 @@ Manager *manager_free(Manager *m) {
                 agent_conn_free(m->agent_conns);
         while (m->control_conns)
                 control_conn_free(m->control_conns);
+        while (m->init_conns)
+                init_conn_free(m->init_conns);
 
         sd_event_source_disable_unref(m->agent_source);
         sd_event_source_disable_unref(m->control_source);
+        sd_event_source_disable_unref(m->init_source);
         sd_event_source_disable_unref(m->sigterm_source);
         sd_event_source_disable_unref(m->sigint_source);
         sd_event_source_disable_unref(m->sighup_source);
@@ -379,6 +402,7 @@ Manager *manager_free(Manager *m) {
         manager_release_sockets(m);
 
         policy_set_free(m->policies);
+        counters_done(&m->counters);
         free(m->reload_error);
         free(m->policy_dir);
         free(m->default_policy);

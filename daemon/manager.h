@@ -7,6 +7,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "counters.h"
 #include "list.h"
 #include "log.h"
 #include "macro.h"
@@ -15,6 +16,7 @@
 typedef struct AgentConn AgentConn;
 typedef struct Container Container;
 typedef struct ControlConn ControlConn;
+typedef struct InitConn InitConn;
 
 /* The loaded policies, by name. Owns one reference on each. */
 typedef struct PolicySet {
@@ -50,6 +52,7 @@ typedef struct ManagerConfig {
         uint64_t handoff_timeout_usec;
         /* Bit (1 << SrdPolicySource) per source that may choose a policy; 0: none may. */
         unsigned policy_sources;
+        const char *init_dir; /* --init-dir: the init socket and its tokens, NULL: none */
 } ManagerConfig;
 
 #define AGENT_MAX_CONNS_DEFAULT 64U
@@ -74,6 +77,17 @@ typedef struct Manager {
         dev_t control_dev;
         ino_t control_ino;
         int control_lock_fd;
+
+        /* --init-dir: seccomp-redirect-init's socket (any uid; tokens decide) */
+        int init_fd;
+        sd_event_source *init_source;
+        char *init_path;
+        dev_t init_dev;
+        ino_t init_ino;
+        int init_lock_fd;
+        int init_tokens_fd; /* DIR/tokens, 0700: written by seccomp-redirect-oci */
+        InitConn *init_conns;
+        size_t n_init_conns;
 
         sd_event_source *sigterm_source, *sigint_source, *sighup_source;
         sd_event_source *status_source; /* coalesced STATUS= updates */
@@ -108,6 +122,7 @@ typedef struct Manager {
         Container *containers;
         size_t n_containers;
 
+        Counters counters; /* of the containers gone (container_counters_total() for all) */
         uint64_t handoffs_refused;
         uint64_t handoffs_accepted;
         bool stopping;
@@ -141,8 +156,17 @@ void manager_release_sockets(Manager *m);
 int agent_conn_accept(Manager *m);
 AgentConn *agent_conn_free(AgentConn *c);
 
+/* sockets.c: --init-dir */
+int manager_bind_init_socket(Manager *m, const char *dir);
+
+/* init-conn.c */
+int init_conn_accept(Manager *m);
+InitConn *init_conn_free(InitConn *c);
+
 /* control.c */
 int control_conn_accept(Manager *m);
 ControlConn *control_conn_free(ControlConn *c);
 /* The JSON document of the control protocol, malloc'd. */
 int control_format_status(Manager *m, char **ret);
+/* metrics.c: the OpenMetrics text exposition, malloc'd. */
+int control_format_metrics(Manager *m, char **ret);

@@ -3,7 +3,6 @@
  * The set of loaded policies. Loading is all-or-nothing: one bad file and
  * the caller keeps what it had, which is what makes SIGHUP safe to send.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,99 +31,55 @@ SrdPolicy *policy_set_get(const PolicySet *s, const char *name) {
         return NULL;
 }
 
-static int json_filter(const struct dirent *de) {
-        size_t n = strlen(de->d_name);
+/* What the loader found legal but likely not meant: logged, never fatal. */
+static void log_warnings(const SrdPolicy *p) {
+        const SrdDiagList *w = srd_policy_warnings(p);
 
-        if (de->d_name[0] == '.')
-                return 0;
-        return n > 5 && streq(de->d_name + n - 5, ".json");
+        for (size_t i = 0; w && i < w->n; i++) {
+                _cleanup_free_ char *line = srd_diag_format(&w->items[i]);
+
+                log_warning("%s", line ?: "(out of memory formatting a warning)");
+        }
 }
 
-static void free_dirents(struct dirent **des, int n) {
-        for (int i = 0; i < n; i++)
-                free(des[i]);
-        free(des);
-}
-
+/* The directory as srd_policy_dir_load() reads it, which `seccomp-redirectctl check DIR` shares. */
 int policy_set_load(const char *dir, PolicySet **ret, char **ret_error) {
         _cleanup_(policy_set_freep) PolicySet *s = NULL;
-        _cleanup_free_ char *first_error = NULL;
-        struct dirent **des = NULL;
-        int n, r = 0;
+        SrdDiagList diag = {};
+        SrdPolicy **policies = NULL;
+        size_t n = 0;
+        int r;
 
-        n = scandir(dir, &des, json_filter, alphasort);
-        if (n < 0) {
-                r = -errno;
-                log_error_errno(r, "Failed to read policy directory %s: %m", dir);
-                if (asprintf(ret_error, "cannot read %s: %s", dir, strerror(-r)) < 0)
-                        *ret_error = NULL;
-                return r;
+        r = srd_policy_dir_load(dir, &policies, &n, &diag);
+        /* Every diagnostic, not just the first: fixing one at a time is painful. */
+        for (size_t j = 0; j < diag.n; j++) {
+                _cleanup_free_ char *line = srd_diag_format(&diag.items[j]);
+
+                log_error("%s", line ?: "(out of memory formatting a diagnostic)");
+                if (j == 0)
+                        *ret_error = TAKE_PTR(line);
         }
+        if (r < 0 && diag.n == 0) {
+                log_error_errno(r, "Failed to load the policies in %s: %m", dir);
+                if (asprintf(ret_error, "%s: %s", dir, strerror(-r)) < 0)
+                        *ret_error = NULL;
+        }
+        srd_diag_list_clear(&diag);
+        if (r < 0)
+                return r;
 
         s = calloc(1, sizeof(*s));
-        if (!s || (n > 0 && !(s->policies = calloc((size_t) n, sizeof(SrdPolicy *))))) {
-                free_dirents(des, n);
+        if (!s) {
+                srd_policy_array_free(policies, n);
                 return log_oom();
         }
-
-        for (int i = 0; i < n; i++) {
-                _cleanup_free_ char *path = NULL;
-                SrdDiagList diag = {};
-                SrdPolicy *p = NULL;
-                size_t n_diag;
-                int k;
-
-                if (asprintf(&path, "%s/%s", dir, des[i]->d_name) < 0) {
-                        r = log_oom();
-                        break;
-                }
-
-                k = srd_policy_load_file(path, &p, &diag);
-                /* Every diagnostic, not just the first: fixing one at a time is painful. */
-                for (size_t j = 0; j < diag.n; j++) {
-                        _cleanup_free_ char *line = srd_diag_format(&diag.items[j]);
-
-                        log_error("%s", line ?: "(out of memory formatting a diagnostic)");
-                        if (!first_error && line)
-                                first_error = TAKE_PTR(line);
-                }
-                n_diag = diag.n;
-                srd_diag_list_clear(&diag);
-                if (k < 0) {
-                        if (n_diag == 0) {
-                                log_error_errno(k, "Failed to load policy %s: %m", path);
-                                if (!first_error && asprintf(&first_error, "%s: %s", path, strerror(-k)) < 0)
-                                        first_error = NULL;
-                        }
-                        if (r >= 0)
-                                r = k;
-                        continue;
-                }
-
-                if (policy_set_get(s, srd_policy_name(p))) {
-                        _cleanup_free_ char *msg = NULL;
-
-                        if (asprintf(&msg, "%s: policy name \"%s\" already used by %s", path,
-                                     srd_policy_name(p),
-                                     srd_policy_file(policy_set_get(s, srd_policy_name(p)))) < 0)
-                                msg = NULL;
-                        log_error("%s", msg ?: "duplicate policy name");
-                        if (!first_error)
-                                first_error = TAKE_PTR(msg);
-                        srd_policy_unref(p);
-                        if (r >= 0)
-                                r = -EINVAL;
-                        continue;
-                }
-                s->policies[s->n++] = p;
-                log_debug("Loaded policy \"%s\" from %s (%zu rules).", srd_policy_name(p), path,
-                          srd_policy_n_rules(p));
-        }
-        free_dirents(des, n);
-
-        if (r < 0) {
-                *ret_error = TAKE_PTR(first_error);
-                return r;
+        s->policies = policies;
+        s->n = n;
+        for (size_t i = 0; i < n; i++) {
+                log_warnings(policies[i]);
+                log_debug("Loaded policy \"%s\" from %s (%zu %s).", srd_policy_name(policies[i]),
+                          srd_policy_file(policies[i]), srd_policy_n_rules(policies[i]),
+                          srd_policy_n_rules(policies[i]) == 1 ? "rule" : "rules");
         }
 
         *ret = TAKE_PTR(s);

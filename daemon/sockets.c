@@ -252,6 +252,46 @@ int manager_adopt_sockets(Manager *m, const char *listen_path, const char *contr
         return 0;
 }
 
+/*
+ * --init-dir DIR: DIR/init.sock for seccomp-redirect-init, and DIR/tokens,
+ * where seccomp-redirect-oci leaves one file per container process it
+ * starts. The socket is bind-mounted into containers, so it is open to
+ * every uid (0666): what a peer may do is decided by the token it presents,
+ * and tokens can only be made by whoever may write DIR/tokens (0700, ours).
+ */
+int manager_bind_init_socket(Manager *m, const char *dir) {
+        _cleanup_free_ char *path = NULL, *tokens = NULL;
+        struct stat st;
+        int r;
+
+        if (asprintf(&path, "%s/init.sock", dir) < 0 || asprintf(&tokens, "%s/tokens", dir) < 0)
+                return log_oom();
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", dir);
+        if (mkdir(tokens, 0700) < 0 && errno != EEXIST)
+                return log_error_errno(errno, "Failed to create %s: %m", tokens);
+        m->init_tokens_fd = open(tokens, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (m->init_tokens_fd < 0)
+                return log_error_errno(errno, "Failed to open %s: %m", tokens);
+        if (fstat(m->init_tokens_fd, &st) < 0)
+                return log_error_errno(errno, "Failed to stat %s: %m", tokens);
+        /* Whoever can write there can make tokens, that is: choose policies. */
+        if (st.st_uid != geteuid() || (st.st_mode & 0077) != 0)
+                return log_error_errno(EPERM, "%s must be owned by us and mode 0700, refusing to use it.",
+                                       tokens);
+
+        r = socket_lock(path, true, &m->init_lock_fd);
+        if (r < 0)
+                return r;
+        r = make_listen_socket(path, &m->init_fd, &m->init_dev, &m->init_ino);
+        if (r < 0)
+                return r;
+        if (chmod(path, 0666) < 0)
+                return log_error_errno(errno, "Failed to open %s to every uid: %m", path);
+        m->init_path = TAKE_PTR(path);
+        return 0;
+}
+
 /* Remove a socket we bound, unless someone replaced it since (then it is theirs). */
 static void unlink_if_ours(const char *path, dev_t dev, ino_t ino) {
         struct stat st;
@@ -271,6 +311,12 @@ void manager_release_sockets(Manager *m) {
         /* Only what we bound ourselves, and still under the lock; systemd owns the activated paths. */
         unlink_if_ours(m->agent_path, m->agent_dev, m->agent_ino);
         unlink_if_ours(m->control_path, m->control_dev, m->control_ino);
+        m->init_fd = safe_close(m->init_fd);
+        unlink_if_ours(m->init_path, m->init_dev, m->init_ino);
+        m->init_lock_fd = safe_close(m->init_lock_fd);
+        m->init_tokens_fd = safe_close(m->init_tokens_fd);
+        free(m->init_path);
+        m->init_path = NULL;
         m->agent_lock_fd = safe_close(m->agent_lock_fd);
         m->control_lock_fd = safe_close(m->control_lock_fd);
         free(m->agent_path);

@@ -29,6 +29,12 @@ typedef struct Scanner {
         SrdJsonPos *out;
         int n_duplicates;
         bool failed; /* a syntax error was reported */
+        /* The member name of the value about to be scanned: set on its node
+         * as soon as it exists, so that a duplicate key inside it is
+         * reported under its full path ("rules[0].action"). */
+        bool pending_key;
+        uint32_t pending_key_off, pending_key_len;
+        unsigned pending_key_line, pending_key_column;
 } Scanner;
 
 SrdJsonPos *srd_json_pos_free(SrdJsonPos *p) {
@@ -686,7 +692,13 @@ static int scan_object(Scanner *s, uint32_t id, unsigned depth) {
                 s->pos++;
                 skip_space(s);
 
+                s->pending_key = true;
+                s->pending_key_off = (uint32_t) key_off;
+                s->pending_key_len = (uint32_t) key_len;
+                s->pending_key_line = key_line;
+                s->pending_key_column = key_column;
                 r = scan_value(s, id, depth + 1, &child);
+                s->pending_key = false;
                 if (r < 0)
                         return r;
                 n = &s->out->nodes[child];
@@ -809,6 +821,15 @@ static int scan_value(Scanner *s, uint32_t parent, unsigned depth, uint32_t *ret
         r = node_add(s, parent, type, &id);
         if (r < 0)
                 return r;
+        if (s->pending_key) {
+                SrdJsonNode *n = &s->out->nodes[id];
+
+                n->key = s->pending_key_off;
+                n->key_len = s->pending_key_len;
+                n->key_line = s->pending_key_line;
+                n->key_column = s->pending_key_column;
+                s->pending_key = false;
+        }
 
         switch (type) {
         case SRD_JSON_OBJECT:

@@ -43,6 +43,7 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
 struct SrdListener {
         int fd;
         uint32_t native_arch;
+        char *id; /* the container's id, for {id} in redirect targets; NULL: unknown */
         SrdRedirectSupport redirect;
 
         /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more. */
@@ -140,8 +141,24 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         redirector_free(l->redirector);
         free(l->req);
         free(l->resp);
+        free(l->id);
         free(l);
         return NULL;
+}
+
+_public_ int srd_listener_set_id(SrdListener *l, const char *id) {
+        char *copy = NULL;
+
+        if (!l)
+                return -EINVAL;
+        if (id) {
+                copy = strdup(id);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(l->id);
+        l->id = copy;
+        return 0;
 }
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SrdListener *, srd_listener_free);
@@ -288,6 +305,10 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
                         return;
                 }
                 l->how_read = true;
+                sc->how_read = true;
+                sc->how[0] = l->how.flags;
+                sc->how[1] = l->how.mode;
+                sc->how[2] = l->how.resolve;
         }
 
         (void) path_arg_read(n->pid, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL, e->written[i],
@@ -328,6 +349,32 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
 }
 
 /*
+ * The errno for a call whose path the file system fails: the walk's,
+ * unless the kernel fails the call on an argument it reads before that
+ * path. symlink's target is such an argument (getname() of it comes
+ * first): unreadable, the kernel says EFAULT (ENAMETOOLONG past PATH_MAX).
+ */
+static bool reads_target_first(int nr) {
+#if defined(SYS_symlink)
+        if (nr == SYS_symlink)
+                return true;
+#endif
+        return nr == SYS_symlinkat;
+}
+
+static int fails_errno(SrdListener *l, const SrdSyscall *sc) {
+        char target[SRD_PATH_MAX + 1];
+        int r;
+
+        if (!reads_target_first(sc->nr))
+                return l->fails_error;
+        r = procmem_read_string(l->req->pid, sc->args[0], target, sizeof(target));
+        if (r == -EFAULT || r == -ENAMETOOLONG)
+                return -r;
+        return l->fails_error;
+}
+
+/*
  * Decode the call (any architecture the filter can notify), read and
  * resolve its path arguments when a path rule names it, decide. The rule
  * (seccomp-redirectd.policy(5), FAILURE HANDLING): a call whose path cannot
@@ -362,6 +409,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         }
         e->native_nr = d.nr;
         sc.nr = d.nr;
+        sc.id = l->id;
         memcpy(sc.args, d.args, sizeof(sc.args));
 
         /* No rule of this syscall looks at a path: nothing to read, and
@@ -399,7 +447,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
          * continue would let another thread create what was missing, as a
          * link to a file the rules deny, after the check. */
         if (l->fails_error != 0 && e->verdict.action == SRD_ACTION_CONTINUE) {
-                verdict_unplaced(e, SRD_RULE_KERNEL, SRD_ACTION_ERRNO, l->fails_error,
+                verdict_unplaced(e, SRD_RULE_KERNEL, SRD_ACTION_ERRNO, fails_errno(l, &sc),
                                  "the kernel fails the call in this state of the file system; answered with "
                                  "its errno");
                 return;

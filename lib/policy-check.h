@@ -77,5 +77,13 @@ bool get_plain_action(Loader *L, const Val *v, const char *role, SrdAction *ret)
 void action_errno(Loader *L, const Val *obj, const char *key, bool have_action, SrdAction action,
                   const char *action_key, int default_error, int *ret);
 int load_syscall_names(Loader *L);
+/* A rule's "args" and "set" (policy-args.c); r->syscalls must be known. */
+void parse_args(Loader *L, const Val *rule, SrdRule *r);
+void parse_set(Loader *L, const Val *set, SrdRule *r);
+/* Warnings (policy-warnings.c): kept with the policy, see srd_policy_warnings(). */
+void warn_at(Loader *L, unsigned line, unsigned column, const char *where, const char *format, ...) _printf_(5, 6);
+void warn_glob(Loader *L, const Val *v, const char *glob);
+void warn_shadowed(Loader *L, const Val *rules);
+void warn_default(Loader *L, const Val *def);
 /* The policy's "pathError" (policy-path-error.c). */
 void parse_path_error(Loader *L, const Val *root);

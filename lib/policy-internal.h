@@ -34,21 +34,24 @@ typedef enum SrdCmp {
 } SrdCmp;
 
 typedef struct SrdArgCond {
-        unsigned index;         /* 0..5 */
+        unsigned index;         /* 0..5, when role is NULL */
         SrdCmp op;
         uint64_t value;
         uint64_t value_two;     /* MASKED_EQ: (arg & value) == value_two */
+        const char *role;       /* "flags": the index differs per syscall (static, from syscall-args.c) */
 } SrdArgCond;
 
 typedef struct SrdArgSet {
-        unsigned index;
+        unsigned index;         /* when role is NULL */
         uint64_t value;
         uint64_t mask;          /* new = (old & ~mask) | (value & mask) */
+        const char *role;       /* as in SrdArgCond */
 } SrdArgSet;
 
 typedef struct SrdRule {
         char *name;             /* never NULL: "rules[N]" when the file has none */
         int *syscalls;          /* native numbers, resolved at load */
+        const char **groups;    /* per syscall: the "@group" that named it (static), NULL when named directly */
         size_t n_syscalls;
 
         SrdPathKind path_kind;
@@ -94,6 +97,8 @@ struct SrdPolicy {
         uint64_t *hits;         /* n_rules + 1 counters; hits[n_rules] = default action */
 
         SrdMatcher *matcher;
+
+        SrdDiagList warnings;   /* what loads but is likely not meant (policy-warnings.c) */
 };
 
 /* Native syscall numbers stay below this on every architecture. */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 
 #include "policy-check.h"
+#include "syscall-args.h"
 
 static const char *const path_error_keys[] = {"action", "errno"};
 
@@ -40,6 +41,14 @@ void parse_path_error(Loader *L, const Val *root) {
         action_errno(L, &obj, "errno", have, p->path_error_action, "action", EACCES, &p->path_error_error);
 }
 
+/* A rule that compares openat2's open_how depends on the task's memory as a path rule does. */
+static bool rule_reads_open_how(const SrdRule *r, int nr) {
+        for (size_t i = 0; i < r->n_args; i++)
+                if (r->args[i].role && srd_syscall_arg_index(nr, r->args[i].role) >= SRD_ARGS)
+                        return true;
+        return false;
+}
+
 int policy_index_path_rules(SrdPolicy *p) {
         p->path_rule_nrs = calloc(POLICY_NR_MAX + 1, sizeof(bool));
         if (!p->path_rule_nrs)
@@ -47,11 +56,13 @@ int policy_index_path_rules(SrdPolicy *p) {
         for (size_t i = 0; i < p->n_rules; i++) {
                 const SrdRule *r = &p->rules[i];
 
-                if (r->path_kind == SRD_PATH_NONE)
-                        continue;
-                for (size_t j = 0; j < r->n_syscalls; j++)
-                        if (r->syscalls[j] >= 0 && r->syscalls[j] <= POLICY_NR_MAX)
-                                p->path_rule_nrs[r->syscalls[j]] = true;
+                for (size_t j = 0; j < r->n_syscalls; j++) {
+                        int nr = r->syscalls[j];
+
+                        if (nr >= 0 && nr <= POLICY_NR_MAX &&
+                            (r->path_kind != SRD_PATH_NONE || rule_reads_open_how(r, nr)))
+                                p->path_rule_nrs[nr] = true;
+                }
         }
         return 0;
 }

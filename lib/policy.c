@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 
 #include "policy-check.h"
+#include "syscall-groups.h"
 
 static const char *const root_keys[] = {
         "version",         "name",      "description", "defaultAction", "defaultErrno",
@@ -22,23 +23,81 @@ static const char *const root_keys[] = {
 static const char *const rule_keys[] = {"name",   "description", "names", "path", "args",
                                         "action", "errno",       "to",    "set",  "log"};
 static const char *const path_keys[] = {"exact", "prefix", "glob"};
-static const char *const arg_keys[] = {"index", "op", "value", "valueTwo"};
-static const char *const set_keys[] = {"index", "value", "mask"};
 static const char *const fallback_keys[] = {"action", "errno"};
 
-static const char *const cmp_names[_SRD_CMP_MAX] = {
-        [SRD_CMP_NE] = "SCMP_CMP_NE",
-        [SRD_CMP_LT] = "SCMP_CMP_LT",
-        [SRD_CMP_LE] = "SCMP_CMP_LE",
-        [SRD_CMP_EQ] = "SCMP_CMP_EQ",
-        [SRD_CMP_GE] = "SCMP_CMP_GE",
-        [SRD_CMP_GT] = "SCMP_CMP_GT",
-        [SRD_CMP_MASKED_EQ] = "SCMP_CMP_MASKED_EQ",
-};
+/* Add nr to the rule unless it is there; group: the group that named it, NULL when named directly. */
+static int add_syscall(SrdRule *r, size_t *allocated, int nr, const char *group, bool *ret_dup_direct) {
+        *ret_dup_direct = false;
+        for (size_t j = 0; j < r->n_syscalls; j++)
+                if (r->syscalls[j] == nr) {
+                        /* Named twice directly is a slip; a group overlapping a name or another group is not. */
+                        *ret_dup_direct = !group && !r->groups[j];
+                        if (!group)
+                                r->groups[j] = NULL;
+                        return 0;
+                }
+        if (r->n_syscalls == *allocated) {
+                size_t n = MAX((size_t) 8, *allocated * 2);
+                int *s = realloc(r->syscalls, n * sizeof(int));
+
+                if (!s)
+                        return -ENOMEM;
+                r->syscalls = s;
+                const char **g = realloc(r->groups, n * sizeof(char *));
+                if (!g)
+                        return -ENOMEM;
+                r->groups = g;
+                *allocated = n;
+        }
+        r->groups[r->n_syscalls] = group;
+        r->syscalls[r->n_syscalls++] = nr;
+        return 0;
+}
+
+/* A native number for a name, -1 when the native architecture lacks it, __NR_SCMP_ERROR when unknown. */
+static int resolve_name(const char *s) {
+        int nr = seccomp_syscall_resolve_name(s);
+
+        if (nr == __NR_SCMP_ERROR) {
+                int k = srd_syscall_resolve(s);
+
+                return k >= 0 ? k : __NR_SCMP_ERROR;
+        }
+        return nr < 0 ? -1 : nr;
+}
+
+static void parse_group(Loader *L, const Val *v, const char *s, SrdRule *r, size_t *allocated) {
+        const SrdSyscallGroup *g = srd_syscall_group(s);
+        bool dup;
+
+        if (!g) {
+                _cleanup_free_ char *q = quoted(L, s), *hint = did_you_mean(srd_syscall_group_suggest(s));
+
+                fail(L, v, "unknown syscall group %s%s (see SYSCALL GROUPS in seccomp-redirectd.policy(5))", q,
+                     hint ? hint : "");
+                return;
+        }
+        for (size_t i = 0; i < r->n_syscalls; i++)
+                if (r->groups[i] == g->name) {
+                        fail(L, v, "syscall group \"%s\" is listed twice", g->name);
+                        return;
+                }
+        for (const char *const *m = g->members; *m; m++) {
+                int nr = resolve_name(*m);
+
+                /* Unknown to this libseccomp, or not on this architecture: as for a portable policy. */
+                if (nr < 0)
+                        continue;
+                if (add_syscall(r, allocated, nr, g->name, &dup) < 0) {
+                        L->error = -ENOMEM;
+                        return;
+                }
+        }
+}
 
 static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
         Val names = {};
-        size_t n;
+        size_t n, allocated = 0;
 
         if (!require(L, rule, "names", rule_keys, ELEMENTSOF(rule_keys), &names))
                 return;
@@ -49,19 +108,19 @@ static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
                 fail(L, &names, "expected a non-empty array of syscall names");
                 goto out;
         }
-        r->syscalls = calloc(n, sizeof(int));
-        if (!r->syscalls) {
-                L->error = -ENOMEM;
-                goto out;
-        }
         for (size_t i = 0; i < n; i++) {
                 _cleanup_(val_done) Val v = {};
                 const char *s;
+                bool dup;
                 int nr;
 
                 element(L, &names, i, &v);
                 if (!get_string(L, &v, "a syscall name", &s))
                         continue;
+                if (s[0] == '@') {
+                        parse_group(L, &v, s, r, &allocated);
+                        continue;
+                }
                 nr = seccomp_syscall_resolve_name(s);
                 if (nr == __NR_SCMP_ERROR) {
                         _cleanup_free_ char *q = quoted(L, s), *hint = NULL;
@@ -78,16 +137,15 @@ static void parse_names(Loader *L, const Val *rule, SrdRule *r) {
                  * policy names it anyway, and it simply never happens here. */
                 if (nr < 0)
                         continue;
-                for (size_t j = 0; j < r->n_syscalls; j++)
-                        if (r->syscalls[j] == nr) {
-                                _cleanup_free_ char *q = quoted(L, s);
+                if (add_syscall(r, &allocated, nr, NULL, &dup) < 0) {
+                        L->error = -ENOMEM;
+                        goto out;
+                }
+                if (dup) {
+                        _cleanup_free_ char *q = quoted(L, s);
 
-                                fail(L, &v, "syscall %s is listed twice", q);
-                                nr = -1;
-                                break;
-                        }
-                if (nr >= 0)
-                        r->syscalls[r->n_syscalls++] = nr;
+                        fail(L, &v, "syscall %s is listed twice", q);
+                }
         }
 out:
         val_done(&names);
@@ -199,6 +257,8 @@ static void parse_path(Loader *L, const Val *rule, SrdRule *r) {
                 }
         }
         }
+        if (r->path_kind == SRD_PATH_GLOB)
+                warn_glob(L, &v, s);
 
         r->path = strdup(s);
         if (!r->path)
@@ -208,75 +268,21 @@ out:
         val_done(&path);
 }
 
-static void parse_args(Loader *L, const Val *rule, SrdRule *r) {
-        Val args = {};
-        size_t n;
-
-        if (!member(L, rule, "args", &args))
-                return;
-        if (!expect_type(L, &args, json_type_array, "an array of argument conditions"))
-                goto out;
-        n = json_object_array_length(args.o);
-        r->args = calloc(MAX(n, (size_t) 1), sizeof(SrdArgCond));
-        if (!r->args) {
-                L->error = -ENOMEM;
-                goto out;
-        }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(val_done) Val a = {}, index = {}, op = {}, value = {}, two = {};
-                SrdArgCond c = {.op = _SRD_CMP_INVALID};
-                bool ok = true, have_two;
-                const char *s;
-
-                element(L, &args, i, &a);
-                if (!expect_type(L, &a, json_type_object, "an object with \"index\", \"op\", \"value\""))
-                        continue;
-                check_keys(L, &a, arg_keys, ELEMENTSOF(arg_keys));
-                if (!require(L, &a, "index", arg_keys, ELEMENTSOF(arg_keys), &index) ||
-                    !get_arg_index(L, &index, &c.index))
-                        ok = false;
-                if (!require(L, &a, "op", arg_keys, ELEMENTSOF(arg_keys), &op))
-                        ok = false;
-                else if (get_string(L, &op, "a comparator such as \"SCMP_CMP_EQ\"", &s)) {
-                        for (int j = SRD_CMP_NE; j < _SRD_CMP_MAX; j++)
-                                if (streq(cmp_names[j], s))
-                                        c.op = (SrdCmp) j;
-                        if (c.op < 0) {
-                                _cleanup_free_ char *q = quoted(L, s), *hint = NULL, *full = NULL;
-                                const char *sug = srd_suggest(s, cmp_names + 1, _SRD_CMP_MAX - 1);
-
-                                /* "EQ" for "SCMP_CMP_EQ": try again with the prefix. */
-                                if (!sug && asprintf(&full, "SCMP_CMP_%s", s) >= 0)
-                                        sug = srd_suggest(full, cmp_names + 1, _SRD_CMP_MAX - 1);
-                                hint = did_you_mean(sug);
-
-                                fail(L, &op, "unknown comparator %s%s", q, hint ? hint : "");
-                                ok = false;
-                        }
-                } else
-                        ok = false;
-                if (!require(L, &a, "value", arg_keys, ELEMENTSOF(arg_keys), &value) ||
-                    !get_u64(L, &value, &c.value))
-                        ok = false;
-                have_two = member(L, &a, "valueTwo", &two);
-                if (have_two && !get_u64(L, &two, &c.value_two))
-                        ok = false;
-                if (!ok)
-                        continue;
-                if (c.op != SRD_CMP_MASKED_EQ && c.value_two != 0)
-                        fail_key(L, &two, "\"valueTwo\" only applies to SCMP_CMP_MASKED_EQ");
-                else if (c.op == SRD_CMP_MASKED_EQ && (c.value_two & ~c.value) != 0)
-                        fail(L, &two, "can never match: valueTwo has bits outside the mask in \"value\"");
-                else
-                        r->args[r->n_args++] = c;
-        }
-out:
-        val_done(&args);
-}
-
 /* Syscalls of the rule that have no path argument: a path condition or "to" cannot apply to them. */
-static void check_path_syscalls(Loader *L, const Val *rule, const SrdRule *r, const char *why) {
+static void check_path_syscalls(Loader *L, const Val *rule, SrdRule *r, const char *why) {
         Val names = {};
+        size_t k = 0;
+
+        /* A group's calls on an fd (fchmod in @chmod) cannot be what a path rule means: leave them out. */
+        for (size_t i = 0; i < r->n_syscalls; i++) {
+                const SrdSyscallInfo *info = srd_syscall_info(r->syscalls[i]);
+
+                if (r->groups[i] && !(info && info->n_paths > 0))
+                        continue;
+                r->groups[k] = r->groups[i];
+                r->syscalls[k++] = r->syscalls[i];
+        }
+        r->n_syscalls = k;
 
         if (!member(L, rule, "names", &names))
                 return;
@@ -312,7 +318,7 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
         const char *s;
         int k;
 
-        if (!get_string(L, to, "a path or a template with {path} or {suffix}", &s))
+        if (!get_string(L, to, "a path or a template with {path}, {suffix} or {id}", &s))
                 return;
 
         /* Render with stand-ins, so the literal parts can be checked now. */
@@ -329,6 +335,9 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
                                         return;
                                 }
                                 stand_in = "/p";
+                        } else if (end && len == 2 && strncmp(p + 1, "id", 2) == 0) {
+                                /* One path component of [A-Za-z0-9_.-], checked when rendered. */
+                                stand_in = "i";
                         } else if (end && len == 6 && strncmp(p + 1, "suffix", 6) == 0) {
                                 if (r->path_kind != SRD_PATH_PREFIX) {
                                         fail(L, to,
@@ -340,7 +349,7 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
                                 _cleanup_free_ char *q = srd_quote(p, len + 2, 32);
 
                                 fail(L, to,
-                                     "unknown placeholder %s in redirect target (use {path} or {suffix})",
+                                     "unknown placeholder %s in redirect target (use {path}, {suffix} or {id})",
                                      q ? q : "");
                                 return;
                         } else {
@@ -398,72 +407,6 @@ static void parse_to(Loader *L, const Val *rule, SrdRule *r, const Val *to) {
                 L->error = -ENOMEM;
 }
 
-static void parse_set(Loader *L, const Val *set, SrdRule *r) {
-        size_t n;
-
-        if (!expect_type(L, set, json_type_array, "an array of argument rewrites"))
-                return;
-        n = json_object_array_length(set->o);
-        r->set = calloc(MAX(n, (size_t) 1), sizeof(SrdArgSet));
-        if (!r->set) {
-                L->error = -ENOMEM;
-                return;
-        }
-        for (size_t i = 0; i < n; i++) {
-                _cleanup_(val_done) Val e = {}, index = {}, value = {}, mask = {};
-                SrdArgSet a = {.mask = UINT64_MAX};
-                bool ok = true;
-
-                element(L, set, i, &e);
-                if (!expect_type(L, &e, json_type_object,
-                                 "an object with \"index\", \"value\" and \"mask\""))
-                        continue;
-                check_keys(L, &e, set_keys, ELEMENTSOF(set_keys));
-                if (!require(L, &e, "index", set_keys, ELEMENTSOF(set_keys), &index) ||
-                    !get_arg_index(L, &index, &a.index))
-                        ok = false;
-                if (!require(L, &e, "value", set_keys, ELEMENTSOF(set_keys), &value) ||
-                    !get_u64(L, &value, &a.value))
-                        ok = false;
-                if (member(L, &e, "mask", &mask) && !get_u64(L, &mask, &a.mask))
-                        ok = false;
-                if (!ok)
-                        continue;
-
-                for (size_t j = 0; j < r->n_set; j++)
-                        if (r->set[j].index == a.index) {
-                                fail(L, &index, "argument %u is already rewritten by set[%zu]", a.index, j);
-                                ok = false;
-                        }
-                /* Paths are rewritten with "to"; a scalar write over a pointer would corrupt it. */
-                for (size_t j = 0; ok && j < r->n_syscalls; j++) {
-                        const SrdSyscallInfo *info = srd_syscall_info(r->syscalls[j]);
-
-                        for (unsigned k = 0; ok && info && k < info->n_paths && k < SRD_MAX_PATHS; k++) {
-                                const SrdPathArg *pa = &info->paths[k];
-
-                                if (pa->arg >= 0 && (unsigned) pa->arg == a.index) {
-                                        fail(L, &index,
-                                             "argument %u of \"%s\" is a path: rewrite paths with \"to\"",
-                                             a.index, info->name ? info->name : "?");
-                                        ok = false;
-                                } else if (pa->how_arg >= 0 && ((unsigned) pa->how_arg == a.index ||
-                                                                (unsigned) pa->how_arg + 1 == a.index)) {
-                                        /* openat2: a pointer to struct open_how, then its size. */
-                                        fail(L, &index,
-                                             "argument %u of \"%s\" is %s struct open_how, not a scalar to set",
-                                             a.index, info->name ? info->name : "?",
-                                             (unsigned) pa->how_arg == a.index ? "a pointer to its"
-                                                                                : "the size of its");
-                                        ok = false;
-                                }
-                        }
-                }
-                if (ok)
-                        r->set[r->n_set++] = a;
-        }
-}
-
 static void parse_rule(Loader *L, const Val *rule, size_t i, SrdRule *r) {
         _cleanup_(val_done) Val name = {}, desc = {}, action = {}, to = {}, set = {}, log = {};
         const SrdJsonNode *node = srd_json_pos_node(L->pos, rule->node);
@@ -489,9 +432,9 @@ static void parse_rule(Loader *L, const Val *rule, size_t i, SrdRule *r) {
 
         parse_names(L, rule, r);
         parse_path(L, rule, r);
-        parse_args(L, rule, r);
         if (r->path_kind != SRD_PATH_NONE)
                 check_path_syscalls(L, rule, r, "so the path condition never matches it");
+        parse_args(L, rule, r);
 
         if (require(L, rule, "action", rule_keys, ELEMENTSOF(rule_keys), &action))
                 have_action = get_action(L, &action, &r->action);
@@ -610,6 +553,8 @@ static void parse_root(Loader *L, const Val *root) {
 
         if (require(L, root, "defaultAction", root_keys, ELEMENTSOF(root_keys), &def))
                 have_default = get_plain_action(L, &def, "the default action", &p->default_action);
+        if (have_default)
+                warn_default(L, &def);
         action_errno(L, root, "defaultErrno", have_default, p->default_action, "defaultAction", 0,
                      &p->default_error);
 
@@ -647,11 +592,14 @@ static void parse_root(Loader *L, const Val *root) {
         }
         if (L->error == 0)
                 check_rule_names(L, &rules);
+        if (L->error == 0 && L->n_errors == 0)
+                warn_shadowed(L, &rules);
 }
 
 static void rule_done(SrdRule *r) {
         free(r->name);
         free(r->syscalls);
+        free(r->groups);
         free(r->path);
         free(r->args);
         free(r->to);
@@ -667,6 +615,7 @@ static SrdPolicy *policy_free(SrdPolicy *p) {
         free(p->rules);
         free(p->hits);
         free(p->path_rule_nrs);
+        srd_diag_list_clear(&p->warnings);
         free(p->name);
         free(p->file);
         free(p);
@@ -799,6 +748,8 @@ _public_ int srd_policy_load_buffer(const char *buf, size_t len, const char *fil
                 buf = L.buf = "";
 
         r = load(&L, ret);
+        if (r >= 0)
+                sort_diags(&(*ret)->warnings, 0);
         for (size_t i = 0; i < L.n_syscall_names; i++)
                 free(L.syscall_names[i]);
         free(L.syscall_names);
@@ -912,6 +863,22 @@ _public_ const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule) {
         if (!p || rule >= p->n_rules)
                 return NULL;
         return p->rules[rule].name;
+}
+
+_public_ const SrdDiagList *srd_policy_warnings(const SrdPolicy *p) {
+        return p ? &p->warnings : NULL;
+}
+
+_public_ const char *srd_policy_rule_group(const SrdPolicy *p, size_t rule, int nr) {
+        const SrdRule *r;
+
+        if (!p || rule >= p->n_rules)
+                return NULL;
+        r = &p->rules[rule];
+        for (size_t i = 0; r->groups && i < r->n_syscalls; i++)
+                if (r->syscalls[i] == nr)
+                        return r->groups[i];
+        return NULL;
 }
 
 _public_ void srd_policy_redirect_fallback(const SrdPolicy *p, SrdAction *ret_action, int *ret_error) {

@@ -86,6 +86,24 @@ int srd_policy_load_file(const char *path, SrdPolicy **ret, SrdDiagList *diag);
 int srd_policy_load_buffer(const char *buf, size_t len, const char *filename, SrdPolicy **ret,
                            SrdDiagList *diag);
 
+/*
+ * What the loader found legal but very likely not meant: a rule an earlier
+ * one shadows, a glob that can never match, "{a,b}" taken literally, a
+ * default action that only notified syscalls get. Messages start with
+ * "warning: ". Owned by the policy; never NULL for a loaded policy.
+ */
+const SrdDiagList *srd_policy_warnings(const SrdPolicy *p);
+
+/*
+ * Every "*.json" of dir not starting with '.', in alphabetical order, as the
+ * daemon loads its policy directory: all of them or none. Every problem of
+ * every file goes to diag, as does a policy name that two files share.
+ * Returns 0 with *ret (free with srd_policy_array_free()) and *ret_n, or
+ * the first error.
+ */
+int srd_policy_dir_load(const char *dir, SrdPolicy ***ret, size_t *ret_n, SrdDiagList *diag);
+SrdPolicy **srd_policy_array_free(SrdPolicy **a, size_t n);
+
 /* Reference counted, atomically (threads may share a policy): a reload swaps
  * policies while containers still use the old ones. */
 SrdPolicy *srd_policy_ref(SrdPolicy *p);
@@ -96,6 +114,9 @@ const char *srd_policy_file(const SrdPolicy *p);
 size_t srd_policy_n_rules(const SrdPolicy *p);
 /* NULL when rule is out of range; rule names default to "rules[N]". */
 const char *srd_policy_rule_name(const SrdPolicy *p, size_t rule);
+/* The syscall group ("@file-write") through which rule names native
+ * syscall nr; NULL when the rule names it directly, or not at all. */
+const char *srd_policy_rule_group(const SrdPolicy *p, size_t rule, int nr);
 /*
  * pathError: the answer for a call the daemon cannot place (its path cannot
  * be read or resolved, its architecture not decoded) when some rule with a
@@ -125,7 +146,20 @@ typedef struct SrdSyscall {
          * fewer paths, or the path names nothing a rule can match or could
          * not be read (then path conditions do not match). */
         const char *paths[SRD_MAX_PATHS];
+        /* openat2's struct open_how as the kernel will read it: flags, mode,
+         * resolve. Rules that name openat2's "flags", "mode" or "resolve"
+         * compare these; without how_read such a call cannot be decided and
+         * gets pathError. */
+        bool how_read;
+        uint64_t how[3];
+        /* The container's id (the OCI state's "id"), for {id} in redirect
+         * targets; NULL when unknown, and then such a target fails to
+         * render and the call is denied. */
+        const char *id;
 } SrdSyscall;
+
+/* {id} renders only ids of 1 to SRD_ID_MAX characters out of [A-Za-z0-9_.-], not "." or "..". */
+#define SRD_ID_MAX 128
 
 /* SrdVerdict.rule when no rule decided. */
 #define SRD_RULE_DEFAULT (-1)    /* no rule matched: defaultAction */
@@ -309,6 +343,8 @@ int srd_listener_new(int fd, SrdListener **ret);
 SrdListener *srd_listener_free(SrdListener *l);
 int srd_listener_fd(const SrdListener *l);
 SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l);
+/* The container's id (copied), which {id} in redirect targets stands for; NULL: none. */
+int srd_listener_set_id(SrdListener *l, const char *id);
 
 /*
  * Pinned continue (on by default): where redirect is supported, a continue

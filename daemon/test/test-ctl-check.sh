@@ -13,7 +13,7 @@ trap 'rm -rf "$work"' EXIT
 # expect_check EXPECTED_RC FILE [STDERR_REGEX]
 expect_check() {
         local want=$1 file=$2 re=${3:-} rc
-        "$ctl" check "$file" >"$work/out" 2>"$work/err"
+        "$ctl" check ${STRICT:+--strict} "$file" >"$work/out" 2>"$work/err"
         rc=$?
         if [ "$rc" -ne "$want" ]; then
                 echo "check $file: exit $rc, expected $want" | tap_diag
@@ -26,6 +26,10 @@ expect_check() {
                 return 1
         fi
         return 0
+}
+
+expect_check_strict() {
+        STRICT=1 expect_check "$@"
 }
 
 write() {
@@ -57,10 +61,10 @@ for p in "$src"/policies/*.json; do
         [ -e "$p" ] && [ "$(basename "$p")" != schema.json ] && policies+=("$p")
 done
 n_good=${#policies[@]}
-tap_plan $((n_good + 12))
+tap_plan $((n_good + 22))
 
 for p in "${policies[@]}"; do
-        tap_check "shipped policy $(basename "$p") is valid" expect_check 0 "$p" ""
+        tap_check "shipped policy $(basename "$p") is valid, without warnings" expect_check_strict 0 "$p" ""
 done
 
 tap_check "typo in an action: file:line:col, where and did-you-mean" \
@@ -96,4 +100,31 @@ ok_line() {
 }
 tap_check "valid file reported on stdout with its name and rule count" ok_line
 
+
+# Warnings: legal, likely not meant; --strict makes them errors.
+write traps.json '{"version": 1, "name": "traps", "defaultAction": "errno", "defaultErrno": "EPERM", "rules": [
+{"name": "etc", "names": ["openat"], "path": {"prefix": "/etc/"}, "action": "continue"},
+{"name": "shadow", "names": ["openat"], "path": {"exact": "/etc/shadow"}, "action": "errno", "errno": "EACCES"},
+{"name": "g1", "names": ["open"], "path": {"glob": "/etc//sh*"}, "action": "continue"},
+{"name": "g2", "names": ["open"], "path": {"glob": "/etc/[z-a]"}, "action": "continue"},
+{"name": "g3", "names": ["open"], "path": {"glob": "/etc/{passwd,group}"}, "action": "continue"}
+]}'
+tap_check "warnings: exit 0, counted" bash -c "'$ctl' check '$work/traps.json' 2>'$work/err' | grep -qF 'ok (policy \"traps\", 5 rules, 5 warnings)'"
+tap_check "warning: shadowed rule" grep -qF 'traps.json:3:1: rules[1]: warning: rule "shadow" never decides: rule "etc" (rules[0] at 2:1)' "$work/err"
+tap_check "warning: glob with //" grep -qF 'rules[2].path.glob: warning: glob "/etc//sh*" can never match' "$work/err"
+tap_check "warning: empty class" grep -qF 'warning: character class "[z-a]" matches no character' "$work/err"
+tap_check "warning: braces are literal" grep -qF "rules[4].path.glob: warning: '{' and '}' are literal" "$work/err"
+tap_check "--strict: warnings fail" bash -c "! '$ctl' check --strict '$work/traps.json' >/dev/null 2>&1"
+tap_check "check - reads stdin" bash -c "'$ctl' check - <'$src/policies/demo.json' | grep -qF '<stdin>: ok (policy \"demo\", 7 rules)'"
+tap_check "check /dev/stdin reads a pipe" bash -c "cat '$src/policies/demo.json' | '$ctl' check /dev/stdin | grep -qF '/dev/stdin: ok'"
+mkdir "$work/dir"
+cp "$src/policies/demo.json" "$work/dir/a.json"
+cp "$src/policies/demo.json" "$work/dir/b.json"
+echo 'not json' >"$work/dir/.hidden.json"
+echo 'not json' >"$work/dir/notes.txt"
+tap_check "check DIR: two files with one policy name fail as in the daemon" bash -c \
+        "! '$ctl' check '$work/dir' 2>'$work/err' >/dev/null && grep -qF 'dir/b.json: policy name \"demo\" already used by $work/dir/a.json' '$work/err'"
+rm "$work/dir/b.json"
+tap_check "check DIR: hidden and non-.json files are skipped, \"1 policy\"" bash -c \
+        "'$ctl' check '$work/dir' | grep -qxF '$work/dir: ok (1 policy)'"
 tap_done

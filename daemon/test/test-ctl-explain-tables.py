@@ -45,9 +45,10 @@ def scalar(s):
     return v
 
 
-def check_row(policy, left, right):
+def check_row(policy, cid, left, right):
     """Returns None when explain agrees with the row, else what differs."""
-    p = subprocess.run([ctl, "explain", "--json", "--policy", policy] + left, capture_output=True, text=True)
+    p = subprocess.run([ctl, "explain", "--json", "--policy", policy] + (["--id", cid] if cid is not None else [])
+                       + left, capture_output=True, text=True)
     if p.returncode != 0:
         return "explain exited %d: %s" % (p.returncode, p.stderr.strip())
     got = json.loads(p.stdout)
@@ -93,10 +94,14 @@ rows = []
 for table in sorted(glob.glob(os.path.join(tables_dir, "*.table"))):
     name = os.path.basename(table)[:-len(".table")]
     policy = os.path.join(tables_dir, name + ".json")
+    cid = None
     with open(table) as f:
         for lineno, line in enumerate(f, 1):
             tokens = line.split()
             if not tokens or tokens[0].startswith("#"):
+                continue
+            if tokens[0] == "id":
+                cid = tokens[1] if len(tokens) > 1 else None
                 continue
             if tokens[0] == "policy":
                 policy = os.path.normpath(os.path.join(tables_dir, tokens[1]))
@@ -104,7 +109,7 @@ for table in sorted(glob.glob(os.path.join(tables_dir, "*.table"))):
             if "->" not in tokens:
                 continue
             i = tokens.index("->")
-            rows.append(("%s.table:%d" % (name, lineno), policy, tokens[:i], tokens[i + 1:], line.strip()))
+            rows.append(("%s.table:%d" % (name, lineno), policy, cid, tokens[:i], tokens[i + 1:], line.strip()))
 
 if not rows:
     print("1..0 # SKIP no tests/unit/policy-tables/*.table")
@@ -112,9 +117,9 @@ if not rows:
 
 print("1..%d" % len(rows))
 failed = False
-for n, (where, policy, left, right, text) in enumerate(rows, 1):
+for n, (where, policy, cid, left, right, text) in enumerate(rows, 1):
     try:
-        problem = check_row(policy, left, right)
+        problem = check_row(policy, cid, left, right)
     except Exception as e:  # a row this script cannot read is a failure, not a crash
         problem = "cannot check: %r" % e
     if problem:

@@ -23,7 +23,7 @@ src = os.environ["SRD_SOURCE_ROOT"]
 n = 0
 failed = False
 work = tempfile.mkdtemp(prefix="srd-daemon-test-")
-PLAN = 14
+PLAN = 15
 
 
 def case(name, ok, diag=""):
@@ -152,6 +152,17 @@ try:
          p.wait(30) == 2 and "x.json:1:" in out and 'did you mean "continue"' in out, out)
     p = start(["--listen", agent, "--policy-dir", pol, "--default-policy", "nosuch", "--control", "none"])
     case("unknown --default-policy: exit 2", p.wait(30) == 2, p.stdout.read())
+    warned = os.path.join(work, "warned")
+    os.mkdir(warned)
+    with open(os.path.join(warned, "w.json"), "w") as f:
+        f.write('{ "version": 1, "name": "w", "defaultAction": "continue", "rules": [\n'
+                '{ "name": "all", "names": ["mkdir"], "action": "continue" },\n'
+                '{ "name": "dead", "names": ["mkdir"], "path": { "glob": "/tmp//x" }, "action": "kill" } ] }\n')
+    p = start(["--listen", agent, "--control", "none", "--policy-dir", warned, "--default-policy", "nosuch"])
+    out = p.stdout.read()
+    case("warnings are logged at load",
+         p.wait(30) == 2 and 'w.json:3:1: rules[1]: warning: rule "dead" never decides' in out
+         and 'warning: glob "/tmp//x" can never match' in out, out)
     p = start(["--bogus"])
     case("unknown option: exit 2", p.wait(30) == 2)
 

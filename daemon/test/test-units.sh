@@ -1,10 +1,11 @@
 #!/bin/bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The shipped units pass `systemd-analyze verify` (with ExecStart pointed at
-# the binary just built: verify insists that it exists).
+# The shipped units pass `systemd-analyze verify` (with ExecStart and
+# ExecReload pointed at the binaries just built: verify insists that they exist).
 set -u
 daemon=$(realpath "$1")
 service=$2
+ctl=$(realpath "$3")
 src=${SRD_SOURCE_ROOT:?}
 . "$(dirname "$0")/tap.sh"
 
@@ -17,7 +18,8 @@ fi
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-sed "s|^ExecStart=.*/seccomp-redirectd|ExecStart=$daemon|" "$service" >"$work/seccomp-redirectd.service"
+sed -e "s|^ExecStart=.*/seccomp-redirectd|ExecStart=$daemon|" \
+        -e "s|^ExecReload=.*/seccomp-redirectctl |ExecReload=$ctl |" "$service" >"$work/seccomp-redirectd.service"
 cp "$src/systemd/seccomp-redirectd.socket" "$src/systemd/seccomp-redirectd-control.socket" "$work/"
 
 verify() {

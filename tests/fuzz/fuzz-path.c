@@ -56,7 +56,8 @@ static void one_path(const char *p) {
 }
 
 static void one_glob(const char *glob, const char *path) {
-        bool plain = !strpbrk(glob, "*?[");
+        /* A backslash escapes the next character: not plain either. */
+        bool plain = !strpbrk(glob, "*?[\\");
 
         if (plain && srd_glob_match(glob, path) != (strcmp(glob, path) == 0))
                 abort();

@@ -336,6 +336,8 @@ def collect():
 
     for path in scripts():
         rel = os.path.relpath(path, TOP)
+        if rel.startswith("tests/vm/e2e/") and path.endswith(".sh"):
+            continue  # guest scripts (containers.sh): the guest's busybox and the binaries run-vm copies
         if path.endswith(".c") or path.endswith(".h"):
             if rel.startswith("tests/vm/"):
                 continue  # guest programs: the guest's busybox, not the host

@@ -11,6 +11,10 @@
  *       The policy the following cases run against, relative to the table's
  *       directory. Without it: NAME.json next to NAME.table.
  *
+ *   id [ID]
+ *       The container id ({id} in redirect targets) of the following cases;
+ *       without ID (and before any id line) there is none.
+ *
  *   SYSCALL ARG... -> ACTION RULE [DETAIL...]
  *       The left side is exactly what `seccomp-redirectctl explain` takes:
  *       the arguments in the syscall's order, a path string for each path
@@ -20,6 +24,8 @@
  *       A dirfd may be left out (then AT_FDCWD) when its path follows;
  *       pointers that are not path arguments (symlink's target, buffers)
  *       are given as numbers, e.g. 0. Missing trailing arguments are 0.
+ *       openat2's struct open_how is given by its flags (O_WRONLY|O_TRUNC),
+ *       which rules naming openat2's "flags" compare.
  *
  *       ACTION  continue | errno | kill | redirect
  *       RULE    the deciding rule's name, or "default" for defaultAction
@@ -50,7 +56,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "macro.h"
 #include "seccomp-redirect.h"
+#include "symbols.h"
 #include "tests.h"
 
 #define MAX_TOKENS 32
@@ -70,69 +78,9 @@ typedef struct Case {
         uint64_t args[SRD_ARGS];
 } Case;
 
-static const struct {
-        const char *name;
-        int64_t value;
-} constants[] = {
-#define C(x) { #x, (int64_t) (x) }
-        C(O_RDONLY),  C(O_WRONLY),     C(O_RDWR),          C(O_CREAT),
-        C(O_EXCL),    C(O_TRUNC),      C(O_APPEND),        C(O_NONBLOCK),
-        C(O_CLOEXEC), C(O_DIRECTORY),  C(O_NOFOLLOW),      C(O_PATH),
-        C(O_TMPFILE), C(O_NOCTTY),     C(O_SYNC),          C(AT_FDCWD),
-        C(AT_EMPTY_PATH), C(AT_SYMLINK_NOFOLLOW), C(AT_REMOVEDIR), C(AT_SYMLINK_FOLLOW),
-        C(AF_UNIX),   C(AF_INET),      C(AF_INET6),        C(AF_PACKET),
-        C(AF_NETLINK), C(SOCK_STREAM), C(SOCK_DGRAM),      C(SOCK_RAW),
-        C(SOCK_CLOEXEC), C(SOCK_NONBLOCK), C(F_OK),        C(R_OK),
-        C(W_OK),      C(X_OK),         C(S_ISUID),         C(S_ISGID),
-        C(S_IFREG),   C(S_IFIFO),      C(S_IFCHR),         C(S_IFBLK),
-        C(S_IFSOCK),
-#undef C
-};
-
-static int parse_one(const char *s, uint64_t *ret) {
-        char *end;
-
-        if (!*s)
-                return -EINVAL;
-        for (size_t i = 0; i < sizeof(constants) / sizeof(constants[0]); i++)
-                if (strcmp(s, constants[i].name) == 0) {
-                        /* sign-extended like a register holding an int */
-                        *ret = (uint64_t) constants[i].value;
-                        return 0;
-                }
-        errno = 0;
-        if (s[0] == '-') {
-                long long v = strtoll(s, &end, 0);
-
-                if (errno != 0 || *end)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        } else {
-                unsigned long long v = strtoull(s, &end, 0);
-
-                if (errno != 0 || *end || end == s)
-                        return -EINVAL;
-                *ret = (uint64_t) v;
-        }
-        return 0;
-}
-
+/* Numbers and constants joined with '|', exactly as explain and policy values read them. */
 static int parse_scalar(const char *s, uint64_t *ret) {
-        char buf[128], *save = NULL;
-        uint64_t v = 0;
-
-        if (strlen(s) >= sizeof(buf))
-                return -EINVAL;
-        strcpy(buf, s);
-        for (char *t = strtok_r(buf, "|", &save); t; t = strtok_r(NULL, "|", &save)) {
-                uint64_t part;
-
-                if (parse_one(t, &part) < 0)
-                        return -EINVAL;
-                v |= part;
-        }
-        *ret = v;
-        return 0;
+        return srd_value_parse(s, ret, NULL, NULL);
 }
 
 static int parse_errno(const char *s) {
@@ -141,7 +89,7 @@ static int parse_errno(const char *s) {
 
         if (e > 0)
                 return e;
-        if (parse_one(s, &v) < 0 || v == 0 || v > 4095)
+        if (parse_scalar(s, &v) < 0 || v == 0 || v > 4095)
                 return -EINVAL;
         return (int) v;
 }
@@ -216,6 +164,12 @@ static int parse_case(char *line, Case *c, const char **ret_why) {
                 *ret_why = "too many arguments for the syscall";
                 return -EINVAL;
         }
+        /* openat2: the token in the place of its struct open_how is open_how.flags. */
+        for (unsigned k = 0; info && k < info->n_paths; k++)
+                if (info->paths[k].how_arg >= 0) {
+                        c->sc.how[0] = c->sc.args[info->paths[k].how_arg];
+                        c->sc.how_read = true;
+                }
 
         /* The right side. */
         t = arrow + 1;
@@ -360,7 +314,8 @@ static SrdPolicy *load(const char *file) {
 
 /* Runs one table; returns the number of failed cases (or -1 when unusable). */
 static int run_table(const char *dir, const char *name, size_t *ret_cases) {
-        char path[PATH_MAX], policy[PATH_MAX], where[PATH_MAX + 32], *line = NULL;
+        char path[PATH_MAX], policy[PATH_MAX], where[PATH_MAX + 32], *line = NULL, id[256] = "";
+        bool have_id = false;
         SrdPolicy *p = NULL;
         size_t allocated = 0, cases = 0;
         unsigned lineno = 0;
@@ -416,11 +371,18 @@ static int run_table(const char *dir, const char *name, size_t *ret_cases) {
                         }
                 }
 
+                if (strncmp(s, "id ", 3) == 0 || streq(s, "id")) {
+                        /* {id}: the container id the following cases come from; "id" alone: none. */
+                        have_id = s[2] == ' ';
+                        snprintf(id, sizeof(id), "%s", have_id ? s + 3 : "");
+                        continue;
+                }
                 if (parse_case(s, &c, &why) < 0) {
                         printf("# %s: bad line: %s\n", where, why);
                         failed++;
                         continue;
                 }
+                c.sc.id = have_id ? id : NULL;
                 cases++;
                 if (!check_case(p, &c, where))
                         failed++;
