@@ -13,7 +13,7 @@
  *  - Races: a second thread flips the path buffer or openat2's resolve;
  *    or it swaps a directory or the final name for a symlink; or it
  *    changes the fd behind /proc/self/fd/N (a pipe, or a read-only fd of
- *    the read-only file, reopened for writing; a fifth of the count). On the patched kernel a pinned
+ *    the read-only file, reopened for writing; a tenth of the count). On the patched kernel a pinned
  * continue makes the kernel open exactly what was checked, and openat2 gets RESOLVE_NO_SYMLINKS, so the
  * count is 0. On a stock kernel path rules are advisory: the lines report what got through and pass.
  *  - Out of scope (SECURITY MODEL in seccomp-redirectd.policy(5)): hard
@@ -54,10 +54,10 @@
 /*
  * The fd race's opens resolve /proc/self/fd/N in the daemon, several times
  * the cost of a plain path (~1.5 ms each under TCG); it wins about 3% of
- * the time where it can, so a fifth of the count still shows it hundreds
- * of times, and the VM's budget holds.
+ * the time where it can, so a tenth of the count still shows it about a
+ * hundred times per call, and the VM's budget holds.
  */
-#define FD_RACE_DIVISOR 5
+#define FD_RACE_DIVISOR 10
 /* The negative control: batches of opens / this, until the secret was read. */
 #define NEGATIVE_BATCH_DIVISOR 20
 #define NEGATIVE_MAX_FACTOR 3
