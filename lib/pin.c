@@ -139,6 +139,64 @@ int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr) {
         }
 }
 
+int pin_find_congruent(int maps_fd, const PinFile *f, uint64_t residue, uint64_t *ret_addr) {
+        uint64_t addr = 0;
+
+        if (maps_fd < 0 || !f || f->size == 0 || !ret_addr)
+                return -EINVAL;
+        for (;;) {
+                struct srd_procmap_query q;
+                int r;
+
+                r = query(maps_fd, addr,
+                          SRD_PROCMAP_QUERY_COVERING_OR_NEXT_VMA | SRD_PROCMAP_QUERY_FILE_BACKED_VMA, &q);
+                if (r < 0)
+                        return r;
+                if (is_pin(&q, f) && q.vma_start % f->size == residue % f->size) {
+                        *ret_addr = q.vma_start;
+                        return 0;
+                }
+                if (q.vma_end <= addr)
+                        return -EIO;
+                addr = q.vma_end;
+        }
+}
+
+/* The first address in [lo, hi) congruent to residue (mod size) with room for size bytes. */
+static bool fit(uint64_t lo, uint64_t hi, size_t size, uint64_t residue, uint64_t *ret) {
+        uint64_t c = lo + ((residue % size) + size - lo % size) % size;
+
+        if (c < lo || c + size < c || c + size > hi)
+                return false;
+        *ret = c;
+        return true;
+}
+
+int pin_free_congruent(int maps_fd, size_t size, uint64_t residue, uint64_t limit, uint64_t *ret_addr) {
+        uint64_t lo = PIN_FREE_LOW;
+
+        if (maps_fd < 0 || size == 0 || !ret_addr)
+                return -EINVAL;
+        for (;;) {
+                struct srd_procmap_query q;
+                int r;
+
+                r = query(maps_fd, lo, SRD_PROCMAP_QUERY_COVERING_OR_NEXT_VMA, &q);
+                if (r == -ENOENT)
+                        /* Nothing mapped from lo up. */
+                        return fit(lo, limit, size, residue, ret_addr) ? 0 : -ENOSPC;
+                if (r < 0)
+                        return r;
+                if (fit(lo, MIN(q.vma_start, limit), size, residue, ret_addr))
+                        return 0;
+                if (q.vma_end >= limit)
+                        return -ENOSPC;
+                if (q.vma_end <= lo)
+                        return -EIO;
+                lo = q.vma_end;
+        }
+}
+
 void pin_spaces_clear(PinSpaces *s) {
         bool no_kcmp = s->no_kcmp;
 

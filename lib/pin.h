@@ -5,25 +5,28 @@
  * Where an arena memfd is pinned in a task's address space, established
  * from the kernel's own record of that address space and nothing else.
  *
- * Every address handed to SEND_REDIRECT must be the start of a whole pin of
- * the memfd in the notifying task's current mm: the kernel accepts any range
- * inside such a mapping, so a pointer off by a little would name other bytes
- * of the arena (part of another target) and still be accepted. Nothing here
- * trusts a task id for that: tids are reused, and a task keeps its tid
- * across execve while its mm changes.
+ * The kernel accepts a SEND_REDIRECT pointer anywhere inside a sealed
+ * read-only mapping of the memfd, at whatever offset it maps; the redirector
+ * (redirect.c) keeps every pin of a generation at a congruent address so
+ * that this is enough, and reads the maps only when the kernel refused a
+ * pointer: pin_find_congruent() for the pin this mm has, pin_free_congruent()
+ * for where to put one. Nothing here trusts a task id: tids are reused, and
+ * a task keeps its tid across execve while its mm changes.
  *
  * The check is PROCMAP_QUERY (Linux 6.11) on /proc/TID/maps: the kernel
  * reports the VMA covering an address with its bounds, offset, permissions
  * and the backing inode and device, as numbers. No text of the maps file is
  * parsed, so no file name, however long or crafted, can pass for a pin.
- * Every kernel with the redirect series is newer than 6.11; without the
- * ioctl nothing is verified and the caller must not redirect.
+ * Every kernel with the redirect series is newer than 6.11.
  *
  * The maps fd reads the mm the task had when the fd was opened. The caller
  * opens it while the notification is pending: the notifying task sits in the
  * kernel and cannot exec, so that is the mm its redirected syscall runs in,
  * and if the tid was already someone else's, the notification is gone and
  * SEND_REDIRECT fails with ENOENT whatever pointer it carries.
+ *
+ * pin_locate() and the kcmp table (PinSpaces) are the exact-start lookup the
+ * redirector used before it relied on congruence; kept with their tests.
  */
 
 #include <stdbool.h>
@@ -53,6 +56,22 @@ int pin_verify(int maps_fd, const PinFile *f, uint64_t addr);
 
 /* The lowest address where pin_verify() holds, walking the file-backed VMAs; -ENOENT if none. */
 int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr);
+
+/*
+ * The lowest whole pin of f (as pin_verify()) whose start is congruent to
+ * residue modulo f->size; -ENOENT if there is none.
+ */
+int pin_find_congruent(int maps_fd, const PinFile *f, uint64_t residue, uint64_t *ret_addr);
+
+/*
+ * The lowest address at or above PIN_FREE_LOW where size bytes are unmapped
+ * in the mm of maps_fd, congruent to residue modulo size, ending at or
+ * below limit; -ENOSPC if there is none. Low, because nothing grows into
+ * the space below the program (brk grows up from above it, the stack and
+ * the kernel's mmap area are high).
+ */
+#define PIN_FREE_LOW ((uint64_t) 16 << 20)
+int pin_free_congruent(int maps_fd, size_t size, uint64_t residue, uint64_t limit, uint64_t *ret_addr);
 
 /*
  * Address spaces whose pin is not at the generation's usual address: one

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "procmem.h"
 #include "seccomp-redirect.h"
@@ -57,8 +58,8 @@ typedef struct RedirectPin {
  * call do not fit an empty arena, EACCES for anything else.
  */
 int redirector_send(Redirector *r, int listener_fd, const struct seccomp_notif *n, const SrdVerdict *v,
-                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how, const char **ret_reason,
-                    int *ret_error);
+                    const RedirectPin pins[SRD_MAX_PATHS], const ProcmemOpenHow *how,
+                    const char **ret_reason, int *ret_error);
 
 /*
  * The checks of redirector_send() that do not depend on the kernel: what no
@@ -70,9 +71,15 @@ int redirector_check(const struct seccomp_notif *n, const SrdVerdict *v, const P
 
 /*
  * Place items (strings get a NUL after them; blobs are raw bytes) all in one
- * generation of the arena, starting a new generation when the current one
- * cannot take them all; their offsets in it. -E2BIG when they do not fit
- * even an empty arena. redirector_send() uses it; exposed for the tests.
+ * generation of the arena; their offsets in it. Transient items (a pinned
+ * path, a rendered template: bytes no other call needs) and blobs (openat2's
+ * struct open_how, as the call passed it) go into the slot of
+ * tid, the notifying task, which its next call reuses; the others are
+ * deduplicated targets, never written again. When they do not fit, the
+ * slots of tids that are gone are freed, and only if that frees nothing a
+ * new generation starts. -E2BIG when they do not fit even an empty arena;
+ * -ENOSPC when live tids' slots keep filling generations (arena.h,
+ * ROLLS_FOR_SLOTS_MAX). redirector_send() uses it; exposed for the tests.
  */
 typedef struct RedirectItem {
         const void *data;
@@ -80,7 +87,11 @@ typedef struct RedirectItem {
         bool blob;
         bool transient; /* for this call only (a pinned path), not a policy's target */
 } RedirectItem;
-int redirector_place(Redirector *r, const RedirectItem *items, size_t n, uint64_t *ret_offsets);
+int redirector_place(Redirector *r, pid_t tid, const RedirectItem *items, size_t n, uint64_t *ret_offsets);
+
+/* Whether a tid exists (default: it has a /proc entry); for the tests. */
+typedef bool (*RedirectorAliveFn)(pid_t tid, void *userdata);
+void redirector_set_alive(Redirector *r, RedirectorAliveFn alive, void *userdata);
 
 /* The current generation (NULL before the first placement) and its number, from 1. */
 typedef struct Arena Arena;

@@ -133,6 +133,7 @@ typedef enum TargetOp {
         TARGET_OPENAT_UNTERMINATED, /* openat with a string running into an unmapped page */
         TARGET_OPENAT_LONG, /* openat with a path of a + 1 bytes (a > PATH_MAX) */
         TARGET_OPENAT_LOOP, /* a times openat(path): the result is the elapsed ns */
+        TARGET_CHMOD_LOOP, /* a times chmod(path, mode) (the chmod syscall): the elapsed ns */
         TARGET_CHDIR, /* chdir(path): for relative paths */
         /* openat with its path in a page guarded by a userfaultfd that nobody
          * serves: whoever reads the path waits until the target dies. */

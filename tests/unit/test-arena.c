@@ -150,4 +150,78 @@ TEST(memfd_is_sealed_against_every_writer_but_our_mapping) {
         (void) munmap(m, 4096);
 }
 
+static bool none_alive(pid_t tid, void *userdata) {
+        return false;
+}
+
+static bool even_alive(pid_t tid, void *userdata) {
+        return tid % 2 == 0;
+}
+
+TEST(slots_of_gone_tids_come_back_whole_for_targets) {
+        _cleanup_(arena_freep) Arena *a = NULL;
+        char buf[600];
+        uint64_t off, first;
+        size_t cap;
+
+        ASSERT_OK(arena_new(8192, &a));
+        memset(buf, 'p', sizeof(buf));
+        /* 100 tids, slots of 64 bytes and one of 1024 between them. */
+        for (pid_t t = 1; t <= 100; t++) {
+                ArenaPart p = {.data = buf, .len = t == 61 ? 600 : 40, .nul = true};
+
+                ASSERT_OK(arena_place_transient(a, t, &p, 1, &off));
+                ASSERT_OK(arena_slot_of(a, t, &first, &cap));
+                ASSERT_EQ(first, off);
+                ASSERT_EQ(cap, (size_t) (t == 61 ? 1024 : 64));
+        }
+        ASSERT_EQ(arena_slot_tids(a), (size_t) 100);
+        /* A second call of a tid rewrites its own slot. */
+        {
+                ArenaPart p = {.data = "/again", .len = 6, .nul = true};
+
+                ASSERT_OK(arena_slot_of(a, 7, &first, NULL));
+                ASSERT_OK(arena_place_transient(a, 7, &p, 1, &off));
+                ASSERT_EQ(off, first);
+                ASSERT_STREQ(arena_peek(a, off), "/again");
+        }
+        /* Half of them gone: the holes are reused, nothing grows. */
+        ASSERT_EQ(arena_reclaim(a, even_alive, NULL), (size_t) (49 * 64 + 1024));
+        ASSERT_EQ(arena_slot_tids(a), (size_t) 50);
+        for (pid_t t = 1000; t < 1062; t++) {
+                ArenaPart p = {.data = buf, .len = 40, .nul = true};
+
+                ASSERT_OK(arena_place_transient(a, t, &p, 1, &off));
+        }
+        /* All gone: every byte is free for targets again, merged. */
+        ASSERT_TRUE(arena_reclaim(a, none_alive, NULL) > 0);
+        ASSERT_EQ(arena_slot_bytes(a), (size_t) 0);
+        ASSERT_EQ(arena_slot_tids(a), (size_t) 0);
+        {
+                static char big[8000];
+
+                memset(big, 't', sizeof(big));
+                ASSERT_OK(arena_place(a, big, sizeof(big), &off));
+        }
+}
+
+TEST(a_slot_that_does_not_fit_says_enospc_and_targets_stay) {
+        _cleanup_(arena_freep) Arena *a = NULL;
+        char buf[5000];
+        uint64_t off, t1;
+
+        ASSERT_OK(arena_new(8192, &a));
+        memset(buf, 'q', sizeof(buf));
+        ASSERT_OK(arena_place(a, "/target", 7, &t1));
+        {
+                ArenaPart p = {.data = buf, .len = 3000, .nul = true};
+                ArenaPart q = {.data = buf, .len = 4000, .nul = true};
+
+                ASSERT_OK(arena_place_transient(a, 1, &p, 1, &off));
+                ASSERT_ERROR(arena_place_transient(a, 2, &q, 1, &off), ENOSPC);
+                ASSERT_ERROR(arena_place_transient(a, 0, &q, 1, &off), EINVAL);
+        }
+        ASSERT_STREQ(arena_peek(a, t1), "/target");
+}
+
 TESTS_MAIN

@@ -476,4 +476,66 @@ TEST(kcmp_tells_address_spaces_apart) {
         ASSERT_EQ(pin_spaces_lookup(&s, getpid(), &addr), 0);
 }
 
+TEST(only_a_whole_pin_at_a_congruent_address_is_found) {
+        _cleanup_(arena_freep) Arena *a = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t size;
+        uint8_t *h, *base, *m1, *m2;
+        uint64_t addr, residue;
+        PinFile f;
+
+        ASSERT_OK(arena_new(ARENA_SIZE, &a));
+        size = arena_size(a);
+        ASSERT_OK(pin_file_from_fd(arena_memfd(a), size, &f));
+        h = hole(8 * size);
+        ASSERT_NOT_NULL(h);
+        /* base: congruent to 0 mod size, inside the hole. */
+        base = h + (size - (uintptr_t) h % size) % size;
+        residue = (uint64_t) (uintptr_t) base % size;
+        fd = pin_maps_open(getpid());
+        ASSERT_OK(fd);
+
+        /* A pin a page off the residue is not taken... */
+        m1 = map_pin(a, base + 4096);
+        ASSERT_TRUE(m1 == base + 4096);
+        ASSERT_ERROR(pin_find_congruent(fd, &f, residue, &addr), ENOENT);
+        /* ...though it is the residue it is congruent to. */
+        ASSERT_OK(pin_find_congruent(fd, &f, residue + 4096, &addr));
+        ASSERT_EQ(addr, (uint64_t) (uintptr_t) m1);
+        /* A congruent one is. */
+        m2 = map_pin(a, base + 3 * size);
+        ASSERT_TRUE(m2 == base + 3 * size);
+        ASSERT_OK(pin_find_congruent(fd, &f, residue, &addr));
+        ASSERT_EQ(addr, (uint64_t) (uintptr_t) m2);
+        (void) munmap(m1, size);
+        (void) munmap(m2, size);
+}
+
+TEST(a_free_congruent_address_is_free_congruent_and_above_the_floor) {
+        _cleanup_(arena_freep) Arena *a = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        size_t size;
+        uint64_t addr, addr2, residue = 5 * 4096;
+        uint8_t *m;
+
+        ASSERT_OK(arena_new(ARENA_SIZE, &a));
+        size = arena_size(a);
+        fd = pin_maps_open(getpid());
+        ASSERT_OK(fd);
+
+        ASSERT_OK(pin_free_congruent(fd, size, residue, (uint64_t) 1 << 47, &addr));
+        ASSERT_EQ(addr % size, residue);
+        ASSERT_TRUE(addr >= PIN_FREE_LOW);
+        /* Free: a fixed, no-replace mapping goes there. */
+        m = map_pin(a, (void *) (uintptr_t) addr);
+        ASSERT_TRUE(m == (void *) (uintptr_t) addr);
+        /* And the next one goes elsewhere. */
+        ASSERT_OK(pin_free_congruent(fd, size, residue, (uint64_t) 1 << 47, &addr2));
+        ASSERT_TRUE(addr2 >= addr + size);
+        ASSERT_EQ(addr2 % size, residue);
+        /* Below a limit nothing fits: -ENOSPC, not an address above it. */
+        ASSERT_ERROR(pin_free_congruent(fd, size, residue, PIN_FREE_LOW + size / 2, &addr2), ENOSPC);
+        (void) munmap(m, size);
+}
+
 TESTS_MAIN
