@@ -13,9 +13,11 @@
  *  - Races: a second thread flips the path buffer or openat2's resolve;
  *    or it swaps a directory or the final name for a symlink; or it
  *    changes the fd behind /proc/self/fd/N (a pipe, or a read-only fd of
- *    the read-only file, reopened for writing; a tenth of the count). On the patched kernel a pinned
- * continue makes the kernel open exactly what was checked, and openat2 gets RESOLVE_NO_SYMLINKS, so the
- * count is 0. On a stock kernel path rules are advisory: the lines report what got through and pass.
+ *    the read-only file, reopened for writing; a tenth of the count). On
+ *    the patched kernel a pinned continue makes the kernel open exactly
+ *    what was checked, and openat2 gets RESOLVE_NO_SYMLINKS, so the count
+ *    is 0. On a stock kernel path rules are advisory: the lines report
+ *    what got through and pass.
  *  - Out of scope (SECURITY MODEL in seccomp-redirectd.policy(5)): hard
  *    links, bind mounts, and the symlink swap for open and openat, which
  *    cannot refuse links; they run and report, labelled, never fail.
