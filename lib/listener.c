@@ -341,13 +341,19 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
         switch (pr.kind) {
         case PATH_ARG_NAMED:
                 sc->paths[i] = e->path[i];
-                l->pins[i] = (RedirectPin){.path = e->path[i], .resolved = true};
+                l->pins[i] = (RedirectPin){.path = e->path[i], .resolved = true, .nofollow_arg = -1};
+                /* open/openat: the last component was checked as what it
+                 * is; a link put there afterwards must not be followed
+                 * (openat2 gets RESOLVE_NO_SYMLINKS for the same). */
+                if (pa->final_by == SRD_FINAL_BY_OPEN_FLAGS && pa->final_arg >= 0 && pa->how_arg < 0 &&
+                    (pr.final == SRD_FINAL_FOLLOW || pr.final == SRD_FINAL_CREATE))
+                        l->pins[i].nofollow_arg = pa->final_arg;
                 break;
         case PATH_ARG_UNNAMED:
                 /* Placed: on nothing a path rule can name. Pinned as the
                  * task wrote it, so that it cannot be made to name more. */
                 if (pr.pin == PATH_ARG_PIN_WRITTEN)
-                        l->pins[i] = (RedirectPin){.path = e->written[i]};
+                        l->pins[i] = (RedirectPin){.path = e->written[i], .nofollow_arg = -1};
                 break;
         case PATH_ARG_FAILS:
                 /* Rules see the name it was looking for; a continue gets

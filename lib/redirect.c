@@ -44,6 +44,7 @@
  * a container that holds those is not confined by path rules anyway.
  */
 
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <stdlib.h>
 #include <string.h>
@@ -534,6 +535,17 @@ int redirector_send(Redirector *rd, int fd, const struct seccomp_notif *n, const
                         req.args_mask |= 1u << i;
                         req.args[i] = v->args[i];
                 }
+        for (unsigned i = 0; pins && i < SRD_MAX_PATHS; i++) {
+                int a = pins[i].nofollow_arg;
+
+                /* A rule's own "set" of the flags wins; else the task's flags
+                 * as notified (the register the kernel will use), plus it. */
+                if (!pins[i].path || !pins[i].resolved || a < 0 || a >= SRD_ARGS || (req.args_mask & (1u << a)) ||
+                    (v && (v->path_mask & (1u << i))))
+                        continue;
+                req.args_mask |= 1u << a;
+                req.args[a] = n->data.args[a] | O_NOFOLLOW;
+        }
 
         if (n_items > 0) {
                 r = redirector_place(rd, (pid_t) n->pid, items, n_items, offset);

@@ -41,6 +41,12 @@ void redirector_get_stats(const Redirector *r, SrdListenerStats *ret);
 typedef struct RedirectPin {
         const char *path; /* NULL: not pinned */
         bool resolved;
+        /* open(2)/openat(2): the flags argument, which gets O_NOFOLLOW so
+         * that a link appearing at the checked, link-free last component
+         * after the check is refused (ELOOP), not followed; -1: none. The
+         * caller sets it only where the last component was checked as not
+         * a link. */
+        int nofollow_arg;
 } RedirectPin;
 
 /*

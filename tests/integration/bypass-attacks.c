@@ -204,6 +204,11 @@ static int attack_reopen_for_writing(const BypassParams *p) {
 }
 
 static int attack_chroot(const BypassParams *p) {
+        /* One notified call first: answered only once the daemon has taken
+         * the listener, and with it the container's root (which a chroot
+         * before the daemon got the handoff would already be; that race is
+         * the runtime's, see SECURITY MODEL). */
+        (void) close((int) syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
         if (chroot(p->dir) < 0 || chdir("/") < 0)
                 return setup_failed(p, "chroot");
         return try_three(p, "/vault/secret", O_RDONLY, false);
