@@ -116,11 +116,11 @@ int pin_verify(int maps_fd, const PinFile *f, uint64_t addr) {
         return 0;
 }
 
-int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr) {
+/* The lowest VMA that is a pin of f, and, with congruent, starts at an
+ * address congruent to residue (mod f->size). */
+static int scan(int maps_fd, const PinFile *f, bool congruent, uint64_t residue, uint64_t *ret_addr) {
         uint64_t addr = 0;
 
-        if (maps_fd < 0 || !f || !ret_addr)
-                return -EINVAL;
         for (;;) {
                 struct srd_procmap_query q;
                 int r;
@@ -129,7 +129,7 @@ int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr) {
                           SRD_PROCMAP_QUERY_COVERING_OR_NEXT_VMA | SRD_PROCMAP_QUERY_FILE_BACKED_VMA, &q);
                 if (r < 0)
                         return r; /* -ENOENT: no VMA at or above addr */
-                if (is_pin(&q, f)) {
+                if (is_pin(&q, f) && (!congruent || q.vma_start % f->size == residue % f->size)) {
                         *ret_addr = q.vma_start;
                         return 0;
                 }
@@ -139,27 +139,16 @@ int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr) {
         }
 }
 
-int pin_find_congruent(int maps_fd, const PinFile *f, uint64_t residue, uint64_t *ret_addr) {
-        uint64_t addr = 0;
+int pin_find(int maps_fd, const PinFile *f, uint64_t *ret_addr) {
+        if (maps_fd < 0 || !f || !ret_addr)
+                return -EINVAL;
+        return scan(maps_fd, f, false, 0, ret_addr);
+}
 
+int pin_find_congruent(int maps_fd, const PinFile *f, uint64_t residue, uint64_t *ret_addr) {
         if (maps_fd < 0 || !f || f->size == 0 || !ret_addr)
                 return -EINVAL;
-        for (;;) {
-                struct srd_procmap_query q;
-                int r;
-
-                r = query(maps_fd, addr,
-                          SRD_PROCMAP_QUERY_COVERING_OR_NEXT_VMA | SRD_PROCMAP_QUERY_FILE_BACKED_VMA, &q);
-                if (r < 0)
-                        return r;
-                if (is_pin(&q, f) && q.vma_start % f->size == residue % f->size) {
-                        *ret_addr = q.vma_start;
-                        return 0;
-                }
-                if (q.vma_end <= addr)
-                        return -EIO;
-                addr = q.vma_end;
-        }
+        return scan(maps_fd, f, true, residue, ret_addr);
 }
 
 /* The first address in [lo, hi) congruent to residue (mod size) with room for size bytes. */
