@@ -52,6 +52,9 @@ Container *container_free(Container *c) {
         sd_event_source_disable_unref(c->source);
         sd_event_source_disable_unref(c->kick_source);
         srd_listener_free(c->listener);
+        /* After the listener: it received into this. */
+        if (c->inflight)
+                (void) munmap(c->inflight, c->inflight_size);
         srd_policy_unref(c->policy);
         (void) pthread_mutex_destroy(&c->policy_lock);
         (void) pthread_mutex_destroy(&c->last_lock);
@@ -74,10 +77,23 @@ void container_repoint_policy(Container *c, const PolicySet *set) {
                 LogFields f = container_log_fields(c);
 
                 /* Keep answering with what the container was started with. */
-                log_full(LOG_WARNING, 0, &f,
-                         "Container %s pid %d: policy \"%s\" no longer exists, keeping the old version.",
-                         c->id, (int) c->pid, c->policy_name);
+                if (c->fail_closed)
+                        log_full(LOG_WARNING, 0, &f,
+                                 "Container %s pid %d: policy \"%s\" still missing, every call it notifies "
+                                 "stays denied.",
+                                 c->id, (int) c->pid, c->policy_name);
+                else
+                        log_full(LOG_WARNING, 0, &f,
+                                 "Container %s pid %d: policy \"%s\" no longer exists, keeping the old version.",
+                                 c->id, (int) c->pid, c->policy_name);
                 return;
+        }
+        if (c->fail_closed) {
+                LogFields f = container_log_fields(c);
+
+                log_full(LOG_NOTICE, 0, &f, "Container %s pid %d: policy \"%s\" is back, no longer failing closed.",
+                         c->id, (int) c->pid, c->policy_name);
+                c->fail_closed = false;
         }
         /* The worker holds its own reference to the old one until it has
          * taken the new one, at its next notification. */
@@ -344,7 +360,21 @@ static void *container_worker(void *userdata) {
         (void) pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
 
         while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
-                r = srd_listener_receive(c->listener, SRD_HANDLE_WAIT, &ev);
+                /* First what a killed daemon received and never answered: the
+                 * task waits for it, and the kernel will not send it again. */
+                if (c->resume) {
+                        c->resume = false;
+                        r = srd_listener_resume(c->listener, &ev);
+                        if (r == 0 && ev.outcome == SRD_OUTCOME_RECEIVED) {
+                                LogFields f = container_log_fields(c);
+
+                                log_full(LOG_INFO, 0, &f,
+                                         "Container %s pid %d: answering the notification of pid %d (syscall %d) "
+                                         "the previous daemon received.",
+                                         c->id, (int) c->pid, (int) ev.pid, ev.nr);
+                        }
+                } else
+                        r = srd_listener_receive(c->listener, SRD_HANDLE_WAIT, &ev);
                 if (r < 0) {
                         c->worker_error = r;
                         break;
@@ -359,6 +389,9 @@ static void *container_worker(void *userdata) {
 
                 /* Picked now, not before the sleep: a reload may have come. */
                 container_follow_policy(c, &policy, &gen);
+                /* The tests' window for a kill between receive and answer. */
+                if (c->answer_delay_usec > 0)
+                        (void) usleep((useconds_t) MIN(c->answer_delay_usec, (uint64_t) 60000000));
                 start = now_monotonic_usec();
                 __atomic_store_n(&c->busy_since_usec, start, __ATOMIC_RELAXED);
                 r = srd_listener_answer(c->listener, policy, &ev);
@@ -444,6 +477,10 @@ static void container_reap(Container *c) {
         }
 
         log_ratelimit_flush(&c->ratelimit, &f);
+        /* Gone for good (or its listener broke): nothing to take back after
+         * a restart. When the daemon stops, everything stays for the next. */
+        if (!m->stopping)
+                container_unpersist(c);
         /* Its counts stay in the totals per policy and rule. */
         if (counters_merge(&m->counters, &c->counters) < 0)
                 log_oom();
@@ -554,6 +591,9 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         int r;
 
         p = policy_set_get(m->policies, record->policy);
+        /* Taken back after a restart with its policy gone: deny, never continue. */
+        if (!p && record->restored)
+                p = m->fail_closed_policy;
         if (!p) {
                 safe_close(fd);
                 return -ENOENT;
@@ -577,6 +617,8 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
                 return -ENOMEM;
         }
         c->policy = srd_policy_ref(p);
+        c->fail_closed = p == m->fail_closed_policy;
+        c->answer_delay_usec = m->answer_delay_usec;
 
         r = srd_listener_new(fd, &c->listener); /* takes fd, on failure too */
         if (r < 0)
@@ -587,8 +629,12 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_set_id(c->listener, record->id); /* not c->id: "unknown" would be one file for all */
         if (r < 0)
                 return r;
-        /* The container's root now, before its tasks can chroot further in. */
-        r = srd_listener_set_root_of(c->listener, record->pid);
+        /* The container's root now, before its tasks can chroot further in;
+         * after a restart, the root it had then (the process may have moved). */
+        if (record->restored)
+                r = srd_listener_set_root_name(c->listener, record->root);
+        else
+                r = srd_listener_set_root_of(c->listener, record->pid);
         if (r < 0) {
                 LogFields f = container_log_fields(c);
 
@@ -611,9 +657,14 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         LIST_PREPEND(containers, m->containers, c);
         m->n_containers++;
 
+        /* Before the worker runs: it receives into the slot this maps. */
+        container_persist(c, record);
+
         r = container_start_worker(c);
-        if (r < 0)
+        if (r < 0) {
+                container_unpersist(c);
                 return r;
+        }
 
         if (ret)
                 *ret = c;

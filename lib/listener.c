@@ -50,9 +50,11 @@ struct SrdListener {
         char *root_name;
         SrdRedirectSupport redirect;
 
-        /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more. */
+        /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more.
+         * req_owned false: the caller's memory (srd_listener_set_request_buffer). */
         struct seccomp_notif *req;
         size_t req_size;
+        bool req_owned;
         struct seccomp_notif_resp *resp;
         size_t resp_size;
 
@@ -143,7 +145,8 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
                 return NULL;
         safe_close(l->fd);
         redirector_free(l->redirector);
-        free(l->req);
+        if (l->req_owned)
+                free(l->req);
         free(l->resp);
         free(l->id);
         free(l->root_name);
@@ -168,6 +171,43 @@ _public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
                 return -ENOMEM;
         free(l->root_name);
         l->root_name = copy;
+        return 0;
+}
+
+_public_ int srd_listener_set_root_name(SrdListener *l, const char *root) {
+        char *copy = NULL;
+
+        if (!l || (root && root[0] != '/'))
+                return -EINVAL;
+        if (root) {
+                copy = strdup(root);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(l->root_name);
+        l->root_name = copy;
+        return 0;
+}
+
+_public_ const char *srd_listener_root_name(const SrdListener *l) {
+        return l ? l->root_name : NULL;
+}
+
+_public_ size_t srd_listener_request_size(const SrdListener *l) {
+        return l ? l->req_size : 0;
+}
+
+_public_ int srd_listener_set_request_buffer(SrdListener *l, void *buf, size_t size) {
+        if (!l || !buf)
+                return -EINVAL;
+        if (size < l->req_size)
+                return -ENOBUFS;
+        if (l->pending)
+                return -EBUSY;
+        if (l->req_owned)
+                free(l->req);
+        l->req = buf;
+        l->req_owned = false;
         return 0;
 }
 
@@ -230,6 +270,7 @@ _public_ int srd_listener_new(int fd, SrdListener **ret) {
         l->req_size = MAX((size_t) sizes.seccomp_notif, sizeof(struct seccomp_notif));
         l->resp_size = MAX((size_t) sizes.seccomp_notif_resp, sizeof(struct seccomp_notif_resp));
         l->req = calloc(1, l->req_size);
+        l->req_owned = true;
         l->resp = calloc(1, l->resp_size);
         if (!l->req || !l->resp)
                 return -ENOMEM;
@@ -786,6 +827,31 @@ _public_ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *re
                 return r;
 
         ret->outcome = SRD_OUTCOME_ANSWERED;
+        return 0;
+}
+
+_public_ int srd_listener_resume(SrdListener *l, SrdEvent *ret) {
+        int r;
+
+        if (!l || !ret)
+                return -EINVAL;
+        event_init(ret);
+        l->pending = false;
+
+        /* Zeroed, never received into, or a notification that was answered
+         * since: the kernel knows the id as pending-and-received (SENT) or
+         * not at all. Ids are per filter and never reused. */
+        r = id_valid(l->fd, l->req->id);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return r;
+
+        ret->pid = (pid_t) l->req->pid;
+        ret->nr = l->req->data.nr;
+        ret->arch = l->req->data.arch;
+        ret->outcome = SRD_OUTCOME_RECEIVED;
+        l->pending = true;
         return 0;
 }
 

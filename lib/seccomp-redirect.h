@@ -354,6 +354,21 @@ int srd_listener_set_id(SrdListener *l, const char *id);
  * own root. -ESRCH when pid is gone.
  */
 int srd_listener_set_root_of(SrdListener *l, pid_t pid);
+/* The root paths are named under (absolute, as srd_listener_set_root_of()
+ * found it; NULL: each task's own), to record it and set it again on a
+ * listener taken back after a restart, when the process may have moved. */
+int srd_listener_set_root_name(SrdListener *l, const char *root);
+const char *srd_listener_root_name(const SrdListener *l);
+
+/*
+ * Receive notifications into buf (at least srd_listener_request_size()
+ * bytes, kept valid for the listener's life) instead of memory of its own:
+ * a MAP_SHARED file that outlives the process then holds the notification
+ * a killed daemon received but did not answer, at no cost per notification.
+ * -ENOBUFS when too small, -EBUSY while a notification is at hand.
+ */
+size_t srd_listener_request_size(const SrdListener *l);
+int srd_listener_set_request_buffer(SrdListener *l, void *buf, size_t size);
 
 /*
  * Pinned continue (on by default): where redirect is supported, a continue
@@ -479,6 +494,15 @@ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *ret);
 
 /* srd_listener_receive() then, if it received one, srd_listener_answer(). */
 int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags, SrdEvent *ret);
+
+/*
+ * The request buffer holds what an earlier holder of this listener
+ * received: if the kernel still has that notification received and not
+ * answered (SECCOMP_IOCTL_NOTIF_ID_VALID), make it the one at hand
+ * (ret->outcome RECEIVED, answer it with srd_listener_answer()); else
+ * ret->outcome is NONE. Its path arguments are read afresh from the task.
+ */
+int srd_listener_resume(SrdListener *l, SrdEvent *ret);
 
 #ifdef __cplusplus
 }
