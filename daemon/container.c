@@ -389,11 +389,11 @@ static void *container_worker(void *userdata) {
 
                 /* Picked now, not before the sleep: a reload may have come. */
                 container_follow_policy(c, &policy, &gen);
-                /* The tests' window for a kill between receive and answer. */
-                if (c->answer_delay_usec > 0)
-                        (void) usleep((useconds_t) MIN(c->answer_delay_usec, (uint64_t) 60000000));
                 start = now_monotonic_usec();
                 __atomic_store_n(&c->busy_since_usec, start, __ATOMIC_RELAXED);
+                /* The tests' window for a kill between receive and answer (busy in status meanwhile). */
+                if (c->answer_delay_usec > 0)
+                        (void) usleep((useconds_t) MIN(c->answer_delay_usec, (uint64_t) 60000000));
                 r = srd_listener_answer(c->listener, policy, &ev);
                 if (r < 0) {
                         __atomic_store_n(&c->busy_since_usec, 0, __ATOMIC_RELAXED);
