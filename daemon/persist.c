@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
@@ -76,6 +77,17 @@ int manager_open_state_dir(Manager *m, const char *dir) {
         /* What is in there decides which policy a listener gets: ours alone. */
         if (st.st_uid != geteuid() || (st.st_mode & 0022) != 0)
                 return log_error_errno(EPERM, "%s must be owned by us and not writable by others.", dir);
+        /* One daemon per state directory: another one's start would take its records for orphans. */
+        if (flock(m->state_fd, LOCK_EX | LOCK_NB) < 0) {
+                r = -errno;
+                m->state_fd = safe_close(m->state_fd);
+                if (r != -EWOULDBLOCK)
+                        return log_error_errno(r, "Failed to lock %s: %m", dir);
+                log_warning("Another seccomp-redirectd uses %s: this one's containers are not kept across "
+                            "restarts.",
+                            dir);
+                return 0;
+        }
         m->state_dir = strdup(dir);
         if (!m->state_dir)
                 return log_oom();

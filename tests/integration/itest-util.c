@@ -426,6 +426,7 @@ int daemon_wait_notify(Daemon *d, const char *needle, unsigned timeout_ms, char 
 }
 
 int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
+        char state_dir[ITEST_PATH_MAX + 8];
         const char *argv[64];
         size_t n = 0;
         char buf[1024];
@@ -446,6 +447,15 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
         argv[n++] = d->policy_dir;
         argv[n++] = "--log-target";
         argv[n++] = "stderr";
+        /* Its own state directory (restarts): never the system's, never another test's.
+         * SRD_TEST_STATE_DIR=none turns persistence off, for bench-notify's comparison. */
+        argv[n++] = "--state-dir";
+        if (getenv("SRD_TEST_STATE_DIR"))
+                argv[n++] = getenv("SRD_TEST_STATE_DIR");
+        else {
+                (void) snprintf(state_dir, sizeof(state_dir), "%s/state", d->dir);
+                argv[n++] = state_dir;
+        }
         for (size_t i = 0; extra && extra[i] && n < 62; i++)
                 argv[n++] = extra[i];
         argv[n] = NULL;
