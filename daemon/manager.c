@@ -280,6 +280,7 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
         static const char *const sig_names[] = {"signal-term", "signal-int", "signal-hup"};
         sd_event_source **sig_sources[] = {&m->sigterm_source, &m->sigint_source, &m->sighup_source};
+        const char *runtime_dir;
         int r;
 
         r = policy_set_load(m->policy_dir, &m->policies, &error);
@@ -292,7 +293,11 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         log_info("Loaded %zu policies from %s.", m->policies->n, m->policy_dir);
 
         /* Before the sockets: LISTEN_FDS also brings the listeners from the fd store. */
-        r = manager_open_state_dir(m, config->state_dir ?: getenv("RUNTIME_DIRECTORY") ?: STATE_DIR_DEFAULT);
+        /* systemd's RuntimeDirectory=, unless it names several (a ':'-separated list). */
+        runtime_dir = getenv("RUNTIME_DIRECTORY");
+        if (runtime_dir && (runtime_dir[0] != '/' || strchr(runtime_dir, ':')))
+                runtime_dir = NULL;
+        r = manager_open_state_dir(m, config->state_dir ?: runtime_dir ?: STATE_DIR_DEFAULT);
         if (r < 0)
                 return r;
 
