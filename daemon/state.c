@@ -129,6 +129,7 @@ static const char *const field_names[_FIELD_MAX] = {
 int container_state_parse(const char *buf, size_t len, ContainerState *ret) {
         ContainerState s = {};
         unsigned seen = 0;
+        int last = -1;
         uint64_t x;
         size_t pos = 0;
         int r = -EBADMSG;
@@ -136,7 +137,7 @@ int container_state_parse(const char *buf, size_t len, ContainerState *ret) {
         if (!buf || !ret || len > STATE_MAX_SIZE || len == 0 || buf[len - 1] != '\n')
                 return -EBADMSG;
 
-        for (unsigned line = 0; pos < len; line++) {
+        while (pos < len) {
                 const char *l = buf + pos, *nl = memchr(l, '\n', len - pos), *eq, *v;
                 size_t ll = (size_t) (nl - l), vl;
                 int f;
@@ -149,11 +150,12 @@ int container_state_parse(const char *buf, size_t len, ContainerState *ret) {
                         if ((size_t) (eq - l) == strlen(field_names[f]) &&
                             memcmp(l, field_names[f], (size_t) (eq - l)) == 0)
                                 break;
-                if (f == _FIELD_MAX || (seen & (1U << f)))
+                /* In the order the format writes them, each once: one spelling per
+                 * state, and the version first, so that a later format is refused
+                 * before anything of it is read. */
+                if (f == _FIELD_MAX || f <= last)
                         goto fail;
-                /* The version first: a later format is refused before anything of it is read. */
-                if ((line == 0) != (f == FIELD_VERSION))
-                        goto fail;
+                last = f;
                 seen |= 1U << f;
                 v = eq + 1;
                 vl = ll - (size_t) (v - l);

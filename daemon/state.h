@@ -8,7 +8,8 @@
  * container, KEY.state, in the state directory.
  *
  * The file is read back as untrusted bytes: a strict line format, every
- * field exactly once (root at most once), nothing else, or -EBADMSG.
+ * field exactly once (root at most once) and in this order, nothing else,
+ * or -EBADMSG.
  *
  *   version=1
  *   id=ID

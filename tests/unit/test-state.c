@@ -59,6 +59,7 @@ TEST(refused) {
                 "version=1\nid=a%0\npolicy=p\npid=1\nstarttime=0\n",      /* short escape */
                 "version=1\nid=a\npolicy=p\npid=1\nstarttime=0\nroot=r\n", /* relative root */
                 "version=1\nid=a\npolicy=p\npid=1\n",                     /* missing field */
+                "version=1\nid=a\npid=1\npolicy=p\nstarttime=0\n",        /* out of order */
         };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
