@@ -372,6 +372,14 @@ static void *container_worker(void *userdata) {
                                          "Container %s pid %d: answering the notification of pid %d (syscall %d) "
                                          "the previous daemon received.",
                                          c->id, (int) c->pid, (int) ev.pid, ev.nr);
+                        } else if (r == 0 && ev.outcome == SRD_OUTCOME_ANSWERED) {
+                                LogFields f = container_log_fields(c);
+
+                                log_full(LOG_WARNING, 0, &f,
+                                         "Container %s pid %d: denied the notification of pid %d the previous "
+                                         "daemon received: %s.",
+                                         c->id, (int) c->pid, (int) ev.pid, ev.fallback_reason);
+                                continue;
                         }
                 } else
                         r = srd_listener_receive(c->listener, SRD_HANDLE_WAIT, &ev);

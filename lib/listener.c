@@ -830,6 +830,40 @@ _public_ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *re
         return 0;
 }
 
+/*
+ * The recorded notification is bytes from a file: before it is decided,
+ * the kernel's own view of the waiting task must say the same call. The
+ * task sits in the kernel until answered, so /proc/TID/syscall holds the
+ * very registers seccomp_data was made from (the number, six arguments,
+ * stack and instruction pointer). 0 when they agree, -EBADMSG when not,
+ * another negative errno when they cannot be read.
+ */
+static int recorded_call_matches(const struct seccomp_notif *n) {
+        char p[64], buf[512];
+        _cleanup_close_ int fd = -EBADF;
+        unsigned long long a[6], sp, pc;
+        long long nr;
+        ssize_t k;
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/syscall", (int) n->pid);
+        fd = open(p, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        k = read(fd, buf, sizeof(buf) - 1);
+        if (k < 0)
+                return negative_errno();
+        buf[k] = 0;
+        if (sscanf(buf, "%lld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4],
+                   &a[5], &sp, &pc) != 9)
+                return -EBADMSG;
+        if (nr != (long long) n->data.nr || pc != n->data.instruction_pointer)
+                return -EBADMSG;
+        for (size_t i = 0; i < 6; i++)
+                if (a[i] != n->data.args[i])
+                        return -EBADMSG;
+        return 0;
+}
+
 _public_ int srd_listener_resume(SrdListener *l, SrdEvent *ret) {
         int r;
 
@@ -850,6 +884,28 @@ _public_ int srd_listener_resume(SrdListener *l, SrdEvent *ret) {
         ret->pid = (pid_t) l->req->pid;
         ret->nr = l->req->data.nr;
         ret->arch = l->req->data.arch;
+
+        /* A record that is not the waiting call (or cannot be checked) is not
+         * decided: the call is denied, whatever the record says it was. */
+        r = recorded_call_matches(l->req);
+        if (r < 0) {
+                ret->verdict.action = SRD_ACTION_ERRNO;
+                ret->verdict.error = EPERM;
+                ret->applied = SRD_ACTION_ERRNO;
+                ret->applied_error = EPERM;
+                ret->fallback_reason = r == -EBADMSG ? "the recorded notification is not the call the task waits in"
+                                                     : "cannot read the waiting task's call to check the record";
+                r = send_answer(l, l->req->id, SRD_ACTION_ERRNO, EPERM);
+                if (r == -ENOENT) {
+                        ret->outcome = SRD_OUTCOME_TASK_GONE;
+                        return 0;
+                }
+                if (r < 0)
+                        return r;
+                ret->outcome = SRD_OUTCOME_ANSWERED;
+                return 0;
+        }
+
         ret->outcome = SRD_OUTCOME_RECEIVED;
         l->pending = true;
         return 0;

@@ -501,6 +501,10 @@ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags,
  * answered (SECCOMP_IOCTL_NOTIF_ID_VALID), make it the one at hand
  * (ret->outcome RECEIVED, answer it with srd_listener_answer()); else
  * ret->outcome is NONE. Its path arguments are read afresh from the task.
+ * The buffer's bytes are checked against the waiting task's own registers
+ * (/proc/TID/syscall: number, arguments, instruction pointer); a record
+ * that does not match, or cannot be checked, is answered EPERM right here
+ * (ret->outcome ANSWERED, ret->fallback_reason says why).
  */
 int srd_listener_resume(SrdListener *l, SrdEvent *ret);
 

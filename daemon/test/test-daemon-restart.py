@@ -34,7 +34,7 @@ src = os.environ["SRD_SOURCE_ROOT"]
 work = tempfile.mkdtemp(prefix="srd-restart-test-")
 n = 0
 failed = False
-PLAN = 17
+PLAN = 18
 
 
 def case(name, ok, diag=""):
@@ -355,7 +355,7 @@ try:
          (sd.stored_names(), os.listdir(state_dir)))
 
     # --- in flight: received by the killed daemon, not answered ----------------
-    def in_flight(kind, extra_b, tag):
+    def in_flight(kind, extra_b, tag, tamper=None):
         sd.kill(signal.SIGTERM)
         sd.start(["--unsafe-test-answer-delay", "60000"], tag + "-a")
         q = Supervised(tag)
@@ -365,6 +365,9 @@ try:
         sd.kill(signal.SIGKILL)
         time.sleep(0.3)
         got_before = len(q.results)
+        if tamper:
+            k = listener_names()[0][len("listener-"):]
+            tamper(os.path.join(state_dir, k + ".inflight"))
         sd.start(extra_b, tag + "-b")
         return q, busy, got_before
 
@@ -383,6 +386,21 @@ try:
     answered = q.wait_results(1, 10)
     case("in flight at the kill (a continue): runs after the restart",
          busy and before == 0 and answered and q.results[0] == ("A", "0"), (busy, q.results, sd.output()))
+    q.end()
+
+    def as_getpid(path):
+        # struct seccomp_notif: data.nr at offset 16. getpid is not in the
+        # policy, so the record as written would be a continue.
+        with open(path, "r+b") as f:
+            f.seek(16)
+            f.write((39).to_bytes(4, "little"))
+
+    q, busy, before = in_flight("F", [], "inflight-tamper", tamper=as_getpid)
+    answered = q.wait_results(1, 10)
+    case("an in-flight record rewritten while the daemon was down (mkdir as getpid): denied (EPERM), "
+         "not run, logged",
+         busy and answered and q.results[0] == ("F", str(errno.EPERM)) and not os.path.exists(q.forbidden)
+         and "is not the call the task waits in" in sd.output(), (busy, q.results, sd.output()))
     q.end()
 
     q, busy, before = in_flight("F", ["--unsafe-forget-in-flight"], "inflight-forget")
