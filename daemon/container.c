@@ -52,9 +52,6 @@ Container *container_free(Container *c) {
         sd_event_source_disable_unref(c->source);
         sd_event_source_disable_unref(c->kick_source);
         srd_listener_free(c->listener);
-        /* After the listener: it received into this. */
-        if (c->inflight)
-                (void) munmap(c->inflight, c->inflight_size);
         srd_policy_unref(c->policy);
         (void) pthread_mutex_destroy(&c->policy_lock);
         (void) pthread_mutex_destroy(&c->last_lock);
@@ -613,6 +610,7 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
                 return -ENOMEM;
         }
         c->pid = record->pid;
+        c->slot = STATE_NO_SLOT;
         c->reap_fd = m->reap_fds[1];
         (void) pthread_mutex_init(&c->policy_lock, NULL);
         (void) pthread_mutex_init(&c->last_lock, NULL);

@@ -30,6 +30,7 @@ typedef struct ContainerRecord {
         const char *key;
         const char *root;
         uint64_t starttime;
+        uint32_t slot;
 } ContainerRecord;
 
 /*
@@ -50,12 +51,11 @@ struct Container {
         pid_t pid;
 
         /* Persistence across restarts (persist.c): the key of its state file
-         * and fd store entry ("" when not persisted), the mapped file the
-         * worker receives notifications into, and whether the worker first
+         * and fd store entry ("" when not persisted), its slot of the in-flight
+         * file that the worker receives notifications into, and whether it first
          * answers what a killed daemon received there. */
         char key[STATE_KEY_LEN + 1];
-        void *inflight;
-        size_t inflight_size;
+        uint32_t slot; /* STATE_NO_SLOT: none */
         bool resume;
         /* Its policy is gone or failed to load at the restart: served by the
          * deny-all policy until a reload brings one of its name back. */

@@ -426,6 +426,8 @@ Manager *manager_free(Manager *m) {
 
         policy_set_free(m->policies);
         srd_policy_unref(m->fail_closed_policy);
+        if (stuck == 0) /* else a stuck worker's listener may yet receive into it */
+                manager_unmap_inflight(m);
         safe_close(m->state_fd);
         free(m->state_dir);
         for (size_t i = 0; i < m->n_stored; i++) {

@@ -141,6 +141,10 @@ typedef struct Manager {
         StoredFd *stored;
         size_t n_stored;
         SrdPolicy *fail_closed_policy;
+        /* The in-flight file, mapped shared: a slot of STATE_SLOT_SIZE bytes
+         * per container, which its worker receives into. */
+        uint8_t *inflight;
+        bool *slot_used;
         bool forget_in_flight;
         uint64_t answer_delay_usec;
 
@@ -180,6 +184,8 @@ int manager_open_state_dir(Manager *m, const char *dir);
 int manager_restore_containers(Manager *m);
 /* A listener-* fd from LISTEN_FDS: kept for manager_restore_containers(). */
 int manager_keep_stored_fd(Manager *m, int fd, const char *name);
+/* Once no listener receives into the in-flight file any more. */
+void manager_unmap_inflight(Manager *m);
 
 /* agent-conn.c */
 int agent_conn_accept(Manager *m);

@@ -3,9 +3,9 @@
  * Restarts lose no container. Each supervised listener goes into systemd's
  * fd store (FDSTORE=1, FDNAME=listener-KEY) and its record into the state
  * directory (KEY.state, state.h); each worker receives its notifications
- * into KEY.inflight, a MAP_SHARED page of that directory, so that what a
- * killed daemon received and did not answer is still there, at no cost
- * per notification. A restarted daemon gets the listeners back through
+ * into its slot of the file "inflight" there, mapped shared, so that what
+ * a killed daemon received and did not answer is still there, at no cost
+ * per notification (and 256 bytes of memory per container, not a page). A restarted daemon gets the listeners back through
  * LISTEN_FDS/LISTEN_FDNAMES, rebuilds each container from its record and
  * first answers what the slot holds if the kernel still waits for it.
  *
@@ -32,6 +32,11 @@
 #include "manager.h"
 #include "notify.h"
 #include "state.h"
+
+#define INFLIGHT_FILE "inflight"
+#define INFLIGHT_SIZE ((size_t) STATE_SLOT_MAX * STATE_SLOT_SIZE)
+
+static int map_inflight(Manager *m);
 
 /* Every call a container's filter notifies, denied, while its own policy is missing. */
 static const char fail_closed_json[] = "{ \"version\": 1, \"name\": \"fail-closed\", \"defaultAction\": \"errno\", "
@@ -91,6 +96,12 @@ int manager_open_state_dir(Manager *m, const char *dir) {
         m->state_dir = strdup(dir);
         if (!m->state_dir)
                 return log_oom();
+        r = map_inflight(m);
+        if (r < 0)
+                log_warning_errno(r,
+                                  "Cannot map %s/" INFLIGHT_FILE " (%m): notifications received when the daemon "
+                                  "dies will not be answered after a restart.",
+                                  dir);
         return 0;
 }
 
@@ -147,8 +158,6 @@ static void unlink_files(Manager *m, const char *key) {
         char name[STATE_KEY_LEN + 16];
 
         state_file_name(name, sizeof(name), key, "state");
-        (void) unlinkat(m->state_fd, name, 0);
-        state_file_name(name, sizeof(name), key, "inflight");
         (void) unlinkat(m->state_fd, name, 0);
 }
 
@@ -212,41 +221,65 @@ static int read_state(Manager *m, const char *key, ContainerState *ret) {
 }
 
 /*
- * The page the worker receives into. A new container's is made zeroed; a
- * restored one's must be the regular file of exactly that size a daemon
- * made, or it is replaced by a zeroed one (and nothing is resumed).
+ * The in-flight file: kept when it is the regular file of exactly that
+ * size a daemon made (the slots of the containers coming back), else made
+ * anew, zeroed. Sparse: memory only for the pages that slots in use touch.
  */
-static int map_inflight(Manager *m, const char *key, size_t size, bool restored, void **ret, bool *ret_found) {
-        char name[STATE_KEY_LEN + 16];
+static int map_inflight(Manager *m) {
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
         void *p;
 
-        *ret_found = false;
-        state_file_name(name, sizeof(name), key, "inflight");
-        if (restored) {
-                fd = openat(m->state_fd, name, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-                if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
-                                (size_t) st.st_size != size)) {
-                        log_warning("%s/%s is not an in-flight record of ours: starting a new one.",
-                                    m->state_dir, name);
-                        fd = safe_close(fd);
-                }
-                *ret_found = fd >= 0;
+        fd = openat(m->state_fd, INFLIGHT_FILE, O_RDWR | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        if (fd >= 0 && (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+                        st.st_uid != geteuid() || (size_t) st.st_size != INFLIGHT_SIZE)) {
+                log_warning("%s/" INFLIGHT_FILE " is not an in-flight file of ours: starting a new one.",
+                            m->state_dir);
+                fd = safe_close(fd);
         }
         if (fd < 0) {
-                (void) unlinkat(m->state_fd, name, 0);
-                fd = openat(m->state_fd, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+                (void) unlinkat(m->state_fd, INFLIGHT_FILE, 0);
+                fd = openat(m->state_fd, INFLIGHT_FILE, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                            0600);
                 if (fd < 0)
                         return -errno;
-                if (ftruncate(fd, (off_t) size) < 0)
+                if (ftruncate(fd, (off_t) INFLIGHT_SIZE) < 0)
                         return -errno;
         }
-        p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+        p = mmap(NULL, INFLIGHT_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
         if (p == MAP_FAILED)
                 return -errno;
-        *ret = p;
+        m->slot_used = calloc(STATE_SLOT_MAX, sizeof(bool));
+        if (!m->slot_used) {
+                (void) munmap(p, INFLIGHT_SIZE);
+                return -ENOMEM;
+        }
+        m->inflight = p;
         return 0;
+}
+
+void manager_unmap_inflight(Manager *m) {
+        if (m->inflight)
+                (void) munmap(m->inflight, INFLIGHT_SIZE);
+        m->inflight = NULL;
+        free(m->slot_used);
+        m->slot_used = NULL;
+}
+
+/* A free slot, zeroed (no stale id: ids are per filter, but a zeroed one is plainly empty). */
+static uint32_t slot_take(Manager *m) {
+        for (uint32_t i = 0; m->inflight && i < STATE_SLOT_MAX; i++)
+                if (!m->slot_used[i]) {
+                        m->slot_used[i] = true;
+                        memset(m->inflight + (size_t) i * STATE_SLOT_SIZE, 0, STATE_SLOT_SIZE);
+                        return i;
+                }
+        return STATE_NO_SLOT;
+}
+
+static void slot_put(Manager *m, uint32_t slot) {
+        if (m->slot_used && slot < STATE_SLOT_MAX)
+                m->slot_used[slot] = false;
 }
 
 static int new_key(char ret[static STATE_KEY_LEN + 1]) {
@@ -262,20 +295,48 @@ static int new_key(char ret[static STATE_KEY_LEN + 1]) {
 void container_persist(Container *c, const ContainerRecord *record) {
         Manager *m = c->manager;
         LogFields f = container_log_fields(c);
-        size_t size, page = (size_t) sysconf(_SC_PAGESIZE);
-        bool found = false;
-        void *slot = NULL;
+        bool resume = false;
         int r;
 
         if (m->state_fd < 0)
                 return;
+
+        /* A restored container keeps its slot, unless it is not one or another took it. */
+        if (record->restored && record->slot < STATE_SLOT_MAX && m->inflight && !m->slot_used[record->slot]) {
+                c->slot = record->slot;
+                m->slot_used[c->slot] = true;
+                resume = true;
+        } else
+                c->slot = slot_take(m);
+
         if (record->restored) {
                 (void) snprintf(c->key, sizeof(c->key), "%s", record->key);
+                if (record->slot != c->slot) {
+                        ContainerState st = {
+                                .id = (char *) c->id,
+                                .policy = c->policy_name,
+                                .pid = c->pid,
+                                .starttime = record->starttime,
+                                .slot = c->slot,
+                                .root = (char *) srd_listener_root_name(c->listener),
+                        };
+
+                        if (record->slot != STATE_NO_SLOT)
+                                log_full(LOG_WARNING, 0, &f,
+                                         "Container %s pid %d: its in-flight slot %u is taken, nothing to "
+                                         "resume.",
+                                         c->id, (int) c->pid, (unsigned) record->slot);
+                        r = write_state(m, c->key, &st);
+                        if (r < 0)
+                                log_full(LOG_WARNING, r, &f, "Container %s pid %d: cannot update its state: %m",
+                                         c->id, (int) c->pid);
+                }
         } else {
                 ContainerState st = {
                         .id = (char *) c->id,
                         .policy = c->policy_name,
                         .pid = c->pid,
+                        .slot = c->slot,
                         .root = (char *) srd_listener_root_name(c->listener),
                 };
 
@@ -289,27 +350,23 @@ void container_persist(Container *c, const ContainerRecord *record) {
                                  "Container %s pid %d: cannot record its state (%m); a restart will lose it.",
                                  c->id, (int) c->pid);
                         c->key[0] = 0;
+                        slot_put(m, c->slot);
+                        c->slot = STATE_NO_SLOT;
                         return;
                 }
         }
 
-        size = (srd_listener_request_size(c->listener) + page - 1) / page * page;
-        r = map_inflight(m, c->key, size, record->restored, &slot, &found);
-        if (r >= 0) {
-                r = srd_listener_set_request_buffer(c->listener, slot, size);
-                if (r < 0)
-                        (void) munmap(slot, size);
-        }
+        r = c->slot == STATE_NO_SLOT ? -ENOSPC
+                                     : srd_listener_set_request_buffer(
+                                               c->listener, m->inflight + (size_t) c->slot * STATE_SLOT_SIZE,
+                                               STATE_SLOT_SIZE);
         if (r < 0)
                 log_full(LOG_WARNING, r, &f,
                          "Container %s pid %d: no in-flight record (%m); a notification received when the "
                          "daemon dies would not be answered after a restart.",
                          c->id, (int) c->pid);
-        else {
-                c->inflight = slot;
-                c->inflight_size = size;
-                c->resume = found && !m->forget_in_flight;
-        }
+        else
+                c->resume = resume && !m->forget_in_flight;
 
         if (record->restored)
                 return; /* systemd kept it: it is still in the store */
@@ -331,6 +388,9 @@ void container_unpersist(Container *c) {
         fdstore_remove(c->key);
         unlink_files(m, c->key);
         c->key[0] = 0;
+        /* The worker is joined: nothing receives into the slot any more. */
+        slot_put(m, c->slot);
+        c->slot = STATE_NO_SLOT;
 }
 
 static void drop_stored(Manager *m, StoredFd *s, const char *key) {
@@ -388,6 +448,7 @@ static int restore_one(Manager *m, StoredFd *s) {
                 .key = key,
                 .root = st.root,
                 .starttime = st.starttime,
+                .slot = st.slot,
         };
         fd = s->fd;
         s->fd = -EBADF;
@@ -429,9 +490,10 @@ static void remove_orphans(Manager *m) {
                 const char *dot = strchr(de->d_name, '.');
                 bool live = false;
 
-                if (streq(de->d_name, ".") || streq(de->d_name, ".."))
+                if (streq(de->d_name, ".") || streq(de->d_name, "..") || streq(de->d_name, INFLIGHT_FILE))
                         continue;
-                if (dot && state_key_valid(de->d_name, (size_t) (dot - de->d_name)))
+                /* A .tmp is a write the last daemon did not finish: never a record. */
+                if (dot && streq(dot, ".state") && state_key_valid(de->d_name, (size_t) (dot - de->d_name)))
                         LIST_FOREACH(containers, c, m->containers) {
                                 if (strncmp(c->key, de->d_name, STATE_KEY_LEN) == 0)
                                         live = true;

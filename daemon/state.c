@@ -15,7 +15,7 @@ void container_state_done(ContainerState *s) {
         free(s->id);
         free(s->policy);
         free(s->root);
-        *s = (ContainerState){};
+        *s = (ContainerState){.slot = STATE_NO_SLOT};
 }
 
 bool state_key_valid(const char *s, size_t len) {
@@ -117,17 +117,19 @@ enum {
         FIELD_POLICY,
         FIELD_PID,
         FIELD_STARTTIME,
+        FIELD_SLOT,
         FIELD_ROOT,
         _FIELD_MAX,
 };
 
 static const char *const field_names[_FIELD_MAX] = {
         [FIELD_VERSION] = "version", [FIELD_ID] = "id",     [FIELD_POLICY] = "policy",
-        [FIELD_PID] = "pid",         [FIELD_STARTTIME] = "starttime", [FIELD_ROOT] = "root",
+        [FIELD_PID] = "pid",         [FIELD_STARTTIME] = "starttime", [FIELD_SLOT] = "slot",
+        [FIELD_ROOT] = "root",
 };
 
 int container_state_parse(const char *buf, size_t len, ContainerState *ret) {
-        ContainerState s = {};
+        ContainerState s = {.slot = STATE_NO_SLOT};
         unsigned seen = 0;
         int last = -1;
         uint64_t x;
@@ -190,6 +192,11 @@ int container_state_parse(const char *buf, size_t len, ContainerState *ret) {
                         if (parse_number(v, vl, UINT64_MAX, &s.starttime) < 0)
                                 goto fail;
                         break;
+                case FIELD_SLOT:
+                        if (parse_number(v, vl, STATE_SLOT_MAX - 1, &x) < 0)
+                                goto fail;
+                        s.slot = (uint32_t) x;
+                        break;
                 case FIELD_ROOT:
                         r = decode(v, vl, STATE_ROOT_MAX, &s.root);
                         if (r < 0)
@@ -201,7 +208,7 @@ int container_state_parse(const char *buf, size_t len, ContainerState *ret) {
                 r = -EBADMSG;
         }
 
-        if ((seen | (1U << FIELD_ROOT)) != (1U << _FIELD_MAX) - 1)
+        if ((seen | (1U << FIELD_ROOT) | (1U << FIELD_SLOT)) != (1U << _FIELD_MAX) - 1)
                 goto fail;
         *ret = s;
         return 0;
@@ -227,7 +234,8 @@ int container_state_format(const ContainerState *s, char **ret, size_t *ret_len)
 
         if (!s || !ret || !ret_len || !s->id || !s->id[0] || strlen(s->id) > STATE_ID_MAX || !s->policy ||
             !state_policy_name_valid(s->policy, strlen(s->policy)) || s->pid <= 0 ||
-            (s->root && (s->root[0] != '/' || strlen(s->root) > STATE_ROOT_MAX)))
+            (s->root && (s->root[0] != '/' || strlen(s->root) > STATE_ROOT_MAX)) ||
+            (s->slot != STATE_NO_SLOT && s->slot >= STATE_SLOT_MAX))
                 return -EINVAL;
 
         f = open_memstream(&buf, &len);
@@ -238,6 +246,8 @@ int container_state_format(const ContainerState *s, char **ret, size_t *ret_len)
                 r = encode(f, s->id);
         if (r >= 0 && fprintf(f, "\npolicy=%s\npid=%d\nstarttime=%llu\n", s->policy, (int) s->pid,
                               (unsigned long long) s->starttime) < 0)
+                r = -ENOMEM;
+        if (r >= 0 && s->slot != STATE_NO_SLOT && fprintf(f, "slot=%u\n", (unsigned) s->slot) < 0)
                 r = -ENOMEM;
         if (r >= 0 && s->root) {
                 if (fputs("root=", f) == EOF)

@@ -8,7 +8,7 @@
  * container, KEY.state, in the state directory.
  *
  * The file is read back as untrusted bytes: a strict line format, every
- * field exactly once (root at most once) and in this order, nothing else,
+ * field exactly once (slot and root at most once) and in this order, nothing else,
  * or -EBADMSG.
  *
  *   version=1
@@ -16,13 +16,15 @@
  *   policy=NAME
  *   pid=PID
  *   starttime=TICKS
+ *   slot=N
  *   root=PATH
  *
  * id and root are percent-encoded (every byte outside 0x21..0x7e, and '%'
  * itself, as %XX in upper case hex), so any bytes survive and no value can
  * hold a newline. NAME is a policy name ([A-Za-z0-9._-]{1,64}, not "." or
  * ".."), TICKS the process's start time (/proc/PID/stat, field 22), which
- * tells a reused pid from the container's.
+ * tells a reused pid from the container's, N its slot in the in-flight
+ * file (below STATE_SLOT_MAX; none when the daemon had no slot for it).
  */
 
 #include <stdbool.h>
@@ -39,12 +41,18 @@
 /* KEY: 16 lower case hex digits, random per container. */
 #define STATE_KEY_LEN 16
 #define STATE_FDNAME_PREFIX "listener-"
+/* The in-flight file: one slot per container, as many as the unit's FileDescriptorStoreMax. */
+#define STATE_SLOT_MAX 16384U
+#define STATE_NO_SLOT UINT32_MAX
+/* Room for struct seccomp_notif (80 bytes today) as a newer kernel may grow it; cache lines apart. */
+#define STATE_SLOT_SIZE 256U
 
 typedef struct ContainerState {
         char *id;
         char *policy;
         pid_t pid;
         uint64_t starttime;
+        uint32_t slot; /* STATE_NO_SLOT: none */
         char *root; /* NULL: none recorded (names in each task's own root) */
 } ContainerState;
 

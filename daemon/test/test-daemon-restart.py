@@ -290,6 +290,17 @@ class Supervised:
         os.waitpid(self.pid, 0)
 
 
+def slot_of(key):
+    try:
+        with open(os.path.join(state_dir, key + ".state")) as f:
+            for line in f:
+                if line.startswith("slot="):
+                    return int(line[5:])
+    except OSError:
+        pass
+    return None
+
+
 def listener_names():
     return [k for k in sd.stored_names() if k.startswith("listener-")]
 
@@ -311,7 +322,7 @@ try:
     key = listener_names()[0][len("listener-"):] if listener_names() else "?"
     case("handoff: listener in the fd store, state file written",
          ok and os.path.exists(os.path.join(state_dir, key + ".state"))
-         and os.path.exists(os.path.join(state_dir, key + ".inflight")),
+         and slot_of(key) is not None and os.path.getsize(os.path.join(state_dir, "inflight")) == 16384 * 256,
          (sd.stored_names(), os.listdir(state_dir) if os.path.isdir(state_dir) else None, sd.output()))
 
     p.send("L")
@@ -351,7 +362,7 @@ try:
     case("0 calls answered wrongly: /tmp/forbidden* denied (EACCES) before, between and after restarts",
          not wrong and nf > 500 and not os.path.exists(p.forbidden), wrong[:10])
     case("the container's end removes its fd store entry and state files",
-         wait_for(lambda: listener_names() == [] and os.listdir(state_dir) == []),
+         wait_for(lambda: listener_names() == [] and os.listdir(state_dir) == ["inflight"]),
          (sd.stored_names(), os.listdir(state_dir)))
 
     # --- in flight: received by the killed daemon, not answered ----------------
@@ -367,7 +378,7 @@ try:
         got_before = len(q.results)
         if tamper:
             k = listener_names()[0][len("listener-"):]
-            tamper(os.path.join(state_dir, k + ".inflight"))
+            tamper(slot_of(k))
         sd.start(extra_b, tag + "-b")
         return q, busy, got_before
 
@@ -388,11 +399,12 @@ try:
          busy and before == 0 and answered and q.results[0] == ("A", "0"), (busy, q.results, sd.output()))
     q.end()
 
-    def as_getpid(path):
-        # struct seccomp_notif: data.nr at offset 16. getpid is not in the
-        # policy, so the record as written would be a continue.
-        with open(path, "r+b") as f:
-            f.seek(16)
+    def as_getpid(slot):
+        # The container's slot of the in-flight file, 256 bytes each; struct
+        # seccomp_notif's data.nr at offset 16. getpid is not in the policy,
+        # so the record as written would be a continue.
+        with open(os.path.join(state_dir, "inflight"), "r+b") as f:
+            f.seek(slot * 256 + 16)
             f.write((39).to_bytes(4, "little"))
 
     q, busy, before = in_flight("F", [], "inflight-tamper", tamper=as_getpid)
@@ -477,7 +489,7 @@ try:
         sd.store["listener-nothex"] = r
     ok = sd.start([], "orphans")
     case("state without fd, fd without a valid name: removed and logged, daemon runs",
-         ok and os.listdir(state_dir) == [] and "no listener came back" in sd.output()
+         ok and os.listdir(state_dir) == ["inflight"] and "no listener came back" in sd.output()
          and "not named by a daemon of ours" in sd.output() and sd.stored_names() == []
          and containers() == [], (os.listdir(state_dir), sd.stored_names(), sd.output()))
     os.close(w)

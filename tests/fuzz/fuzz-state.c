@@ -37,6 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         CHECK(s.id && s.id[0] && strlen(s.id) <= STATE_ID_MAX);
         CHECK(s.policy && state_policy_name_valid(s.policy, strlen(s.policy)));
         CHECK(s.pid > 0);
+        CHECK(s.slot == STATE_NO_SLOT || s.slot < STATE_SLOT_MAX);
         CHECK(!s.root || (s.root[0] == '/' && strlen(s.root) <= STATE_ROOT_MAX));
         CHECK(container_state_format(&s, &out, &len) == 0);
         CHECK(len == size && memcmp(out, data, size) == 0);

@@ -9,19 +9,20 @@ static int parse(const char *s, ContainerState *ret) {
 
 TEST(round_trip) {
         ContainerState s = {.id = (char *) "c1\n%x y", .policy = (char *) "demo", .pid = 42,
-                            .starttime = 99, .root = (char *) "/var/lib/x y"};
+                            .starttime = 99, .slot = 7, .root = (char *) "/var/lib/x y"};
         ContainerState back = {};
         char *buf = NULL;
         size_t len;
 
         ASSERT_OK(container_state_format(&s, &buf, &len));
-        ASSERT_STREQ(buf, "version=1\nid=c1%0A%25x%20y\npolicy=demo\npid=42\nstarttime=99\nroot=/var/lib/x%20y\n");
+        ASSERT_STREQ(buf, "version=1\nid=c1%0A%25x%20y\npolicy=demo\npid=42\nstarttime=99\nslot=7\nroot=/var/lib/x%20y\n");
         ASSERT_OK(container_state_parse(buf, len, &back));
         ASSERT_STREQ(back.id, s.id);
         ASSERT_STREQ(back.policy, "demo");
         ASSERT_EQ(back.pid, 42);
         ASSERT_EQ(back.starttime, (uint64_t) 99);
         ASSERT_STREQ(back.root, s.root);
+        ASSERT_EQ(back.slot, (uint32_t) 7);
         container_state_done(&back);
         free(buf);
 }
@@ -31,6 +32,7 @@ TEST(no_root) {
 
         ASSERT_OK(parse("version=1\nid=a\npolicy=p\npid=1\nstarttime=0\n", &s));
         ASSERT_NULL(s.root);
+        ASSERT_EQ(s.slot, STATE_NO_SLOT);
         container_state_done(&s);
 }
 
@@ -60,6 +62,8 @@ TEST(refused) {
                 "version=1\nid=a\npolicy=p\npid=1\nstarttime=0\nroot=r\n", /* relative root */
                 "version=1\nid=a\npolicy=p\npid=1\n",                     /* missing field */
                 "version=1\nid=a\npid=1\npolicy=p\nstarttime=0\n",        /* out of order */
+                "version=1\nid=a\npolicy=p\npid=1\nstarttime=0\nslot=16384\n", /* slot out of range */
+                "version=1\nid=a\npolicy=p\npid=1\nstarttime=0\nroot=/\nslot=1\n", /* slot after root */
         };
 
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
