@@ -67,7 +67,7 @@ static int arenas(uintptr_t *ret_start, uintptr_t *ret_end) {
 /*
  * The target: one command byte at a time. 'o' then an index: open(2)
  * real/<index>, which must read "S<index>" (redirected to sb/<index>);
- * 'a': the number of arena mappings, remembering the first; 'v' then an
+ * 'a': the number of arena mappings, remembering the one seen first; 'v' then an
  * index: the remembered arena still holds the target sb/<index>. Each
  * answers one byte, 0 for yes.
  */
@@ -94,7 +94,14 @@ static int body(void *userdata) {
                         } else
                                 out = (unsigned char) (100 + (errno & 0x7f));
                 } else if (c == 'a') {
-                        int k = arenas(&start, &end);
+                        uintptr_t s0 = 0, e0 = 0;
+                        int k = arenas(&s0, &e0);
+
+                        /* The first one seen is the old daemon's, wherever later ones go. */
+                        if (!start && k > 0) {
+                                start = s0;
+                                end = e0;
+                        }
 
                         out = (unsigned char) (k < 0 ? 255 : k);
                 } else if (c == 'v' && read(cmd[0], &i, 1) == 1) {
