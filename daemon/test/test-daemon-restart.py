@@ -34,7 +34,7 @@ src = os.environ["SRD_SOURCE_ROOT"]
 work = tempfile.mkdtemp(prefix="srd-restart-test-")
 n = 0
 failed = False
-PLAN = 18
+PLAN = 19
 
 
 def case(name, ok, diag=""):
@@ -468,6 +468,9 @@ try:
     case("policy gone at the restart: container kept, every call denied (EPERM, not continue), logged",
          got and q.results[1] == ("A", str(errno.EPERM)) and st[0].get("failClosed") is True
          and "every call it notifies is denied" in sd.output(), (q.results, st, sd.output()))
+    out = subprocess.run([ctl, "status", "--control", sd.control], capture_output=True, text=True)
+    case("seccomp-redirectctl status names it as failing closed",
+         "FAILING CLOSED" in out.stdout and q.id in out.stdout, (out.stdout, out.stderr))
     os.rename(os.path.join(work, "demo.json"), os.path.join(pol, "demo.json"))
     sd.proc.send_signal(signal.SIGHUP)
     wait_for(lambda: not (containers() or [{}])[0].get("failClosed", True))
