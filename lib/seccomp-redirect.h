@@ -420,6 +420,10 @@ typedef struct SrdEvent {
         /* applied CONTINUE went out as a redirect to the checked paths, so
          * the kernel acts on exactly what was checked (pinned continue) */
         bool pinned;
+        /* applied CONTINUE of an open of an object without a name: the
+         * daemon opened the object that was checked and the call returned
+         * that fd (SECCOMP_ADDFD_FLAG_SEND) */
+        bool reopened;
         const char *fallback_reason; /* static string when a fallback applied, else NULL */
         /* static string: why the call could not be placed (verdict.rule is
          * SRD_RULE_PATH_ERROR or SRD_RULE_KERNEL, or a path was unreadable
