@@ -157,16 +157,14 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         return NULL;
 }
 
-_public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
+static int set_root_name(SrdListener *l, int fd) {
         char p[64], name[PATH_MAX], *copy;
         int r;
 
-        if (!l || pid <= 0)
-                return -EINVAL;
-        (void) snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        (void) snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
         r = procmem_read_link(AT_FDCWD, p, name, sizeof(name));
         if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
+                return r;
         if (name[0] != '/')
                 return -EREMOTE;
         copy = strdup(name);
@@ -175,6 +173,72 @@ _public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
         free(l->root_name);
         l->root_name = copy;
         return 0;
+}
+
+static int open_root_of(pid_t pid) {
+        char p[64];
+        int fd;
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : negative_errno();
+        return fd;
+}
+
+_public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
+        _cleanup_close_ int root = -EBADF;
+
+        if (!l || pid <= 0)
+                return -EINVAL;
+        root = open_root_of(pid);
+        if (root < 0)
+                return root;
+        return set_root_name(l, root);
+}
+
+/* Walks up from a task's root; deeper than this is no container's. */
+#define ROOT_CLIMB_MAX 4096
+
+_public_ int srd_listener_set_root_in(SrdListener *l, pid_t pid, int rootfs) {
+        _cleanup_close_ int cur = -EBADF;
+        struct stat want, st;
+
+        if (!l || pid <= 0 || rootfs < 0)
+                return -EINVAL;
+        if (fstat(rootfs, &want) < 0)
+                return negative_errno();
+        cur = open_root_of(pid);
+        if (cur < 0)
+                return cur;
+        /*
+         * From the task's root up: ".." walked by us stops at our root and
+         * at its mount namespace's, never at the task's chroot, so a task
+         * that already chroot()ed further in is found inside the rootfs.
+         */
+        for (unsigned i = 0; i < ROOT_CLIMB_MAX; i++) {
+                int up;
+
+                if (fstat(cur, &st) < 0)
+                        return negative_errno();
+                if (st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+                        return set_root_name(l, cur);
+                up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (up < 0)
+                        return negative_errno();
+                {
+                        struct stat ust;
+
+                        if (fstat(up, &ust) < 0 || (ust.st_dev == st.st_dev && ust.st_ino == st.st_ino)) {
+                                /* The top, and the rootfs was not on the way. */
+                                safe_close(up);
+                                return -EXDEV;
+                        }
+                }
+                safe_close(cur);
+                cur = up;
+        }
+        return -EXDEV;
 }
 
 _public_ int srd_listener_set_id(SrdListener *l, const char *id) {
