@@ -303,8 +303,12 @@ static int count_link(Walk *w) {
         return 0;
 }
 
+/* How often one component is looked at again when it changed under us. */
+#define RENAME_RETRIES 8
+
 static int walk(Walk *w, int *cur, char *ret, size_t size) {
         char comp[NAME_MAX + 1], body[PATH_MAX];
+        unsigned retries;
         bool last = false;
         struct stat st;
         int r;
@@ -335,6 +339,8 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                         goto next_dir;
                 }
 
+                retries = 0;
+        again:
                 if (fstatat(*cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         r = -errno;
                         if (r == -ENOENT && last &&
@@ -424,6 +430,11 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                 if (!S_ISDIR(st.st_mode))
                         return -ENOTDIR;
                 r = openat(*cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (r < 0 && (errno == ENOTDIR || errno == ELOOP) && retries++ < RENAME_RETRIES)
+                        /* A directory a moment ago, something else now (a
+                         * rename meanwhile): look at it again, as the
+                         * kernel's walk would see it now. */
+                        goto again;
                 r = step(w, cur, r < 0 ? -errno : r);
                 if (r < 0)
                         return r;
