@@ -192,21 +192,24 @@ int reopen_may_open(const ReopenCreds *c, const struct stat *st, bool has_acl, u
  * memfd_create(). None of them blocks an open on a peer (a FIFO does, a
  * FUSE server may), which would stall a worker of the daemon.
  */
-static bool internal_fs(int object, const struct stat *st) {
+enum { FS_OTHER, FS_NO_PATHS, FS_MEMORY };
+
+static int internal_fs(int object, const struct stat *st) {
         struct statfs sfs;
 
         if (fstatfs(object, &sfs) < 0)
-                return false;
+                return FS_OTHER;
         switch ((unsigned long) sfs.f_type) {
         case PIPEFS_MAGIC:
         case SOCKFS_MAGIC:
         case ANON_INODE_FS_MAGIC:
-                return true;
+                return FS_NO_PATHS;
         case TMPFS_MAGIC:
         case HUGETLBFS_MAGIC:
-                return S_ISREG(st->st_mode);
+                /* memfds, and removed files of a tmpfs (told apart below). */
+                return S_ISREG(st->st_mode) ? FS_MEMORY : FS_OTHER;
         default:
-                return false;
+                return FS_OTHER;
         }
 }
 
@@ -251,7 +254,7 @@ int reopen_for_task(pid_t pid, int object, const ReopenCall *call, int *ret_fd, 
         char p[64];
         uint64_t flags;
         long fd;
-        int r;
+        int r, fs;
 
         if (pid <= 0 || object < 0 || !call || !ret_fd)
                 return -EINVAL;
@@ -269,12 +272,14 @@ int reopen_for_task(pid_t pid, int object, const ReopenCall *call, int *ret_fd, 
                                "is not the daemon's)";
                         return -EACCES;
                 }
-                if (!internal_fs(object, &st)) {
+                fs = internal_fs(object, &st);
+                if (fs == FS_OTHER) {
                         *why = "an object without a name is opened for the task only on pipe, socket, "
                                "anonymous inode and memfd file systems";
                         return -EACCES;
                 }
-                r = on_visible_mount(pid, object);
+                /* Pipes, sockets and anonymous inodes are on no mount at all. */
+                r = fs == FS_MEMORY ? on_visible_mount(pid, object) : 0;
                 if (r < 0) {
                         *why = "cannot tell which mount the object without a name is on";
                         return r == -ESRCH ? r : -EACCES;
