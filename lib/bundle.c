@@ -13,21 +13,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "seccomp-redirect.h"
 
 /* config.json is a few KiB; hooks and annotations can make it larger. */
 #define BUNDLE_CONFIG_MAX (4U * 1024U * 1024U)
-
-static void json_object_unrefp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
-static void json_tokener_freep(json_tokener **t) {
-        if (*t)
-                json_tokener_free(*t);
-}
 
 _public_ int srd_bundle_root_path(const char *buf, size_t len, char **ret) {
         _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
