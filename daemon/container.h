@@ -31,6 +31,7 @@ typedef struct ContainerRecord {
         const char *root;
         uint64_t starttime;
         uint32_t slot;
+        const char *bundle; /* the OCI bundle (state.bundle), NULL: none */
 } ContainerRecord;
 
 /*
