@@ -5,9 +5,9 @@
  * directory (KEY.state, state.h); each worker receives its notifications
  * into its slot of the file "inflight" there, mapped shared, so that what
  * a killed daemon received and did not answer is still there, at no cost
- * per notification (and 256 bytes of memory per container, not a page). A restarted daemon gets the listeners back through
- * LISTEN_FDS/LISTEN_FDNAMES, rebuilds each container from its record and
- * first answers what the slot holds if the kernel still waits for it.
+ * per notification (and 256 bytes of memory per container, not a page). A restarted daemon gets the
+ * listeners back through LISTEN_FDS/LISTEN_FDNAMES, rebuilds each container from its record and first
+ * answers what the slot holds if the kernel still waits for it.
  *
  * Everything read back is checked: a listener without a valid record is
  * closed (the kernel then fails every call its filter notifies with
@@ -39,8 +39,9 @@
 static int map_inflight(Manager *m);
 
 /* Every call a container's filter notifies, denied, while its own policy is missing. */
-static const char fail_closed_json[] = "{ \"version\": 1, \"name\": \"fail-closed\", \"defaultAction\": \"errno\", "
-                                       "\"defaultErrno\": \"EPERM\", \"rules\": [] }";
+static const char fail_closed_json[] =
+        "{ \"version\": 1, \"name\": \"fail-closed\", \"defaultAction\": \"errno\", "
+        "\"defaultErrno\": \"EPERM\", \"rules\": [] }";
 
 int manager_open_state_dir(Manager *m, const char *dir) {
         _cleanup_free_ char *parent = NULL;
@@ -99,7 +100,8 @@ int manager_open_state_dir(Manager *m, const char *dir) {
         r = map_inflight(m);
         if (r < 0)
                 log_warning_errno(r,
-                                  "Cannot map %s/" INFLIGHT_FILE " (%m): notifications received when the daemon "
+                                  "Cannot map %s/" INFLIGHT_FILE
+                                  " (%m): notifications received when the daemon "
                                   "dies will not be answered after a restart.",
                                   dir);
         return 0;
@@ -143,7 +145,8 @@ static int read_starttime(pid_t pid, uint64_t *ret) {
         if (!s)
                 return -EBADMSG;
         /* State is field 3; starttime is 19 fields on. */
-        if (sscanf(s + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
+        if (sscanf(s + 1,
+                   " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu",
                    &t) != 1)
                 return -EBADMSG;
         *ret = t;
@@ -302,7 +305,8 @@ void container_persist(Container *c, const ContainerRecord *record) {
                 return;
 
         /* A restored container keeps its slot, unless it is not one or another took it. */
-        if (record->restored && record->slot < STATE_SLOT_MAX && m->inflight && !m->slot_used[record->slot]) {
+        if (record->restored && record->slot < STATE_SLOT_MAX && m->inflight &&
+            !m->slot_used[record->slot]) {
                 c->slot = record->slot;
                 m->slot_used[c->slot] = true;
                 resume = true;
@@ -328,8 +332,9 @@ void container_persist(Container *c, const ContainerRecord *record) {
                                          c->id, (int) c->pid, (unsigned) record->slot);
                         r = write_state(m, c->key, &st);
                         if (r < 0)
-                                log_full(LOG_WARNING, r, &f, "Container %s pid %d: cannot update its state: %m",
-                                         c->id, (int) c->pid);
+                                log_full(LOG_WARNING, r, &f,
+                                         "Container %s pid %d: cannot update its state: %m", c->id,
+                                         (int) c->pid);
                 }
         } else {
                 ContainerState st = {
@@ -346,9 +351,10 @@ void container_persist(Container *c, const ContainerRecord *record) {
                 if (r >= 0)
                         r = write_state(m, c->key, &st);
                 if (r < 0) {
-                        log_full(LOG_WARNING, r, &f,
-                                 "Container %s pid %d: cannot record its state (%m); a restart will lose it.",
-                                 c->id, (int) c->pid);
+                        log_full(
+                                LOG_WARNING, r, &f,
+                                "Container %s pid %d: cannot record its state (%m); a restart will lose it.",
+                                c->id, (int) c->pid);
                         c->key[0] = 0;
                         slot_put(m, c->slot);
                         c->slot = STATE_NO_SLOT;
@@ -356,10 +362,11 @@ void container_persist(Container *c, const ContainerRecord *record) {
                 }
         }
 
-        r = c->slot == STATE_NO_SLOT ? -ENOSPC
-                                     : srd_listener_set_request_buffer(
-                                               c->listener, m->inflight + (size_t) c->slot * STATE_SLOT_SIZE,
-                                               STATE_SLOT_SIZE);
+        r = c->slot == STATE_NO_SLOT
+                    ? -ENOSPC
+                    : srd_listener_set_request_buffer(c->listener,
+                                                      m->inflight + (size_t) c->slot * STATE_SLOT_SIZE,
+                                                      STATE_SLOT_SIZE);
         if (r < 0)
                 log_full(LOG_WARNING, r, &f,
                          "Container %s pid %d: no in-flight record (%m); a notification received when the "
@@ -384,7 +391,8 @@ void container_unpersist(Container *c) {
 
         if (!m || m->state_fd < 0 || !c->key[0])
                 return;
-        /* The fd first: a record without its fd is cleaned up at the next start, the reverse fails closed. */
+        /* The fd first: a record without its fd is cleaned up at the next start, the reverse fails closed.
+         */
         fdstore_remove(c->key);
         unlink_files(m, c->key);
         c->key[0] = 0;
@@ -418,27 +426,30 @@ static int restore_one(Manager *m, StoredFd *s) {
                 return 0;
         }
         if (m->state_fd < 0) {
-                log_error("Listener %s came back from the fd store, but there is no state directory: closing "
-                          "it (the kernel fails the calls its filter notifies with ENOSYS).",
-                          key);
+                log_error(
+                        "Listener %s came back from the fd store, but there is no state directory: closing "
+                        "it (the kernel fails the calls its filter notifies with ENOSYS).",
+                        key);
                 drop_stored(m, s, key);
                 return 0;
         }
         r = read_state(m, key, &st);
         if (r < 0) {
-                log_error_errno(r,
-                                "Listener %s came back from the fd store without a valid state file %s/%s.state "
-                                "(%m): closing it (the kernel fails the calls its filter notifies with "
-                                "ENOSYS).",
-                                key, m->state_dir, key);
+                log_error_errno(
+                        r,
+                        "Listener %s came back from the fd store without a valid state file %s/%s.state "
+                        "(%m): closing it (the kernel fails the calls its filter notifies with "
+                        "ENOSYS).",
+                        key, m->state_dir, key);
                 drop_stored(m, s, key);
                 return 0;
         }
 
         if (st.starttime != 0 && (read_starttime(st.pid, &now_start) < 0 || now_start != st.starttime))
-                log_warning("Container %s: pid %d is not its process any more (gone, or reused); serving its "
-                            "listener all the same.",
-                            st.id, (int) st.pid);
+                log_warning(
+                        "Container %s: pid %d is not its process any more (gone, or reused); serving its "
+                        "listener all the same.",
+                        st.id, (int) st.pid);
 
         record = (ContainerRecord){
                 .id = st.id,
@@ -463,7 +474,8 @@ static int restore_one(Manager *m, StoredFd *s) {
         LogFields f = container_log_fields(c);
         if (c->fail_closed)
                 log_full(LOG_ERR, 0, &f,
-                         "Container %s pid %d taken back after a restart, but its policy \"%s\" is missing or "
+                         "Container %s pid %d taken back after a restart, but its policy \"%s\" is missing "
+                         "or "
                          "failed to load: every call it notifies is denied (EPERM) until a reload brings it "
                          "back.",
                          c->id, (int) c->pid, c->policy_name);

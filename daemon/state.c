@@ -123,8 +123,9 @@ enum {
 };
 
 static const char *const field_names[_FIELD_MAX] = {
-        [FIELD_VERSION] = "version", [FIELD_ID] = "id",     [FIELD_POLICY] = "policy",
-        [FIELD_PID] = "pid",         [FIELD_STARTTIME] = "starttime", [FIELD_SLOT] = "slot",
+        [FIELD_VERSION] = "version",     [FIELD_ID] = "id",
+        [FIELD_POLICY] = "policy",       [FIELD_PID] = "pid",
+        [FIELD_STARTTIME] = "starttime", [FIELD_SLOT] = "slot",
         [FIELD_ROOT] = "root",
 };
 

@@ -26,6 +26,7 @@
 
 #include <seccomp.h>
 
+#include "listener-internal.h"
 #include "macro.h"
 #include "path-arg.h"
 #include "policy-internal.h"
@@ -42,48 +43,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
  * guaranteed absent, but a collision with a pending one is a 2^-64 event. */
 #define PROBE_ID UINT64_MAX
 
-struct SrdListener {
-        int fd;
-        uint32_t native_arch;
-        char *id; /* the container's id, for {id} in redirect targets; NULL: unknown */
-        /* Paths are named under this root (our view): the container's, as
-         * it was at handover; NULL: each task's own root. */
-        char *root_name;
-        SrdRedirectSupport redirect;
-
-        /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more.
-         * req_owned false: the caller's memory (srd_listener_set_request_buffer). */
-        struct seccomp_notif *req;
-        size_t req_size;
-        bool req_owned;
-        struct seccomp_notif_resp *resp;
-        size_t resp_size;
-
-        /* Redirect: the arena, its pins, SEND_REDIRECT. */
-        Redirector *redirector;
-        uint64_t fallbacks; /* relaxed atomic: read by other threads */
-
-        /* srd_listener_receive() took a notification, not answered yet. */
-        bool pending;
-
-        /* openat2's struct open_how of the notification at hand, as read. */
-        ProcmemOpenHow how;
-        bool how_read;
-
-        /* A redirect target that rendered invalid: its error, else 0. */
-        int target_error;
-
-        /* The paths of the notification at hand a continue must pin, and
-         * the errno of a path the file system fails (0: none). */
-        RedirectPin pins[SRD_MAX_PATHS];
-        int fails_error;
-        /* An open of an object without a name: that object, as the check
-         * found it (an O_PATH fd, else -EBADF), and the open to make of it. */
-        int object;
-        ReopenCall reopen;
-        /* Off only for the negative control (--unsafe-plain-continue). */
-        bool pinned_continue;
-};
 
 static const char *const redirect_support_table[_SRD_REDIRECT_SUPPORT_MAX] = {
         [SRD_REDIRECT_UNSUPPORTED_KERNEL] = "unsupported-kernel",
@@ -97,7 +56,7 @@ _public_ const char *srd_redirect_support_to_string(SrdRedirectSupport s) {
         return redirect_support_table[s];
 }
 
-static int id_valid(int fd, uint64_t id) {
+int listener_id_valid(int fd, uint64_t id) {
         if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
                 return -errno;
         return 0;
@@ -111,7 +70,7 @@ static int id_valid(int fd, uint64_t id) {
 static int check_listener(int fd) {
         int r;
 
-        r = id_valid(fd, PROBE_ID);
+        r = listener_id_valid(fd, PROBE_ID);
         if (r == 0 || r == -ENOENT)
                 return 0;
         if (r == -EBADF)
@@ -195,24 +154,6 @@ _public_ int srd_listener_set_root_name(SrdListener *l, const char *root) {
 
 _public_ const char *srd_listener_root_name(const SrdListener *l) {
         return l ? l->root_name : NULL;
-}
-
-_public_ size_t srd_listener_request_size(const SrdListener *l) {
-        return l ? l->req_size : 0;
-}
-
-_public_ int srd_listener_set_request_buffer(SrdListener *l, void *buf, size_t size) {
-        if (!l || !buf)
-                return -EINVAL;
-        if (size < l->req_size)
-                return -ENOBUFS;
-        if (l->pending)
-                return -EBUSY;
-        if (l->req_owned)
-                free(l->req);
-        l->req = buf;
-        l->req_owned = false;
-        return 0;
 }
 
 static int open_root_of(pid_t pid) {
@@ -369,7 +310,7 @@ _public_ SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l) 
         return l->redirect;
 }
 
-static void event_init(SrdEvent *e) {
+void listener_event_init(SrdEvent *e) {
         /* Not a memset: the event holds four PATH_MAX buffers, and clearing
          * 16 KiB per notification is a measurable part of its cost. */
         e->outcome = SRD_OUTCOME_NONE;
@@ -618,7 +559,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         }
 }
 
-static int send_answer(SrdListener *l, uint64_t id, SrdAction action, int error) {
+int listener_send_answer(SrdListener *l, uint64_t id, SrdAction action, int error) {
         memset(l->resp, 0, l->resp_size);
         l->resp->id = id;
         if (action == SRD_ACTION_CONTINUE)
@@ -677,7 +618,7 @@ static int kill_task(SrdListener *l, pid_t pid, uint64_t id) {
         if (pidfd < 0)
                 return pidfd;
 
-        r = id_valid(l->fd, id);
+        r = listener_id_valid(l->fd, id);
         if (r < 0)
                 return r;
 
@@ -850,7 +791,7 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
 
         e->applied = action;
         e->applied_error = action == SRD_ACTION_CONTINUE ? 0 : (error > 0 && error <= 4095 ? error : EPERM);
-        return send_answer(l, id, action, e->applied_error);
+        return listener_send_answer(l, id, action, e->applied_error);
 }
 
 /* After RECV said ENOENT: a vanished notification, or nobody left at all? */
@@ -865,7 +806,7 @@ _public_ int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent
 
         if (!l || !ret || (flags & ~(SRD_HANDLE_READY | SRD_HANDLE_WAIT)))
                 return -EINVAL;
-        event_init(ret);
+        listener_event_init(ret);
         /* A notification received and never answered stays with the task
          * until the fd closes; taking the next one forgets it here. */
         l->pending = false;
@@ -950,87 +891,6 @@ _public_ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *re
                 return r;
 
         ret->outcome = SRD_OUTCOME_ANSWERED;
-        return 0;
-}
-
-/*
- * The recorded notification is bytes from a file: before it is decided,
- * the kernel's own view of the waiting task must say the same call. The
- * task sits in the kernel until answered, so /proc/TID/syscall holds the
- * very registers seccomp_data was made from (the number, six arguments,
- * stack and instruction pointer). 0 when they agree, -EBADMSG when not,
- * another negative errno when they cannot be read.
- */
-static int recorded_call_matches(const struct seccomp_notif *n) {
-        char p[64], buf[512];
-        _cleanup_close_ int fd = -EBADF;
-        unsigned long long a[6], sp, pc;
-        long long nr;
-        ssize_t k;
-
-        (void) snprintf(p, sizeof(p), "/proc/%d/syscall", (int) n->pid);
-        fd = open(p, O_RDONLY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        k = read(fd, buf, sizeof(buf) - 1);
-        if (k < 0)
-                return negative_errno();
-        buf[k] = 0;
-        if (sscanf(buf, "%lld %llx %llx %llx %llx %llx %llx %llx %llx", &nr, &a[0], &a[1], &a[2], &a[3], &a[4],
-                   &a[5], &sp, &pc) != 9)
-                return -EBADMSG;
-        if (nr != (long long) n->data.nr || pc != n->data.instruction_pointer)
-                return -EBADMSG;
-        for (size_t i = 0; i < 6; i++)
-                if (a[i] != n->data.args[i])
-                        return -EBADMSG;
-        return 0;
-}
-
-_public_ int srd_listener_resume(SrdListener *l, SrdEvent *ret) {
-        int r;
-
-        if (!l || !ret)
-                return -EINVAL;
-        event_init(ret);
-        l->pending = false;
-
-        /* Zeroed, never received into, or a notification that was answered
-         * since: the kernel knows the id as pending-and-received (SENT) or
-         * not at all. Ids are per filter and never reused. */
-        r = id_valid(l->fd, l->req->id);
-        if (r == -ENOENT)
-                return 0;
-        if (r < 0)
-                return r;
-
-        ret->pid = (pid_t) l->req->pid;
-        ret->nr = l->req->data.nr;
-        ret->arch = l->req->data.arch;
-
-        /* A record that is not the waiting call (or cannot be checked) is not
-         * decided: the call is denied, whatever the record says it was. */
-        r = recorded_call_matches(l->req);
-        if (r < 0) {
-                ret->verdict.action = SRD_ACTION_ERRNO;
-                ret->verdict.error = EPERM;
-                ret->applied = SRD_ACTION_ERRNO;
-                ret->applied_error = EPERM;
-                ret->fallback_reason = r == -EBADMSG ? "the recorded notification is not the call the task waits in"
-                                                     : "cannot read the waiting task's call to check the record";
-                r = send_answer(l, l->req->id, SRD_ACTION_ERRNO, EPERM);
-                if (r == -ENOENT) {
-                        ret->outcome = SRD_OUTCOME_TASK_GONE;
-                        return 0;
-                }
-                if (r < 0)
-                        return r;
-                ret->outcome = SRD_OUTCOME_ANSWERED;
-                return 0;
-        }
-
-        ret->outcome = SRD_OUTCOME_RECEIVED;
-        l->pending = true;
         return 0;
 }
 

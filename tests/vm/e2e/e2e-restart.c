@@ -26,7 +26,8 @@ static const char policy_json[] =
         "{ \"version\": 1, \"name\": \"restart\", \"defaultAction\": \"continue\",\n"
         "  \"redirectFallback\": { \"action\": \"errno\", \"errno\": \"EPERM\" },\n"
         "  \"rules\": [\n"
-        "    { \"name\": \"real\", \"names\": [\"open\", \"openat2\"], \"path\": { \"prefix\": \"@TMP@/real/\" },\n"
+        "    { \"name\": \"real\", \"names\": [\"open\", \"openat2\"], \"path\": { \"prefix\": "
+        "\"@TMP@/real/\" },\n"
         "      \"action\": \"redirect\", \"to\": \"@TMP@/sb/{suffix}\" } ] }\n";
 
 static char dir[ITEST_PATH_MAX];
@@ -224,7 +225,8 @@ int main(void) {
         result(r == 0, "killed then: the next daemon answers it, redirected to sb/2");
         r = ask("o\3", 2, 20000);
         result(r == 0, "and redirects on (sb/3)");
-        result(daemon_log_contains(&d, "the previous daemon received"), "the log says it answered a held one");
+        result(daemon_log_contains(&d, "the previous daemon received"),
+               "the log says it answered a held one");
 
         close(cmd[1]);
         (void) e2e_wait(pid, 10000);
