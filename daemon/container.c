@@ -687,6 +687,8 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
                 return r;
         if (m->plain_continue)
                 (void) srd_listener_set_pinned_continue(c->listener, false);
+        if (m->trust_in_flight)
+                (void) srd_listener_set_check_resumed(c->listener, false);
 
         /* No EPOLLIN: that is the worker's. Hang-ups are always reported. */
         r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), 0, container_on_hangup, c);

@@ -158,6 +158,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_INIT_DIR,
                 ARG_STATE_DIR,
                 ARG_UNSAFE_FORGET_IN_FLIGHT,
+                ARG_UNSAFE_TRUST_IN_FLIGHT,
                 ARG_UNSAFE_TEST_ANSWER_DELAY,
         };
         static const struct option options[] = {
@@ -180,6 +181,7 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 {"state-dir", required_argument, NULL, ARG_STATE_DIR},
                 /* The tests' negative control and their window for a kill mid-answer. */
                 {"unsafe-forget-in-flight", no_argument, NULL, ARG_UNSAFE_FORGET_IN_FLIGHT},
+                {"unsafe-trust-in-flight", no_argument, NULL, ARG_UNSAFE_TRUST_IN_FLIGHT},
                 {"unsafe-test-answer-delay", required_argument, NULL, ARG_UNSAFE_TEST_ANSWER_DELAY},
                 /* Not in --help: the tests' negative control. */
                 {"unsafe-plain-continue", no_argument, NULL, ARG_UNSAFE_PLAIN_CONTINUE},
@@ -249,6 +251,9 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                         break;
                 case ARG_UNSAFE_FORGET_IN_FLIGHT:
                         a->config.forget_in_flight = true;
+                        break;
+                case ARG_UNSAFE_TRUST_IN_FLIGHT:
+                        a->config.trust_in_flight = true;
                         break;
                 case ARG_UNSAFE_TEST_ANSWER_DELAY: {
                         char *end;

@@ -234,6 +234,7 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
         m->state_fd = -EBADF;
         m->reload_ok = true;
         m->forget_in_flight = config->forget_in_flight;
+        m->trust_in_flight = config->trust_in_flight;
         m->answer_delay_usec = config->answer_delay_usec;
 
         /* Blocking for the workers' writes, non-blocking for our reads. */

@@ -55,6 +55,7 @@ typedef struct ManagerConfig {
         const char *init_dir; /* --init-dir: the init socket and its tokens, NULL: none */
         const char *state_dir; /* --state-dir, NULL: the default, "none": off */
         bool forget_in_flight; /* --unsafe-forget-in-flight: the tests' negative control */
+        bool trust_in_flight; /* --unsafe-trust-in-flight: the same for the record's check */
         uint64_t answer_delay_usec; /* --unsafe-test-answer-delay */
 } ManagerConfig;
 
@@ -146,6 +147,7 @@ typedef struct Manager {
         uint8_t *inflight;
         bool *slot_used;
         bool forget_in_flight;
+        bool trust_in_flight;
         uint64_t answer_delay_usec;
 
         Counters counters; /* of the containers gone (container_counters_total() for all) */

@@ -53,6 +53,8 @@ struct SrdListener {
         ReopenCall reopen;
         /* Off only for the negative control (--unsafe-plain-continue). */
         bool pinned_continue;
+        /* Off only for the negative control (--unsafe-trust-in-flight). */
+        bool unchecked_resume;
 };
 
 /* SECCOMP_IOCTL_NOTIF_ID_VALID: 0 pending, -ENOENT not (any more), else the ioctl's errno. */

@@ -529,7 +529,10 @@ int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags,
  * (/proc/TID/syscall: number, arguments, instruction pointer); a record
  * that does not match, or cannot be checked, is answered EPERM right here
  * (ret->outcome ANSWERED, ret->fallback_reason says why).
+ * srd_listener_set_check_resumed(l, false) skips that check: only the
+ * negative control of the tests wants it.
  */
+int srd_listener_set_check_resumed(SrdListener *l, bool b);
 int srd_listener_resume(SrdListener *l, SrdEvent *ret);
 
 #ifdef __cplusplus

@@ -34,7 +34,7 @@ src = os.environ["SRD_SOURCE_ROOT"]
 work = tempfile.mkdtemp(prefix="srd-restart-test-")
 n = 0
 failed = False
-PLAN = 19
+PLAN = 20
 
 
 def case(name, ok, diag=""):
@@ -413,6 +413,14 @@ try:
          "not run, logged",
          busy and answered and q.results[0] == ("F", str(errno.EPERM)) and not os.path.exists(q.forbidden)
          and "is not the call the task waits in" in sd.output(), (busy, q.results, sd.output()))
+    q.end()
+
+    q, busy, before = in_flight("F", ["--unsafe-trust-in-flight"], "inflight-trust", tamper=as_getpid)
+    answered = q.wait_results(1, 10)
+    case("negative control: without that check the rewritten record is decided as getpid, and the "
+         "forbidden mkdir runs",
+         busy and answered and q.results[0] == ("F", "0") and os.path.exists(q.forbidden) is False,
+         (busy, q.results, sd.output()))
     q.end()
 
     q, busy, before = in_flight("F", ["--unsafe-forget-in-flight"], "inflight-forget")
