@@ -34,7 +34,7 @@ src = os.environ["SRD_SOURCE_ROOT"]
 work = tempfile.mkdtemp(prefix="srd-restart-test-")
 n = 0
 failed = False
-PLAN = 20
+PLAN = 21
 
 
 def case(name, ok, diag=""):
@@ -364,6 +364,32 @@ try:
     case("the container's end removes its fd store entry and state files",
          wait_for(lambda: listener_names() == [] and os.listdir(state_dir) == ["inflight"]),
          (sd.stored_names(), os.listdir(state_dir)))
+
+    # --- several containers at once, restarted twice in quick succession -------
+    many = [Supervised("many%d" % i) for i in range(8)]
+    wait_for(lambda: len(containers() or []) == 8)
+    for x in many:
+        x.send("L")
+    wait_for(lambda: all(len(x.results) >= 50 for x in many), 20)
+    sd.kill(signal.SIGKILL)
+    sd.start([], "many-b")
+    sd.kill(signal.SIGKILL)  # killed again right after it took them back
+    ok = sd.start([], "many-c")
+    marks = [len(x.results) for x in many]
+    grew = wait_for(lambda: all(len(x.results) >= m + 50 for x, m in zip(many, marks)), 20)
+    ids = sorted(c["id"] for c in (containers() or []))
+    for x in many:
+        x.send("Q")
+    for x in many:
+        x.reader.join(10)
+        os.waitpid(x.pid, 0)
+    bad = [r for x in many for r in x.wrong()]
+    total = sum(len(x.results) for x in many)
+    print("# 8 containers, %d calls across 2 back-to-back SIGKILLs, %d answered wrongly" % (total, len(bad)))
+    case("8 containers, SIGKILLed twice back to back: all 8 back, every call answered by the policy",
+         ok and grew and ids == sorted(x.id for x in many) and not bad,
+         (ids, marks, [len(x.results) for x in many], bad[:5], sd.output()))
+    wait_for(lambda: listener_names() == [])
 
     # --- in flight: received by the killed daemon, not answered ----------------
     def in_flight(kind, extra_b, tag, tamper=None):
