@@ -264,6 +264,9 @@ struct NotifyQueue {
         int store_fds[FD_STORE_MAX];
         char *store_names[FD_STORE_MAX];
         size_t n_store;
+        /* Daemon.fd_store: keep them; else drop them, as systemd does with
+         * FileDescriptorStoreMax=0 (the listeners then go with the daemon). */
+        bool keep_fds;
 };
 
 static const char *field_of(const char *msg, const char *key, char *buf, size_t size) {
@@ -291,7 +294,7 @@ static void notify_store(NotifyQueue *q, const char *msg, int *fds, size_t n_fds
                                 q->store_names[i] = q->store_names[q->n_store];
                                 i--;
                         }
-        if (!field_of(msg, "FDSTORE=", v, sizeof(v)) || strcmp(v, "1") != 0) {
+        if (!q->keep_fds || !field_of(msg, "FDSTORE=", v, sizeof(v)) || strcmp(v, "1") != 0) {
                 for (size_t i = 0; i < n_fds; i++)
                         close(fds[i]);
                 return;
@@ -541,6 +544,9 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
         /* A copy of the store, taken under its lock: the child must not take it. */
         n_pass = 0;
         names[0] = 0;
+        pthread_mutex_lock(&d->notify->lock);
+        d->notify->keep_fds = d->fd_store;
+        pthread_mutex_unlock(&d->notify->lock);
         if (d->fd_store) {
                 pthread_mutex_lock(&d->notify->lock);
                 for (size_t i = 0; i < d->notify->n_store && n_pass < FD_STORE_MAX; i++) {
