@@ -26,6 +26,12 @@
  * against the minimal loop with SYNC_WAKE_UP (RECV, SEND CONTINUE, nothing
  * else: runc's reference agent answers chmod with three ioctls and no read).
  * Target: at most 1.05x, side by side in one run like the above.
+ *
+ * And the cost of restarts without loss (issue 14): the daemon receives
+ * into a page of its state directory mapped shared, so that a notification
+ * it had at hand when killed is answered after a restart. The no-path
+ * rounds also run through a second daemon with --state-dir none, side by
+ * side: recorded/unrecorded is printed, and must stay within noise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +43,7 @@
 #include <sys/epoll.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -224,7 +231,12 @@ static double unfiltered_us(void) {
 int main(int argc, char *argv[]) {
         static const char *const notified[] = {"openat", NULL};
         static const char *const notified_chmod[] = {"chmod", NULL};
-        double np_sync[ROUNDS], np_dmn[ROUNDS], nps, npd, np_ratio;
+        static const char *const no_state[] = {"--state-dir", "none", NULL};
+        double np_sync[ROUNDS], np_dmn[ROUNDS], np_plain[ROUNDS], np_rec[ROUNDS], nps, npd, npp, np_ratio,
+                rec_ratio;
+        char dir2[ITEST_PATH_MAX + 16];
+        Daemon plain_;
+        Target tnp;
         char chmod_path[ITEST_PATH_MAX + 16];
         Target tns, tnd;
         pid_t pns;
@@ -251,6 +263,13 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "bench-notify: cannot start the daemon: %s\n", strerror(-r));
                 return 1;
         }
+        (void) snprintf(dir2, sizeof(dir2), "%s/plain", dir);
+        if ((mkdir(dir2, 0700) < 0 && (r = -errno) < 0) || (r = daemon_prepare(&plain_, dir2)) < 0 ||
+            (r = daemon_add_policy(&plain_, "bench-nopath.json", policy_nopath)) < 0 ||
+            (r = daemon_start(&plain_, no_state, NULL)) < 0) {
+                fprintf(stderr, "bench-notify: cannot start the daemon without state: %s\n", strerror(-r));
+                return 1;
+        }
 
         if ((r = start_baseline(&tb, LOOP_PLAIN, &pb)) < 0 ||
             (r = start_baseline(&ts, LOOP_SYNC, &ps)) < 0 ||
@@ -259,7 +278,9 @@ int main(int argc, char *argv[]) {
             (r = target_handoff(&td, daemon_.agent, "bench", "policy=bench")) < 0 ||
             (r = start_baseline_on(&tns, notified_chmod, LOOP_SYNC, &pns)) < 0 ||
             (r = target_start(&tnd, notified_chmod)) < 0 ||
-            (r = target_handoff(&tnd, daemon_.agent, "bench-nopath", "policy=bench-nopath")) < 0) {
+            (r = target_handoff(&tnd, daemon_.agent, "bench-nopath", "policy=bench-nopath")) < 0 ||
+            (r = target_start(&tnp, notified_chmod)) < 0 ||
+            (r = target_handoff(&tnp, plain_.agent, "bench-nopath-plain", "policy=bench-nopath")) < 0) {
                 fprintf(stderr, "bench-notify: cannot set up targets: %s\n", strerror(-r));
                 return 1;
         }
@@ -288,19 +309,25 @@ int main(int argc, char *argv[]) {
         /* A notification that needs no path: chmod, no rule for it reads one. */
         (void) snprintf(chmod_path, sizeof(chmod_path), "%s/chmod-me", dir);
         if (itest_write_file(chmod_path, "x") < 0 || chmod_round_us(&tns, chmod_path) < 0 ||
-            chmod_round_us(&tnd, chmod_path) < 0)
+            chmod_round_us(&tnd, chmod_path) < 0 || chmod_round_us(&tnp, chmod_path) < 0)
                 return 1;
         for (int i = 0; i < ROUNDS; i++) {
                 /* Alternate which goes first. */
                 if (i % 2 == 0) {
                         np_sync[i] = chmod_round_us(&tns, chmod_path);
                         np_dmn[i] = chmod_round_us(&tnd, chmod_path);
+                        np_plain[i] = chmod_round_us(&tnp, chmod_path);
                 } else {
+                        np_plain[i] = chmod_round_us(&tnp, chmod_path);
                         np_dmn[i] = chmod_round_us(&tnd, chmod_path);
                         np_sync[i] = chmod_round_us(&tns, chmod_path);
                 }
-                if (np_sync[i] < 0 || np_dmn[i] < 0)
+                if (np_sync[i] < 0 || np_dmn[i] < 0 || np_plain[i] < 0)
                         return 1;
+                np_rec[i] = np_dmn[i] / np_plain[i];
+                printf("  no-path round %d: daemon recording in-flight %.2f us, daemon --state-dir none %.2f "
+                       "us, ratio %.3f\n",
+                       i + 1, np_dmn[i], np_plain[i], np_rec[i]);
                 printf("  no-path round %d: daemon %.2f us, minimal RECV/SEND loop with SYNC_WAKE_UP %.2f "
                        "us, "
                        "ratio %.3f\n",
@@ -315,6 +342,8 @@ int main(int argc, char *argv[]) {
         }
         nps = median(np_sync, ROUNDS);
         npd = median(np_dmn, ROUNDS);
+        npp = median(np_plain, ROUNDS);
+        rec_ratio = median(np_rec, ROUNDS);
 
         /* The daemon did answer every one of them through the rule. */
         if (control_status(daemon_.control, &st) < 0)
@@ -336,6 +365,9 @@ int main(int argc, char *argv[]) {
         printf("notify without a path (chmod, no path rule for it): daemon %.2f us, minimal RECV/SEND loop "
                "with SYNC_WAKE_UP %.2f us, ratio %.3f (target <= %.2f), median of the per-round ratios\n",
                npd, nps, np_ratio, TARGET_RATIO_NOPATH);
+        printf("in-flight record (restarts): no-path daemon recording %.2f us, with --state-dir none %.2f us, "
+               "ratio %.3f (median of the per-round ratios)\n",
+               npd, npp, rec_ratio);
         printf("rule hits counted by the daemon: %lld (expected %ld)\n", hits,
                (long) (ROUNDS + 1) * CALLS_PER_ROUND);
 
@@ -346,7 +378,9 @@ int main(int argc, char *argv[]) {
         (void) target_kill(&td);
         (void) target_kill(&tns);
         (void) target_kill(&tnd);
+        (void) target_kill(&tnp);
         (void) daemon_stop(&daemon_, SIGTERM, 5000, NULL);
+        (void) daemon_stop(&plain_, SIGTERM, 5000, NULL);
 
         if (hits != (long long) (ROUNDS + 1) * CALLS_PER_ROUND) {
                 printf("FAIL: the daemon did not answer every openat through the rule\n");

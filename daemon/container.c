@@ -74,10 +74,23 @@ void container_repoint_policy(Container *c, const PolicySet *set) {
                 LogFields f = container_log_fields(c);
 
                 /* Keep answering with what the container was started with. */
-                log_full(LOG_WARNING, 0, &f,
-                         "Container %s pid %d: policy \"%s\" no longer exists, keeping the old version.",
-                         c->id, (int) c->pid, c->policy_name);
+                if (c->fail_closed)
+                        log_full(LOG_WARNING, 0, &f,
+                                 "Container %s pid %d: policy \"%s\" still missing, every call it notifies "
+                                 "stays denied.",
+                                 c->id, (int) c->pid, c->policy_name);
+                else
+                        log_full(LOG_WARNING, 0, &f,
+                                 "Container %s pid %d: policy \"%s\" no longer exists, keeping the old version.",
+                                 c->id, (int) c->pid, c->policy_name);
                 return;
+        }
+        if (c->fail_closed) {
+                LogFields f = container_log_fields(c);
+
+                log_full(LOG_NOTICE, 0, &f, "Container %s pid %d: policy \"%s\" is back, no longer failing closed.",
+                         c->id, (int) c->pid, c->policy_name);
+                c->fail_closed = false;
         }
         /* The worker holds its own reference to the old one until it has
          * taken the new one, at its next notification. */
@@ -344,7 +357,29 @@ static void *container_worker(void *userdata) {
         (void) pthread_sigmask(SIG_UNBLOCK, &ss, NULL);
 
         while (!__atomic_load_n(&c->stop, __ATOMIC_ACQUIRE)) {
-                r = srd_listener_receive(c->listener, SRD_HANDLE_WAIT, &ev);
+                /* First what a killed daemon received and never answered: the
+                 * task waits for it, and the kernel will not send it again. */
+                if (c->resume) {
+                        c->resume = false;
+                        r = srd_listener_resume(c->listener, &ev);
+                        if (r == 0 && ev.outcome == SRD_OUTCOME_RECEIVED) {
+                                LogFields f = container_log_fields(c);
+
+                                log_full(LOG_INFO, 0, &f,
+                                         "Container %s pid %d: answering the notification of pid %d (syscall %d) "
+                                         "the previous daemon received.",
+                                         c->id, (int) c->pid, (int) ev.pid, ev.nr);
+                        } else if (r == 0 && ev.outcome == SRD_OUTCOME_ANSWERED) {
+                                LogFields f = container_log_fields(c);
+
+                                log_full(LOG_WARNING, 0, &f,
+                                         "Container %s pid %d: denied the notification of pid %d the previous "
+                                         "daemon received: %s.",
+                                         c->id, (int) c->pid, (int) ev.pid, ev.fallback_reason);
+                                continue;
+                        }
+                } else
+                        r = srd_listener_receive(c->listener, SRD_HANDLE_WAIT, &ev);
                 if (r < 0) {
                         c->worker_error = r;
                         break;
@@ -361,6 +396,9 @@ static void *container_worker(void *userdata) {
                 container_follow_policy(c, &policy, &gen);
                 start = now_monotonic_usec();
                 __atomic_store_n(&c->busy_since_usec, start, __ATOMIC_RELAXED);
+                /* The tests' window for a kill between receive and answer (busy in status meanwhile). */
+                if (c->answer_delay_usec > 0)
+                        (void) usleep((useconds_t) MIN(c->answer_delay_usec, (uint64_t) 60000000));
                 r = srd_listener_answer(c->listener, policy, &ev);
                 if (r < 0) {
                         __atomic_store_n(&c->busy_since_usec, 0, __ATOMIC_RELAXED);
@@ -444,6 +482,10 @@ static void container_reap(Container *c) {
         }
 
         log_ratelimit_flush(&c->ratelimit, &f);
+        /* Gone for good (or its listener broke): nothing to take back after
+         * a restart. When the daemon stops, everything stays for the next. */
+        if (!m->stopping)
+                container_unpersist(c);
         /* Its counts stay in the totals per policy and rule. */
         if (counters_merge(&m->counters, &c->counters) < 0)
                 log_oom();
@@ -547,6 +589,53 @@ static int container_start_worker(Container *c) {
         return 0;
 }
 
+/*
+ * Where the container's paths are named. From its bundle's rootfs where
+ * the runtime names one: a task that chroot()s at once, before we look
+ * (runc and crun go on once the listener is sent), is still named by the
+ * container's names. A task whose root is not inside that rootfs is not
+ * the bundle's container: -EXDEV, refused. Without a readable bundle,
+ * the container's process's root as it is now.
+ */
+static int container_set_root(Container *c, const ContainerRecord *record) {
+        _cleanup_close_ int rootfs = -EBADF;
+        LogFields f = container_log_fields(c);
+        int r;
+
+        /* After a restart, the root it had at handover: the process may have moved since. */
+        if (record->restored)
+                return srd_listener_set_root_name(c->listener, record->root);
+        if (record->bundle) {
+                r = srd_bundle_open_rootfs(record->bundle, &rootfs);
+                if (r >= 0) {
+                        r = srd_listener_set_root_in(c->listener, record->pid, rootfs);
+                        if (r == -EXDEV)
+                                log_full(LOG_ERR, r, &f,
+                                         "Container %s pid %d: its root is not inside its bundle's rootfs "
+                                         "(%s); refused.",
+                                         c->id, (int) record->pid, record->bundle);
+                        else if (r < 0)
+                                log_full(LOG_ERR, r, &f,
+                                         "Container %s pid %d: cannot find its bundle's rootfs from its "
+                                         "root (%m); refused.",
+                                         c->id, (int) record->pid);
+                        return r == -ESRCH ? r : (r < 0 ? -EXDEV : 0);
+                }
+                log_full(LOG_WARNING, r, &f,
+                         "Container %s pid %d: cannot read the rootfs of bundle %s (%m); its root is taken "
+                         "from its process now.",
+                         c->id, (int) record->pid, record->bundle);
+        }
+        /* The container's root now, before its tasks can chroot further in. */
+        r = srd_listener_set_root_of(c->listener, record->pid);
+        if (r < 0)
+                log_full(LOG_WARNING, r, &f,
+                         "Container %s pid %d: cannot read its root (%m); paths are named in each task's own "
+                         "root.",
+                         c->id, (int) record->pid);
+        return 0;
+}
+
 int container_new_from_record(Manager *m, int fd, const ContainerRecord *record, Container **ret) {
         _cleanup_(container_freep) Container *c = NULL;
         SrdPolicy *p;
@@ -554,6 +643,9 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         int r;
 
         p = policy_set_get(m->policies, record->policy);
+        /* Taken back after a restart with its policy gone: deny, never continue. */
+        if (!p && record->restored)
+                p = m->fail_closed_policy;
         if (!p) {
                 safe_close(fd);
                 return -ENOENT;
@@ -565,6 +657,7 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
                 return -ENOMEM;
         }
         c->pid = record->pid;
+        c->slot = STATE_NO_SLOT;
         c->reap_fd = m->reap_fds[1];
         (void) pthread_mutex_init(&c->policy_lock, NULL);
         (void) pthread_mutex_init(&c->last_lock, NULL);
@@ -577,6 +670,8 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
                 return -ENOMEM;
         }
         c->policy = srd_policy_ref(p);
+        c->fail_closed = p == m->fail_closed_policy;
+        c->answer_delay_usec = m->answer_delay_usec;
 
         r = srd_listener_new(fd, &c->listener); /* takes fd, on failure too */
         if (r < 0)
@@ -587,18 +682,13 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_set_id(c->listener, record->id); /* not c->id: "unknown" would be one file for all */
         if (r < 0)
                 return r;
-        /* The container's root now, before its tasks can chroot further in. */
-        r = srd_listener_set_root_of(c->listener, record->pid);
-        if (r < 0) {
-                LogFields f = container_log_fields(c);
-
-                log_full(LOG_WARNING, r, &f,
-                         "Container %s pid %d: cannot read its root (%m); paths are named in each task's own "
-                         "root.",
-                         c->id, (int) record->pid);
-        }
+        r = container_set_root(c, record);
+        if (r < 0)
+                return r;
         if (m->plain_continue)
                 (void) srd_listener_set_pinned_continue(c->listener, false);
+        if (m->trust_in_flight)
+                (void) srd_listener_set_check_resumed(c->listener, false);
 
         /* No EPOLLIN: that is the worker's. Hang-ups are always reported. */
         r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), 0, container_on_hangup, c);
@@ -611,9 +701,14 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         LIST_PREPEND(containers, m->containers, c);
         m->n_containers++;
 
+        /* Before the worker runs: it receives into the slot this maps. */
+        container_persist(c, record);
+
         r = container_start_worker(c);
-        if (r < 0)
+        if (r < 0) {
+                container_unpersist(c);
                 return r;
+        }
 
         if (ret)
                 *ret = c;

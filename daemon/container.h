@@ -13,6 +13,7 @@
 #include "log.h"
 #include "manager.h"
 #include "seccomp-redirect.h"
+#include "state.h"
 
 /*
  * Everything needed to rebuild a Container around its listener fd. Small on
@@ -23,6 +24,14 @@ typedef struct ContainerRecord {
         const char *id;
         const char *policy;
         pid_t pid;
+        /* Taken back after a restart (persist.c): the key of its state and
+         * fd store entry, the root it had, its process's start time. */
+        bool restored;
+        const char *key;
+        const char *root;
+        uint64_t starttime;
+        uint32_t slot;
+        const char *bundle; /* the OCI bundle (state.bundle), NULL: none */
 } ContainerRecord;
 
 /*
@@ -41,6 +50,18 @@ struct Container {
         char *id;
         char *policy_name;
         pid_t pid;
+
+        /* Persistence across restarts (persist.c): the key of its state file
+         * and fd store entry ("" when not persisted), its slot of the in-flight
+         * file that the worker receives notifications into, and whether it first
+         * answers what a killed daemon received there. */
+        char key[STATE_KEY_LEN + 1];
+        uint32_t slot; /* STATE_NO_SLOT: none */
+        bool resume;
+        /* Its policy is gone or failed to load at the restart: served by the
+         * deny-all policy until a reload brings one of its name back. */
+        bool fail_closed;
+        uint64_t answer_delay_usec; /* --unsafe-test-answer-delay */
 
         /* The newest policy for this container, under policy_lock; the
          * worker takes its own reference when policy_gen moves. */
@@ -106,6 +127,12 @@ uint64_t container_busy_usec(const Container *c);
 void container_settle_all(Manager *m);
 /* The counts of every container, live and gone, added up in ret (counters_done() it). */
 int container_counters_total(Manager *m, Counters *ret);
+
+/* persist.c: record a new container (state file, in-flight slot, fd
+ * store), or map a restored one's slot; failures are logged, not fatal. */
+void container_persist(Container *c, const ContainerRecord *record);
+/* It ended: drop its fd store entry and files. */
+void container_unpersist(Container *c);
 
 /* Fields for the log lines about this container. */
 LogFields container_log_fields(const Container *c);

@@ -144,6 +144,10 @@ static json_object *status_container(Container *c) {
         json_object_object_add(o, "id", json_object_new_string(c->id));
         json_object_object_add(o, "pid", json_object_new_int64(c->pid));
         json_object_object_add(o, "policy", json_object_new_string(c->policy_name));
+        /* Its policy was missing when a restart took it back: every notified call is denied. */
+        json_object_object_add(o, "failClosed", json_object_new_boolean(c->fail_closed));
+        /* Kept in systemd's fd store and the state directory: survives a restart. */
+        json_object_object_add(o, "persisted", json_object_new_boolean(c->key[0] != 0));
         json_object_object_add(
                 o, "redirect",
                 json_object_new_string(

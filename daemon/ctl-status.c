@@ -151,8 +151,13 @@ static void status_print_table(json_object *root) {
         for (size_t i = 0; i < n_containers; i++) {
                 json_object *c = json_object_array_get_idx(containers, i);
 
-                json_object *last = NULL;
+                json_object *last = NULL, *fc = NULL;
 
+                if (json_object_object_get_ex(c, "failClosed", &fc) && json_object_get_boolean(fc))
+                        printf("Container %s pid %" PRIu64
+                               ": FAILING CLOSED: its policy \"%s\" was missing after a restart; every "
+                               "call it notifies is denied until a reload brings it back.\n",
+                               str(c, "id"), num(c, "pid"), str(c, "policy"));
                 if (streq(str(c, "pathRules"), "advisory"))
                         printf("Container %s pid %" PRIu64
                                ": path rules are advisory (redirect %s): the task "

@@ -100,6 +100,9 @@ static void help(void) {
                "                              none with --listen; \"none\" disables)\n"
                "     --allow-uid UID[,UID]    Peers allowed besides root\n"
                "     --init-dir DIR           Serve seccomp-redirect-init: DIR/init.sock and DIR/tokens\n"
+               "     --state-dir DIR          Records that let a restart keep every container, with\n"
+               "                              systemd's fd store (default $RUNTIME_DIRECTORY, else\n"
+               "                              %s; \"none\" disables)\n"
                "     --arena-size BYTES       Redirect arena generation size (default 1M; K, M, G suffixes)\n"
                "     --max-connections N      Agent connections in progress at once (default %u)\n"
                "     --max-handoff-size BYTES Largest handoff payload (default 1M, at most 4M)\n"
@@ -109,7 +112,8 @@ static void help(void) {
                "     --log-target TARGET      auto, journal or stderr\n"
                "     --log-level LEVEL        debug, info, notice, warning or err\n\n"
                "See seccomp-redirectd(8).\n",
-               program_invocation_short_name, POLICY_DIR, CONTROL_SOCKET, AGENT_MAX_CONNS_DEFAULT);
+               program_invocation_short_name, POLICY_DIR, CONTROL_SOCKET, STATE_DIR_DEFAULT,
+               AGENT_MAX_CONNS_DEFAULT);
 }
 
 static int parse_uids(const char *s, Args *a) {
@@ -152,6 +156,10 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 ARG_HANDOFF_TIMEOUT,
                 ARG_UNSAFE_PLAIN_CONTINUE,
                 ARG_INIT_DIR,
+                ARG_STATE_DIR,
+                ARG_UNSAFE_FORGET_IN_FLIGHT,
+                ARG_UNSAFE_TRUST_IN_FLIGHT,
+                ARG_UNSAFE_TEST_ANSWER_DELAY,
         };
         static const struct option options[] = {
                 {"help", no_argument, NULL, 'h'},
@@ -170,6 +178,11 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 {"max-handoff-memory", required_argument, NULL, ARG_MAX_HANDOFF_MEMORY},
                 {"handoff-timeout", required_argument, NULL, ARG_HANDOFF_TIMEOUT},
                 {"init-dir", required_argument, NULL, ARG_INIT_DIR},
+                {"state-dir", required_argument, NULL, ARG_STATE_DIR},
+                /* The tests' negative control and their window for a kill mid-answer. */
+                {"unsafe-forget-in-flight", no_argument, NULL, ARG_UNSAFE_FORGET_IN_FLIGHT},
+                {"unsafe-trust-in-flight", no_argument, NULL, ARG_UNSAFE_TRUST_IN_FLIGHT},
+                {"unsafe-test-answer-delay", required_argument, NULL, ARG_UNSAFE_TEST_ANSWER_DELAY},
                 /* Not in --help: the tests' negative control. */
                 {"unsafe-plain-continue", no_argument, NULL, ARG_UNSAFE_PLAIN_CONTINUE},
                 {}};
@@ -229,6 +242,30 @@ static int parse_argv(int argc, char *argv[], Args *a) {
                 case ARG_UNSAFE_PLAIN_CONTINUE:
                         a->config.plain_continue = true;
                         break;
+                case ARG_STATE_DIR:
+                        if (optarg[0] != '/' && !streq(optarg, "none")) {
+                                fprintf(stderr, "--state-dir: %s is not an absolute path.\n", optarg);
+                                return -EINVAL;
+                        }
+                        a->config.state_dir = optarg;
+                        break;
+                case ARG_UNSAFE_FORGET_IN_FLIGHT:
+                        a->config.forget_in_flight = true;
+                        break;
+                case ARG_UNSAFE_TRUST_IN_FLIGHT:
+                        a->config.trust_in_flight = true;
+                        break;
+                case ARG_UNSAFE_TEST_ANSWER_DELAY: {
+                        char *end;
+
+                        errno = 0;
+                        a->config.answer_delay_usec = strtoull(optarg, &end, 10) * 1000U;
+                        if (errno != 0 || end == optarg || *end) {
+                                fprintf(stderr, "--unsafe-test-answer-delay: expected milliseconds.\n");
+                                return -EINVAL;
+                        }
+                        break;
+                }
                 case ARG_ARENA_SIZE:
                         r = parse_size(optarg, &a->config.arena_size);
                         if (r < 0) {

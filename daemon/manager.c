@@ -155,8 +155,13 @@ static void manager_stop(Manager *m, const char *why) {
         if (m->stopping)
                 return;
         m->stopping = true;
-        log_info("Received %s, stopping: %zu container processes lose their supervisor.", why,
-                 m->n_containers);
+        if (m->state_fd >= 0)
+                log_info("Received %s, stopping: %zu container processes stay in the fd store for the next "
+                         "start.",
+                         why, m->n_containers);
+        else
+                log_info("Received %s, stopping: %zu container processes lose their supervisor.", why,
+                         m->n_containers);
         (void) notify_send("STOPPING=1\nSTATUS=Stopping");
         /* No new handoffs while we go: the runtime then fails fast instead of queuing. */
         (void) sd_event_source_set_enabled(m->agent_source, SD_EVENT_OFF);
@@ -226,7 +231,11 @@ int manager_new(const ManagerConfig *config, Manager **ret) {
         m->agent_lock_fd = m->control_lock_fd = -EBADF;
         m->init_fd = m->init_lock_fd = m->init_tokens_fd = -EBADF;
         m->reap_fds[0] = m->reap_fds[1] = -EBADF;
+        m->state_fd = -EBADF;
         m->reload_ok = true;
+        m->forget_in_flight = config->forget_in_flight;
+        m->trust_in_flight = config->trust_in_flight;
+        m->answer_delay_usec = config->answer_delay_usec;
 
         /* Blocking for the workers' writes, non-blocking for our reads. */
         if (pipe2(m->reap_fds, O_CLOEXEC) < 0)
@@ -272,6 +281,7 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
         static const char *const sig_names[] = {"signal-term", "signal-int", "signal-hup"};
         sd_event_source **sig_sources[] = {&m->sigterm_source, &m->sigint_source, &m->sighup_source};
+        const char *runtime_dir;
         int r;
 
         r = policy_set_load(m->policy_dir, &m->policies, &error);
@@ -282,6 +292,15 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
                 return log_error_errno(EINVAL, "--default-policy=%s: no policy of that name in %s.",
                                        m->default_policy, m->policy_dir);
         log_info("Loaded %zu policies from %s.", m->policies->n, m->policy_dir);
+
+        /* Before the sockets: LISTEN_FDS also brings the listeners from the fd store. */
+        /* systemd's RuntimeDirectory=, unless it names several (a ':'-separated list). */
+        runtime_dir = getenv("RUNTIME_DIRECTORY");
+        if (runtime_dir && (runtime_dir[0] != '/' || strchr(runtime_dir, ':')))
+                runtime_dir = NULL;
+        r = manager_open_state_dir(m, config->state_dir ?: runtime_dir ?: STATE_DIR_DEFAULT);
+        if (r < 0)
+                return r;
 
         r = manager_adopt_sockets(m, config->listen_path, config->control_path);
         if (r < 0)
@@ -302,6 +321,11 @@ int manager_startup(Manager *m, const ManagerConfig *config) {
         (void) sd_event_source_set_description(m->reap_source, "worker-reap");
         /* Decided now, before any worker thread logs. */
         (void) log_to_journal();
+
+        /* Before READY=1 and before new handoffs: what the last daemon supervised comes first. */
+        r = manager_restore_containers(m);
+        if (r < 0)
+                return r;
 
         r = sd_event_add_io(m->event, &m->agent_source, m->agent_fd, EPOLLIN, manager_on_agent, m);
         if (r < 0)
@@ -402,6 +426,16 @@ Manager *manager_free(Manager *m) {
         manager_release_sockets(m);
 
         policy_set_free(m->policies);
+        srd_policy_unref(m->fail_closed_policy);
+        if (stuck == 0) /* else a stuck worker's listener may yet receive into it */
+                manager_unmap_inflight(m);
+        safe_close(m->state_fd);
+        free(m->state_dir);
+        for (size_t i = 0; i < m->n_stored; i++) {
+                safe_close(m->stored[i].fd);
+                free(m->stored[i].name);
+        }
+        free(m->stored);
         counters_done(&m->counters);
         free(m->reload_error);
         free(m->policy_dir);

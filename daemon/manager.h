@@ -53,7 +53,19 @@ typedef struct ManagerConfig {
         /* Bit (1 << SrdPolicySource) per source that may choose a policy; 0: none may. */
         unsigned policy_sources;
         const char *init_dir; /* --init-dir: the init socket and its tokens, NULL: none */
+        const char *state_dir; /* --state-dir, NULL: the default, "none": off */
+        bool forget_in_flight; /* --unsafe-forget-in-flight: the tests' negative control */
+        bool trust_in_flight; /* --unsafe-trust-in-flight: the same for the record's check */
+        uint64_t answer_delay_usec; /* --unsafe-test-answer-delay */
 } ManagerConfig;
+
+#define STATE_DIR_DEFAULT "/run/seccomp-redirectd/state"
+
+/* A listener systemd gave back from its fd store, until it is rebuilt. */
+typedef struct StoredFd {
+        int fd;
+        char *name;
+} StoredFd;
 
 #define AGENT_MAX_CONNS_DEFAULT 64U
 #define AGENT_MAX_HANDOFF_SIZE_DEFAULT (1024U * 1024U)
@@ -122,6 +134,22 @@ typedef struct Manager {
         Container *containers;
         size_t n_containers;
 
+        /* Restarts (persist.c): the state directory (-EBADF: not persisting),
+         * the listeners from the fd store until they are rebuilt, and the
+         * policy that answers for one whose policy is gone. */
+        int state_fd;
+        char *state_dir;
+        StoredFd *stored;
+        size_t n_stored;
+        SrdPolicy *fail_closed_policy;
+        /* The in-flight file, mapped shared: a slot of STATE_SLOT_SIZE bytes
+         * per container, which its worker receives into. */
+        uint8_t *inflight;
+        bool *slot_used;
+        bool forget_in_flight;
+        bool trust_in_flight;
+        uint64_t answer_delay_usec;
+
         Counters counters; /* of the containers gone (container_counters_total() for all) */
         uint64_t handoffs_refused;
         uint64_t handoffs_accepted;
@@ -151,6 +179,15 @@ void manager_update_status(Manager *m);
 int manager_adopt_sockets(Manager *m, const char *listen_path, const char *control_path);
 /* Close them, and remove the ones this daemon bound that are still its own. */
 void manager_release_sockets(Manager *m);
+
+/* persist.c */
+int manager_open_state_dir(Manager *m, const char *dir);
+/* Rebuild every container whose listener came back from the fd store. */
+int manager_restore_containers(Manager *m);
+/* A listener-* fd from LISTEN_FDS: kept for manager_restore_containers(). */
+int manager_keep_stored_fd(Manager *m, int fd, const char *name);
+/* Once no listener receives into the in-flight file any more. */
+void manager_unmap_inflight(Manager *m);
 
 /* agent-conn.c */
 int agent_conn_accept(Manager *m);

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
+
 #include "macro.h"
 
 /*
@@ -11,3 +13,11 @@
  * Returns 1 sent, 0 no NOTIFY_SOCKET, <0 errno.
  */
 int notify_send(const char *format, ...) _printf_(1, 2);
+
+/* The same with fd attached (SCM_RIGHTS), for FDSTORE=1. Such a message
+ * waits up to a second for room in the receiver's queue instead of being
+ * dropped. */
+int notify_send_fd(int fd, const char *format, ...) _printf_(2, 3);
+
+/* Is there a NOTIFY_SOCKET to talk to (and so, maybe, an fd store)? */
+bool notify_available(void);

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "manager.h"
+#include "state.h"
 
 /* How long a daemon with sockets from systemd waits for their locks: 2 s. */
 #define SOCKET_LOCK_WAIT_TRIES 40U
@@ -186,7 +187,10 @@ int manager_adopt_sockets(Manager *m, const char *listen_path, const char *contr
                 int fd = SD_LISTEN_FDS_START + i;
                 const char *name = names && names[i] ? names[i] : "";
 
-                if (streq(name, "control") && m->control_fd < 0 && control_path)
+                /* A listener from the fd store, not a socket: manager_restore_containers() takes it. */
+                if (strncmp(name, STATE_FDNAME_PREFIX, strlen(STATE_FDNAME_PREFIX)) == 0)
+                        (void) manager_keep_stored_fd(m, fd, name);
+                else if (streq(name, "control") && m->control_fd < 0 && control_path)
                         m->control_fd = fd;
                 else if (!listen_path && m->agent_fd < 0 &&
                          (streq(name, "agent") || sd_is_socket(fd, AF_UNIX, SOCK_STREAM, 1) > 0))

@@ -26,11 +26,13 @@
 
 #include <seccomp.h>
 
+#include "listener-internal.h"
 #include "macro.h"
 #include "path-arg.h"
 #include "policy-internal.h"
 #include "procmem.h"
 #include "redirect.h"
+#include "reopen.h"
 #include "seccomp-redirect.h"
 #include "srd-uapi.h"
 #include "syscall-arch.h"
@@ -41,42 +43,6 @@ DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
  * guaranteed absent, but a collision with a pending one is a 2^-64 event. */
 #define PROBE_ID UINT64_MAX
 
-struct SrdListener {
-        int fd;
-        uint32_t native_arch;
-        char *id; /* the container's id, for {id} in redirect targets; NULL: unknown */
-        /* Paths are named under this root (our view): the container's, as
-         * it was at handover; NULL: each task's own root. */
-        char *root_name;
-        SrdRedirectSupport redirect;
-
-        /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more. */
-        struct seccomp_notif *req;
-        size_t req_size;
-        struct seccomp_notif_resp *resp;
-        size_t resp_size;
-
-        /* Redirect: the arena, its pins, SEND_REDIRECT. */
-        Redirector *redirector;
-        uint64_t fallbacks; /* relaxed atomic: read by other threads */
-
-        /* srd_listener_receive() took a notification, not answered yet. */
-        bool pending;
-
-        /* openat2's struct open_how of the notification at hand, as read. */
-        ProcmemOpenHow how;
-        bool how_read;
-
-        /* A redirect target that rendered invalid: its error, else 0. */
-        int target_error;
-
-        /* The paths of the notification at hand a continue must pin, and
-         * the errno of a path the file system fails (0: none). */
-        RedirectPin pins[SRD_MAX_PATHS];
-        int fails_error;
-        /* Off only for the negative control (--unsafe-plain-continue). */
-        bool pinned_continue;
-};
 
 static const char *const redirect_support_table[_SRD_REDIRECT_SUPPORT_MAX] = {
         [SRD_REDIRECT_UNSUPPORTED_KERNEL] = "unsupported-kernel",
@@ -90,7 +56,7 @@ _public_ const char *srd_redirect_support_to_string(SrdRedirectSupport s) {
         return redirect_support_table[s];
 }
 
-static int id_valid(int fd, uint64_t id) {
+int listener_id_valid(int fd, uint64_t id) {
         if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
                 return -errno;
         return 0;
@@ -104,7 +70,7 @@ static int id_valid(int fd, uint64_t id) {
 static int check_listener(int fd) {
         int r;
 
-        r = id_valid(fd, PROBE_ID);
+        r = listener_id_valid(fd, PROBE_ID);
         if (r == 0 || r == -ENOENT)
                 return 0;
         if (r == -EBADF)
@@ -142,8 +108,10 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         if (!l)
                 return NULL;
         safe_close(l->fd);
+        safe_close(l->object);
         redirector_free(l->redirector);
-        free(l->req);
+        if (l->req_owned)
+                free(l->req);
         free(l->resp);
         free(l->id);
         free(l->root_name);
@@ -151,16 +119,14 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         return NULL;
 }
 
-_public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
+static int set_root_name(SrdListener *l, int fd) {
         char p[64], name[PATH_MAX], *copy;
         int r;
 
-        if (!l || pid <= 0)
-                return -EINVAL;
-        (void) snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        (void) snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
         r = procmem_read_link(AT_FDCWD, p, name, sizeof(name));
         if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
+                return r;
         if (name[0] != '/')
                 return -EREMOTE;
         copy = strdup(name);
@@ -169,6 +135,91 @@ _public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
         free(l->root_name);
         l->root_name = copy;
         return 0;
+}
+
+_public_ int srd_listener_set_root_name(SrdListener *l, const char *root) {
+        char *copy = NULL;
+
+        if (!l || (root && root[0] != '/'))
+                return -EINVAL;
+        if (root) {
+                copy = strdup(root);
+                if (!copy)
+                        return -ENOMEM;
+        }
+        free(l->root_name);
+        l->root_name = copy;
+        return 0;
+}
+
+_public_ const char *srd_listener_root_name(const SrdListener *l) {
+        return l ? l->root_name : NULL;
+}
+
+static int open_root_of(pid_t pid) {
+        char p[64];
+        int fd;
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : negative_errno();
+        return fd;
+}
+
+_public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
+        _cleanup_close_ int root = -EBADF;
+
+        if (!l || pid <= 0)
+                return -EINVAL;
+        root = open_root_of(pid);
+        if (root < 0)
+                return root;
+        return set_root_name(l, root);
+}
+
+/* Walks up from a task's root; deeper than this is no container's. */
+#define ROOT_CLIMB_MAX 4096
+
+_public_ int srd_listener_set_root_in(SrdListener *l, pid_t pid, int rootfs) {
+        _cleanup_close_ int cur = -EBADF;
+        struct stat want, st;
+
+        if (!l || pid <= 0 || rootfs < 0)
+                return -EINVAL;
+        if (fstat(rootfs, &want) < 0)
+                return negative_errno();
+        cur = open_root_of(pid);
+        if (cur < 0)
+                return cur;
+        /*
+         * From the task's root up: ".." walked by us stops at our root and
+         * at its mount namespace's, never at the task's chroot, so a task
+         * that already chroot()ed further in is found inside the rootfs.
+         */
+        for (unsigned i = 0; i < ROOT_CLIMB_MAX; i++) {
+                int up;
+
+                if (fstat(cur, &st) < 0)
+                        return negative_errno();
+                if (st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+                        return set_root_name(l, cur);
+                up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (up < 0)
+                        return negative_errno();
+                {
+                        struct stat ust;
+
+                        if (fstat(up, &ust) < 0 || (ust.st_dev == st.st_dev && ust.st_ino == st.st_ino)) {
+                                /* The top, and the rootfs was not on the way. */
+                                safe_close(up);
+                                return -EXDEV;
+                        }
+                }
+                safe_close(cur);
+                cur = up;
+        }
+        return -EXDEV;
 }
 
 _public_ int srd_listener_set_id(SrdListener *l, const char *id) {
@@ -225,11 +276,12 @@ _public_ int srd_listener_new(int fd, SrdListener **ret) {
         l = calloc(1, sizeof(SrdListener));
         if (!l)
                 return -ENOMEM;
-        l->fd = -EBADF;
+        l->fd = l->object = -EBADF;
 
         l->req_size = MAX((size_t) sizes.seccomp_notif, sizeof(struct seccomp_notif));
         l->resp_size = MAX((size_t) sizes.seccomp_notif_resp, sizeof(struct seccomp_notif_resp));
         l->req = calloc(1, l->req_size);
+        l->req_owned = true;
         l->resp = calloc(1, l->resp_size);
         if (!l->req || !l->resp)
                 return -ENOMEM;
@@ -258,7 +310,7 @@ _public_ SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l) 
         return l->redirect;
 }
 
-static void event_init(SrdEvent *e) {
+void listener_event_init(SrdEvent *e) {
         /* Not a memset: the event holds four PATH_MAX buffers, and clearing
          * 16 KiB per notification is a measurable part of its cost. */
         e->outcome = SRD_OUTCOME_NONE;
@@ -279,6 +331,7 @@ static void event_init(SrdEvent *e) {
         memset(e->verdict.args, 0, sizeof(e->verdict.args));
         e->applied = _SRD_ACTION_INVALID;
         e->pinned = false;
+        e->reopened = false;
         e->redirect_fallback = false;
         e->applied_error = 0;
         e->fallback_reason = NULL;
@@ -311,6 +364,7 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
         const struct seccomp_notif *n = l->req;
         ProcmemWhy why = PROCMEM_WHY_NONE;
         PathArgResult pr;
+        bool want_object;
         int r;
 
         if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
@@ -336,8 +390,12 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
                 sc->how[2] = l->how.resolve;
         }
 
-        (void) path_arg_read_under(n->pid, l->root_name, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL,
-                                   e->written[i], e->path[i], sizeof(e->path[i]), &pr);
+        /* An open keeps what it reaches when that has no name (reopen.h). */
+        want_object = i == 0 && l->object < 0 &&
+                      reopen_call_of(sc->nr, sc->args, pa->how_arg >= 0 ? &l->how : NULL, &l->reopen) == 0;
+        (void) path_arg_read_object(n->pid, l->root_name, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL,
+                                    e->written[i], e->path[i], sizeof(e->path[i]),
+                                    want_object ? &l->object : NULL, &pr);
         switch (pr.kind) {
         case PATH_ARG_NAMED:
                 sc->paths[i] = e->path[i];
@@ -425,6 +483,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         l->how_read = false;
         l->fails_error = 0;
         memset(l->pins, 0, sizeof(l->pins));
+        l->object = safe_close(l->object);
         e->arch = n->data.arch;
 
         memcpy(sc.args, n->data.args, sizeof(sc.args));
@@ -500,7 +559,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         }
 }
 
-static int send_answer(SrdListener *l, uint64_t id, SrdAction action, int error) {
+int listener_send_answer(SrdListener *l, uint64_t id, SrdAction action, int error) {
         memset(l->resp, 0, l->resp_size);
         l->resp->id = id;
         if (action == SRD_ACTION_CONTINUE)
@@ -559,7 +618,7 @@ static int kill_task(SrdListener *l, pid_t pid, uint64_t id) {
         if (pidfd < 0)
                 return pidfd;
 
-        r = id_valid(l->fd, id);
+        r = listener_id_valid(l->fd, id);
         if (r < 0)
                 return r;
 
@@ -597,6 +656,38 @@ static const char *redirect_unavailable_reason(SrdRedirectSupport s) {
         if (s == SRD_REDIRECT_UNSUPPORTED_FILTER)
                 return "listener's filter was installed without SECCOMP_FILTER_FLAG_REDIRECT";
         return "kernel lacks SECCOMP_IOCTL_NOTIF_SEND_REDIRECT";
+}
+
+/*
+ * Answer the open at hand with the object the check found, opened for the
+ * task. 0: answered; -ENOENT: the task is gone; 1: not opened, *ret_error
+ * is the errno to answer with.
+ */
+static int reopen_answer(SrdListener *l, SrdEvent *e, int *ret_error) {
+        _cleanup_close_ int fd = -EBADF;
+        struct seccomp_notif_addfd addfd = {.id = l->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND};
+        const char *why = NULL;
+        int r;
+
+        r = reopen_for_task(e->pid, l->object, &l->reopen, &fd, &why);
+        if (r < 0) {
+                e->fallback_reason = why ?: "the object without a name could not be opened for the task";
+                *ret_error = r == -ESRCH ? EPERM : -r;
+                return 1;
+        }
+        addfd.srcfd = (uint32_t) fd;
+        addfd.newfd_flags = (l->reopen.flags & O_CLOEXEC) ? O_CLOEXEC : 0;
+        if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0) {
+                if (errno == ENOENT)
+                        return -ENOENT;
+                /* EMFILE and the like: the task's, as its open would. */
+                e->fallback_reason = "the opened object could not be installed in the task";
+                *ret_error = errno == EINPROGRESS ? EPERM : errno;
+                return 1;
+        }
+        e->applied = SRD_ACTION_CONTINUE;
+        e->reopened = true;
+        return 0;
 }
 
 /* 0 answered (or tried to), -ENOENT task gone, other: failure of the listener. */
@@ -646,6 +737,19 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
         }
 
         /*
+         * An open of an object without a name: the only bytes that lead
+         * there are the magic link as written, and another thread can put
+         * another file at that fd number before the kernel walks it. The
+         * daemon opens the very object that was checked and returns that.
+         */
+        if (action == SRD_ACTION_CONTINUE && l->pinned_continue && l->object >= 0) {
+                r = reopen_answer(l, e, &error);
+                if (r <= 0)
+                        return r;
+                action = SRD_ACTION_ERRNO;
+        }
+
+        /*
          * Pinned continue: a continue after a path rule looked at the call
          * goes out as a redirect to the very bytes that were checked (the
          * resolved path, openat2's open_how), so that neither another thread
@@ -687,7 +791,7 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
 
         e->applied = action;
         e->applied_error = action == SRD_ACTION_CONTINUE ? 0 : (error > 0 && error <= 4095 ? error : EPERM);
-        return send_answer(l, id, action, e->applied_error);
+        return listener_send_answer(l, id, action, e->applied_error);
 }
 
 /* After RECV said ENOENT: a vanished notification, or nobody left at all? */
@@ -702,7 +806,7 @@ _public_ int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent
 
         if (!l || !ret || (flags & ~(SRD_HANDLE_READY | SRD_HANDLE_WAIT)))
                 return -EINVAL;
-        event_init(ret);
+        listener_event_init(ret);
         /* A notification received and never answered stays with the task
          * until the fd closes; taking the next one forgets it here. */
         l->pending = false;
@@ -778,6 +882,7 @@ _public_ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *re
          * opening its pidfd. Nothing is logged before an answer was taken.
          */
         r = act(l, policy, ret, target_invalid);
+        l->object = safe_close(l->object);
         if (r == -ENOENT) {
                 ret->outcome = SRD_OUTCOME_TASK_GONE;
                 return 0;

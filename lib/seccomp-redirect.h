@@ -273,6 +273,16 @@ typedef struct SrdHandoff {
 #define SRD_HANDOFF_MAX_FDS 16
 
 SrdHandoff *srd_handoff_free(SrdHandoff *h);
+
+/*
+ * An OCI bundle's rootfs. srd_bundle_root_path(): root.path of config.json's
+ * bytes (untrusted: -EBADMSG when they are not JSON or the path is not a
+ * plain string, -ENOENT when there is none). srd_bundle_open_rootfs(): an
+ * O_PATH fd of that directory for the bundle at the absolute path bundle
+ * (root.path relative to it unless absolute).
+ */
+int srd_bundle_root_path(const char *buf, size_t len, char **ret);
+int srd_bundle_open_rootfs(const char *bundle, int *ret_fd);
 /* Parse the JSON payload (untrusted). -EINVAL with a message in *ret_error (malloc'd). */
 int srd_handoff_parse(const char *buf, size_t len, SrdHandoff **ret, char **ret_error);
 /* The policy the handoff asks for: metadata "policy=NAME" (metadata may hold
@@ -354,6 +364,31 @@ int srd_listener_set_id(SrdListener *l, const char *id);
  * own root. -ESRCH when pid is gone.
  */
 int srd_listener_set_root_of(SrdListener *l, pid_t pid);
+/*
+ * The same, with the container's root known apart from what its task shows
+ * now: rootfs, an fd of the runtime's rootfs directory (the OCI bundle's
+ * root.path). The root taken is that directory as the task reaches it,
+ * found by going up from the task's root, so a task that chroot()ed before
+ * the daemon looked (runc and crun run the container on once the listener
+ * is sent) is named by the container's names all the same. -EXDEV: the
+ * task's root is not inside rootfs (then nothing is set).
+ */
+int srd_listener_set_root_in(SrdListener *l, pid_t pid, int rootfs);
+/* The root paths are named under (absolute, as srd_listener_set_root_of()
+ * found it; NULL: each task's own), to record it and set it again on a
+ * listener taken back after a restart, when the process may have moved. */
+int srd_listener_set_root_name(SrdListener *l, const char *root);
+const char *srd_listener_root_name(const SrdListener *l);
+
+/*
+ * Receive notifications into buf (at least srd_listener_request_size()
+ * bytes, kept valid for the listener's life) instead of memory of its own:
+ * a MAP_SHARED file that outlives the process then holds the notification
+ * a killed daemon received but did not answer, at no cost per notification.
+ * -ENOBUFS when too small, -EBUSY while a notification is at hand.
+ */
+size_t srd_listener_request_size(const SrdListener *l);
+int srd_listener_set_request_buffer(SrdListener *l, void *buf, size_t size);
 
 /*
  * Pinned continue (on by default): where redirect is supported, a continue
@@ -420,6 +455,10 @@ typedef struct SrdEvent {
         /* applied CONTINUE went out as a redirect to the checked paths, so
          * the kernel acts on exactly what was checked (pinned continue) */
         bool pinned;
+        /* applied CONTINUE of an open of an object without a name: the
+         * daemon opened the object that was checked and the call returned
+         * that fd (SECCOMP_ADDFD_FLAG_SEND) */
+        bool reopened;
         const char *fallback_reason; /* static string when a fallback applied, else NULL */
         /* static string: why the call could not be placed (verdict.rule is
          * SRD_RULE_PATH_ERROR or SRD_RULE_KERNEL, or a path was unreadable
@@ -479,6 +518,22 @@ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *ret);
 
 /* srd_listener_receive() then, if it received one, srd_listener_answer(). */
 int srd_listener_handle(SrdListener *l, SrdPolicy *policy, SrdHandleFlags flags, SrdEvent *ret);
+
+/*
+ * The request buffer holds what an earlier holder of this listener
+ * received: if the kernel still has that notification received and not
+ * answered (SECCOMP_IOCTL_NOTIF_ID_VALID), make it the one at hand
+ * (ret->outcome RECEIVED, answer it with srd_listener_answer()); else
+ * ret->outcome is NONE. Its path arguments are read afresh from the task.
+ * The buffer's bytes are checked against the waiting task's own registers
+ * (/proc/TID/syscall: number, arguments, instruction pointer); a record
+ * that does not match, or cannot be checked, is answered EPERM right here
+ * (ret->outcome ANSWERED, ret->fallback_reason says why).
+ * srd_listener_set_check_resumed(l, false) skips that check: only the
+ * negative control of the tests wants it.
+ */
+int srd_listener_set_check_resumed(SrdListener *l, bool b);
+int srd_listener_resume(SrdListener *l, SrdEvent *ret);
 
 #ifdef __cplusplus
 }

@@ -168,7 +168,8 @@ try:
 
     notify = Notify()
     env = dict(os.environ, NOTIFY_SOCKET=notify.path)
-    d = start(["--listen", agent, "--control", control, "--policy-dir", pol], env=env)
+    d = start(["--listen", agent, "--control", control, "--policy-dir", pol,
+               "--state-dir", os.path.join(work, "state")], env=env)
     ready = notify.saw("READY=1")
     modes = [stat.S_IMODE(os.stat(x).st_mode) for x in (agent, control)] if ready else []
     case("READY=1, sockets created 0600", ready and modes == [0o600, 0o600], "%r %r" % (notify.messages, modes))

@@ -252,20 +252,81 @@ int itest_wait_pid(pid_t pid, unsigned timeout_ms, int *ret_status) {
  * (net.unix.max_dgram_qlen), as it would with a stuck PID 1: a thread keeps
  * the socket drained into a queue, whether or not the test looks.
  */
+#define FD_STORE_MAX 256
+
 struct NotifyQueue {
         pthread_mutex_t lock;
         pthread_cond_t cond;
         char **msgs;
         size_t n, next, allocated;
         int fd;
+        /* FDSTORE=1, as systemd keeps them: by FDNAME, one per name here. */
+        int store_fds[FD_STORE_MAX];
+        char *store_names[FD_STORE_MAX];
+        size_t n_store;
+        /* Daemon.fd_store: keep them; else drop them, as systemd does with
+         * FileDescriptorStoreMax=0 (the listeners then go with the daemon). */
+        bool keep_fds;
 };
+
+static const char *field_of(const char *msg, const char *key, char *buf, size_t size) {
+        size_t n = strlen(key);
+
+        for (const char *p = msg; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+                if (strncmp(p, key, n) == 0) {
+                        (void) snprintf(buf, size, "%.*s", (int) strcspn(p + n, "\n"), p + n);
+                        return buf;
+                }
+        return NULL;
+}
+
+/* Under q->lock: what systemd does with the fds of one message. */
+static void notify_store(NotifyQueue *q, const char *msg, int *fds, size_t n_fds) {
+        char name[256] = "stored", v[8];
+
+        (void) field_of(msg, "FDNAME=", name, sizeof(name));
+        if (field_of(msg, "FDSTOREREMOVE=", v, sizeof(v)) && strcmp(v, "1") == 0)
+                for (size_t i = 0; i < q->n_store; i++)
+                        if (strcmp(q->store_names[i], name) == 0) {
+                                close(q->store_fds[i]);
+                                free(q->store_names[i]);
+                                q->store_fds[i] = q->store_fds[--q->n_store];
+                                q->store_names[i] = q->store_names[q->n_store];
+                                i--;
+                        }
+        if (!q->keep_fds || !field_of(msg, "FDSTORE=", v, sizeof(v)) || strcmp(v, "1") != 0) {
+                for (size_t i = 0; i < n_fds; i++)
+                        close(fds[i]);
+                return;
+        }
+        for (size_t i = 0; i < n_fds; i++) {
+                char *copy = strdup(name);
+
+                if (!copy || q->n_store >= FD_STORE_MAX) {
+                        free(copy);
+                        close(fds[i]);
+                        continue;
+                }
+                q->store_fds[q->n_store] = fds[i];
+                q->store_names[q->n_store++] = copy;
+        }
+}
 
 static void *notify_thread(void *userdata) {
         NotifyQueue *q = userdata;
 
         for (;;) {
                 char buf[4096];
-                ssize_t k = recv(q->fd, buf, sizeof(buf) - 1, 0);
+                union {
+                        struct cmsghdr h;
+                        char buf[CMSG_SPACE(16 * sizeof(int))];
+                } control;
+                struct iovec iov = {.iov_base = buf, .iov_len = sizeof(buf) - 1};
+                struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                                    .msg_controllen = sizeof(control.buf)};
+                int fds[16];
+                size_t n_fds = 0;
+                ssize_t k = recvmsg(q->fd, &mh, MSG_CMSG_CLOEXEC);
                 char *m;
 
                 if (k < 0) {
@@ -274,8 +335,16 @@ static void *notify_thread(void *userdata) {
                         return NULL;
                 }
                 buf[k] = 0;
+                for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+                        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                                size_t n = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+
+                                for (size_t i = 0; i < n && n_fds < 16; i++)
+                                        memcpy(&fds[n_fds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+                        }
                 m = strdup(buf);
                 pthread_mutex_lock(&q->lock);
+                notify_store(q, buf, fds, n_fds);
                 if (q->n == q->allocated) {
                         size_t a = q->allocated ? q->allocated * 2 : 64;
                         char **b = realloc(q->msgs, a * sizeof(char *));
@@ -374,6 +443,15 @@ int daemon_add_policy(const Daemon *d, const char *file, const char *text) {
         return r;
 }
 
+size_t daemon_fd_store_count(Daemon *d) {
+        size_t n;
+
+        pthread_mutex_lock(&d->notify->lock);
+        n = d->notify->n_store;
+        pthread_mutex_unlock(&d->notify->lock);
+        return n;
+}
+
 int daemon_read_notify(Daemon *d, unsigned timeout_ms, char *buf, size_t size) {
         NotifyQueue *q = d->notify;
         struct timespec end;
@@ -426,6 +504,10 @@ int daemon_wait_notify(Daemon *d, const char *needle, unsigned timeout_ms, char 
 }
 
 int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
+        static char names[FD_STORE_MAX * 32];
+        int pass[FD_STORE_MAX];
+        size_t n_pass;
+        char state_dir[ITEST_PATH_MAX + 8];
         const char *argv[64];
         size_t n = 0;
         char buf[1024];
@@ -446,9 +528,37 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
         argv[n++] = d->policy_dir;
         argv[n++] = "--log-target";
         argv[n++] = "stderr";
+        /* Its own state directory (restarts): never the system's, never another test's.
+         * SRD_TEST_STATE_DIR=none turns persistence off, for bench-notify's comparison. */
+        argv[n++] = "--state-dir";
+        if (getenv("SRD_TEST_STATE_DIR"))
+                argv[n++] = getenv("SRD_TEST_STATE_DIR");
+        else {
+                (void) snprintf(state_dir, sizeof(state_dir), "%s/state", d->dir);
+                argv[n++] = state_dir;
+        }
         for (size_t i = 0; extra && extra[i] && n < 62; i++)
                 argv[n++] = extra[i];
         argv[n] = NULL;
+
+        /* A copy of the store, taken under its lock: the child must not take it. */
+        n_pass = 0;
+        names[0] = 0;
+        pthread_mutex_lock(&d->notify->lock);
+        d->notify->keep_fds = d->fd_store;
+        pthread_mutex_unlock(&d->notify->lock);
+        if (d->fd_store) {
+                pthread_mutex_lock(&d->notify->lock);
+                for (size_t i = 0; i < d->notify->n_store && n_pass < FD_STORE_MAX; i++) {
+                        pass[n_pass++] = d->notify->store_fds[i];
+                        if (strlen(names) + strlen(d->notify->store_names[i]) + 2 < sizeof(names)) {
+                                if (names[0])
+                                        strcat(names, ":");
+                                strcat(names, d->notify->store_names[i]);
+                        }
+                }
+                pthread_mutex_unlock(&d->notify->lock);
+        }
 
         pid = fork();
         if (pid < 0)
@@ -462,6 +572,24 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
                 (void) setenv("NOTIFY_SOCKET", d->notify_path, 1);
                 (void) unsetenv("LISTEN_FDS");
                 (void) unsetenv("LISTEN_PID");
+                (void) unsetenv("LISTEN_FDNAMES");
+                if (n_pass > 0) {
+                        char num[32];
+                        int high[FD_STORE_MAX];
+
+                        /* Out of the way first: a stored fd may sit where another one goes. */
+                        for (size_t i = 0; i < n_pass; i++)
+                                if ((high[i] = fcntl(pass[i], F_DUPFD_CLOEXEC, 1000)) < 0)
+                                        _exit(127);
+                        for (size_t i = 0; i < n_pass; i++)
+                                if (dup2(high[i], 3 + (int) i) < 0)
+                                        _exit(127);
+                        (void) snprintf(num, sizeof(num), "%zu", n_pass);
+                        (void) setenv("LISTEN_FDS", num, 1);
+                        (void) setenv("LISTEN_FDNAMES", names, 1);
+                        (void) snprintf(num, sizeof(num), "%d", (int) getpid());
+                        (void) setenv("LISTEN_PID", num, 1);
+                }
                 execv(argv[0], (char **) argv);
                 _exit(127);
         }

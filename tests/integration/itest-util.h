@@ -57,6 +57,9 @@ typedef struct Daemon {
         int notify_fd; /* our end of its NOTIFY_SOCKET */
         NotifyQueue *notify; /* drained by a thread, so sd_notify() never blocks the daemon */
         bool no_control; /* daemon_start() passes no --control at all */
+        /* Play systemd's fd store: daemon_start() passes what FDSTORE=1 left
+         * (LISTEN_FDS/LISTEN_FDNAMES), as a restart of the service would. */
+        bool fd_store;
 } Daemon;
 
 /* Lay out dir/{agent.sock,control.sock,policies.d,daemon.log,notify.sock}; no process yet. */
@@ -75,6 +78,8 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status);
 int daemon_stop(Daemon *d, int sig, unsigned timeout_ms, int *ret_status);
 /* Next sd_notify datagram (fields joined by '\n'), within timeout_ms. */
 int daemon_read_notify(Daemon *d, unsigned timeout_ms, char *buf, size_t size);
+/* How many fds the daemon's FDSTORE=1 left in the store (FDSTOREREMOVE=1 takes them out). */
+size_t daemon_fd_store_count(Daemon *d);
 /* Read datagrams until one holds the line "needle" (e.g. "READY=1"); what it held in buf. */
 int daemon_wait_notify(Daemon *d, const char *needle, unsigned timeout_ms, char *buf, size_t size);
 /* The daemon's log so far contains needle (case-insensitive). */

@@ -24,10 +24,21 @@
 #error "unsupported architecture"
 #endif
 
-int e2e_daemon_start(Daemon *d, const char *name, const char *policy_json, const char *const *extra_args) {
-        char dir[ITEST_PATH_MAX], file[256];
+int e2e_restart_daemon(Daemon *d, const char *name, const char *const *extra_args) {
         const char *args[32];
         size_t n = 0;
+
+        args[n++] = "--default-policy";
+        args[n++] = name;
+        for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
+                args[n++] = extra_args[i];
+        args[n] = NULL;
+        return daemon_start(d, args, NULL);
+}
+
+static int daemon_start_full(Daemon *d, const char *name, const char *policy_json,
+                             const char *const *extra_args, bool fd_store) {
+        char dir[ITEST_PATH_MAX], file[256];
         int r;
 
         r = itest_tmpdir("e2e", dir, sizeof(dir));
@@ -40,12 +51,16 @@ int e2e_daemon_start(Daemon *d, const char *name, const char *policy_json, const
         r = daemon_add_policy(d, file, policy_json);
         if (r < 0)
                 return r;
-        args[n++] = "--default-policy";
-        args[n++] = name;
-        for (size_t i = 0; extra_args && extra_args[i] && n < 31; i++)
-                args[n++] = extra_args[i];
-        args[n] = NULL;
-        return daemon_start(d, args, NULL);
+        d->fd_store = fd_store;
+        return e2e_restart_daemon(d, name, extra_args);
+}
+
+int e2e_daemon_start(Daemon *d, const char *name, const char *policy_json, const char *const *extra_args) {
+        return daemon_start_full(d, name, policy_json, extra_args, false);
+}
+
+int e2e_daemon_start_store(Daemon *d, const char *name, const char *policy_json, const char *const *extra_args) {
+        return daemon_start_full(d, name, policy_json, extra_args, true);
 }
 
 int e2e_notify_prog(const int *nrs, size_t n, struct sock_fprog *ret) {

@@ -21,6 +21,10 @@
 
 /* Start the daemon in a fresh tmpdir with one policy (file name.json) as the default policy. */
 int e2e_daemon_start(Daemon *d, const char *name, const char *policy_json, const char *const *extra_args);
+/* The same, with itest-util playing systemd's fd store (Daemon.fd_store). */
+int e2e_daemon_start_store(Daemon *d, const char *name, const char *policy_json, const char *const *extra_args);
+/* Start it again (after daemon_stop()), with what the store holds. */
+int e2e_restart_daemon(Daemon *d, const char *name, const char *const *extra_args);
 
 typedef struct E2eTarget {
         /* Syscall numbers (native) the notify filter sends to the daemon. */
