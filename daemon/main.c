@@ -398,6 +398,17 @@ static int run(int argc, char *argv[]) {
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+#ifdef SRD_DELIBERATE_LEAK
+/* The negative control of tools/test-valgrind (-Dnegative_controls=true builds
+ * seccomp-redirectd-leaky with this): one block lost at startup, which
+ * valgrind must report. Volatile, so the compiler cannot drop the malloc. */
+static void *volatile deliberate_leak;
+#endif
+
 int main(int argc, char *argv[]) {
+#ifdef SRD_DELIBERATE_LEAK
+        deliberate_leak = malloc(64);
+        deliberate_leak = NULL;
+#endif
         return run(argc, argv);
 }
