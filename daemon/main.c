@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -400,8 +401,9 @@ static int run(int argc, char *argv[]) {
 
 #ifdef SRD_DELIBERATE_LEAK
 /* The negative control of tools/test-valgrind (-Dnegative_controls=true builds
- * seccomp-redirectd-leaky with this): one block lost at startup, which
- * valgrind must report. Volatile, so the compiler cannot drop the malloc. */
+ * seccomp-redirectd-leaky with this): one block lost and one fd left open at
+ * startup, which its check must both report. Volatile, so the compiler
+ * cannot drop the malloc. */
 static void *volatile deliberate_leak;
 #endif
 
@@ -409,6 +411,7 @@ int main(int argc, char *argv[]) {
 #ifdef SRD_DELIBERATE_LEAK
         deliberate_leak = malloc(64);
         deliberate_leak = NULL;
+        (void) open("/dev/null", O_RDONLY | O_CLOEXEC);
 #endif
         return run(argc, argv);
 }
