@@ -162,8 +162,16 @@ static void cleanup_all(void) {
                                 pid_t pid = tracked_pids[i];
                                 uint64_t now = itest_now_usec();
 
-                                (void) itest_wait_pid(pid, now < end ? (unsigned) ((end - now) / 1000u) : 0, NULL);
-                                if (is_judged_daemon(pid)) { /* did not stop: itest_wait_pid judges what it reaps */
+                                int r = itest_wait_pid(pid, now < end ? (unsigned) ((end - now) / 1000u) : 0, NULL);
+
+                                if (r == -ECHILD) /* reaped by the test itself: its log still tells */
+                                        judge_pid(pid);
+                                if (r == -ETIMEDOUT) { /* itest_wait_pid judges what it reaps */
+                                        /* Not stopping on SIGTERM is a failure of its own. */
+                                        printf("# valgrind: daemon pid %d did not exit within 30 s of SIGTERM\n",
+                                               (int) pid);
+                                        n_verdict_failed++;
+                                        n_verdict_failed_case++;
                                         (void) kill(pid, SIGKILL);
                                         (void) itest_wait_pid(pid, 5000, NULL);
                                 }
