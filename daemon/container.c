@@ -20,8 +20,10 @@
 #define CONTAINER_WAKE_SIGNAL SIGUSR2
 /* A signal sent just before the worker went to sleep is lost on it. */
 #define CONTAINER_KICK_USEC (50U * 1000U)
-/* The worker's stack: an SrdEvent (four PATH_MAX buffers) and the reads;
- * one guard page below. Ours, not glibc's cached ones: unmapped at the
+/* The worker's stack: room for the deepest decision; one guard page
+ * below. Only what is touched is resident: one page while it sleeps, as
+ * the unit runs the daemon (bench-memory), since path buffers come from a
+ * shared pool and not from here. Ours, not glibc's cached ones: unmapped at the
  * join, so that the memory of containers that went comes back. */
 #define CONTAINER_WORKER_STACK ((size_t) 256 * 1024)
 #define CONTAINER_GUARD ((size_t) 4096)
