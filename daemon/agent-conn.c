@@ -181,10 +181,13 @@ static int agent_conn_take(AgentConn *c, SrdHandoff *h) {
                 .id = h->container_id,
                 .policy = policy,
                 .pid = h->pid,
+                .bundle = h->bundle,
         };
         r = container_new_from_record(m, fd, &record, &container);
         if (r == -ENOTTY || r == -EBADF || r == -EINVAL)
                 return agent_conn_refuse(c, h, "the fd is not a seccomp listener");
+        if (r == -EXDEV)
+                return agent_conn_refuse(c, h, "the container's root is not inside its bundle's rootfs");
         if (r < 0) {
                 (void) snprintf(reason, sizeof(reason), "cannot supervise the listener: %s", strerror(-r));
                 return agent_conn_refuse(c, h, reason);

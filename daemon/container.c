@@ -577,6 +577,50 @@ static int container_start_worker(Container *c) {
         return 0;
 }
 
+/*
+ * Where the container's paths are named. From its bundle's rootfs where
+ * the runtime names one: a task that chroot()s at once, before we look
+ * (runc and crun go on once the listener is sent), is still named by the
+ * container's names. A task whose root is not inside that rootfs is not
+ * the bundle's container: -EXDEV, refused. Without a readable bundle,
+ * the container's process's root as it is now.
+ */
+static int container_set_root(Container *c, const ContainerRecord *record) {
+        _cleanup_close_ int rootfs = -EBADF;
+        LogFields f = container_log_fields(c);
+        int r;
+
+        if (record->bundle) {
+                r = srd_bundle_open_rootfs(record->bundle, &rootfs);
+                if (r >= 0) {
+                        r = srd_listener_set_root_in(c->listener, record->pid, rootfs);
+                        if (r == -EXDEV)
+                                log_full(LOG_ERR, r, &f,
+                                         "Container %s pid %d: its root is not inside its bundle's rootfs "
+                                         "(%s); refused.",
+                                         c->id, (int) record->pid, record->bundle);
+                        else if (r < 0)
+                                log_full(LOG_ERR, r, &f,
+                                         "Container %s pid %d: cannot find its bundle's rootfs from its "
+                                         "root (%m); refused.",
+                                         c->id, (int) record->pid);
+                        return r == -ESRCH ? r : (r < 0 ? -EXDEV : 0);
+                }
+                log_full(LOG_WARNING, r, &f,
+                         "Container %s pid %d: cannot read the rootfs of bundle %s (%m); its root is taken "
+                         "from its process now.",
+                         c->id, (int) record->pid, record->bundle);
+        }
+        /* The container's root now, before its tasks can chroot further in. */
+        r = srd_listener_set_root_of(c->listener, record->pid);
+        if (r < 0)
+                log_full(LOG_WARNING, r, &f,
+                         "Container %s pid %d: cannot read its root (%m); paths are named in each task's own "
+                         "root.",
+                         c->id, (int) record->pid);
+        return 0;
+}
+
 int container_new_from_record(Manager *m, int fd, const ContainerRecord *record, Container **ret) {
         _cleanup_(container_freep) Container *c = NULL;
         SrdPolicy *p;
@@ -617,16 +661,9 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = srd_listener_set_id(c->listener, record->id); /* not c->id: "unknown" would be one file for all */
         if (r < 0)
                 return r;
-        /* The container's root now, before its tasks can chroot further in. */
-        r = srd_listener_set_root_of(c->listener, record->pid);
-        if (r < 0) {
-                LogFields f = container_log_fields(c);
-
-                log_full(LOG_WARNING, r, &f,
-                         "Container %s pid %d: cannot read its root (%m); paths are named in each task's own "
-                         "root.",
-                         c->id, (int) record->pid);
-        }
+        r = container_set_root(c, record);
+        if (r < 0)
+                return r;
         if (m->plain_continue)
                 (void) srd_listener_set_pinned_continue(c->listener, false);
 

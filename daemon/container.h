@@ -23,6 +23,7 @@ typedef struct ContainerRecord {
         const char *id;
         const char *policy;
         pid_t pid;
+        const char *bundle; /* the OCI bundle (state.bundle), NULL: none */
 } ContainerRecord;
 
 /*

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "json-util.h"
 #include "macro.h"
 #include "seccomp-redirect.h"
 
@@ -87,16 +88,6 @@ struct SrdHandoffReader {
         size_t depth; /* open objects and arrays */
         size_t scan_end; /* bytes up to and including the closing brace */
 };
-
-static void json_object_unrefp(json_object **o) {
-        if (*o)
-                json_object_put(*o);
-}
-
-static void json_tokener_freep(json_tokener **t) {
-        if (*t)
-                json_tokener_free(*t);
-}
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(SrdHandoff *, srd_handoff_free);
 

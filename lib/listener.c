@@ -31,6 +31,7 @@
 #include "policy-internal.h"
 #include "procmem.h"
 #include "redirect.h"
+#include "reopen.h"
 #include "scratch.h"
 #include "seccomp-redirect.h"
 #include "srd-uapi.h"
@@ -80,6 +81,10 @@ struct SrdListener {
          * them; NULL otherwise. The event points into it until the next
          * receive gives it back. */
         Scratch *scratch;
+        /* An open of an object without a name: that object, as the check
+         * found it (an O_PATH fd, else -EBADF), and the open to make of it. */
+        int object;
+        ReopenCall reopen;
         /* Off only for the negative control (--unsafe-plain-continue). */
         bool pinned_continue;
 };
@@ -149,6 +154,7 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
                 return NULL;
         safe_close(l->fd);
         scratch_put(l->scratch);
+        safe_close(l->object);
         redirector_free(l->redirector);
         free(l->req);
         free(l->resp);
@@ -158,16 +164,14 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         return NULL;
 }
 
-_public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
+static int set_root_name(SrdListener *l, int fd) {
         char p[64], name[PATH_MAX], *copy;
         int r;
 
-        if (!l || pid <= 0)
-                return -EINVAL;
-        (void) snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        (void) snprintf(p, sizeof(p), "/proc/self/fd/%d", fd);
         r = procmem_read_link(AT_FDCWD, p, name, sizeof(name));
         if (r < 0)
-                return r == -ENOENT ? -ESRCH : r;
+                return r;
         if (name[0] != '/')
                 return -EREMOTE;
         copy = strdup(name);
@@ -176,6 +180,72 @@ _public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
         free(l->root_name);
         l->root_name = copy;
         return 0;
+}
+
+static int open_root_of(pid_t pid) {
+        char p[64];
+        int fd;
+
+        (void) snprintf(p, sizeof(p), "/proc/%d/root", (int) pid);
+        fd = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? -ESRCH : negative_errno();
+        return fd;
+}
+
+_public_ int srd_listener_set_root_of(SrdListener *l, pid_t pid) {
+        _cleanup_close_ int root = -EBADF;
+
+        if (!l || pid <= 0)
+                return -EINVAL;
+        root = open_root_of(pid);
+        if (root < 0)
+                return root;
+        return set_root_name(l, root);
+}
+
+/* Walks up from a task's root; deeper than this is no container's. */
+#define ROOT_CLIMB_MAX 4096
+
+_public_ int srd_listener_set_root_in(SrdListener *l, pid_t pid, int rootfs) {
+        _cleanup_close_ int cur = -EBADF;
+        struct stat want, st;
+
+        if (!l || pid <= 0 || rootfs < 0)
+                return -EINVAL;
+        if (fstat(rootfs, &want) < 0)
+                return negative_errno();
+        cur = open_root_of(pid);
+        if (cur < 0)
+                return cur;
+        /*
+         * From the task's root up: ".." walked by us stops at our root and
+         * at its mount namespace's, never at the task's chroot, so a task
+         * that already chroot()ed further in is found inside the rootfs.
+         */
+        for (unsigned i = 0; i < ROOT_CLIMB_MAX; i++) {
+                int up;
+
+                if (fstat(cur, &st) < 0)
+                        return negative_errno();
+                if (st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+                        return set_root_name(l, cur);
+                up = openat(cur, "..", O_PATH | O_DIRECTORY | O_CLOEXEC);
+                if (up < 0)
+                        return negative_errno();
+                {
+                        struct stat ust;
+
+                        if (fstat(up, &ust) < 0 || (ust.st_dev == st.st_dev && ust.st_ino == st.st_ino)) {
+                                /* The top, and the rootfs was not on the way. */
+                                safe_close(up);
+                                return -EXDEV;
+                        }
+                }
+                safe_close(cur);
+                cur = up;
+        }
+        return -EXDEV;
 }
 
 _public_ int srd_listener_set_id(SrdListener *l, const char *id) {
@@ -232,7 +302,7 @@ _public_ int srd_listener_new(int fd, SrdListener **ret) {
         l = calloc(1, sizeof(SrdListener));
         if (!l)
                 return -ENOMEM;
-        l->fd = -EBADF;
+        l->fd = l->object = -EBADF;
 
         l->req_size = MAX((size_t) sizes.seccomp_notif, sizeof(struct seccomp_notif));
         l->resp_size = MAX((size_t) sizes.seccomp_notif_resp, sizeof(struct seccomp_notif_resp));
@@ -285,6 +355,7 @@ static void event_init(SrdEvent *e) {
         memset(e->verdict.args, 0, sizeof(e->verdict.args));
         e->applied = _SRD_ACTION_INVALID;
         e->pinned = false;
+        e->reopened = false;
         e->redirect_fallback = false;
         e->applied_error = 0;
         e->fallback_reason = NULL;
@@ -328,6 +399,7 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
         const struct seccomp_notif *n = l->req;
         ProcmemWhy why = PROCMEM_WHY_NONE;
         PathArgResult pr;
+        bool want_object;
         int r;
 
         if (pa->how_arg >= 0 && pa->how_arg + 1 < SRD_ARGS) {
@@ -353,9 +425,12 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
                 sc->how[2] = l->how.resolve;
         }
 
-        (void) path_arg_read_under(n->pid, l->root_name, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL,
-                                   l->scratch->written[i], l->scratch->path[i], sizeof(l->scratch->path[i]),
-                                   &pr);
+        /* An open keeps what it reaches when that has no name (reopen.h). */
+        want_object = i == 0 && l->object < 0 &&
+                      reopen_call_of(sc->nr, sc->args, pa->how_arg >= 0 ? &l->how : NULL, &l->reopen) == 0;
+        (void) path_arg_read_object(n->pid, l->root_name, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL,
+                                    l->scratch->written[i], l->scratch->path[i], sizeof(l->scratch->path[i]),
+                                    want_object ? &l->object : NULL, &pr);
         e->written[i] = l->scratch->written[i];
         e->path[i] = l->scratch->path[i];
         switch (pr.kind) {
@@ -477,6 +552,7 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
         l->how_read = false;
         l->fails_error = 0;
         memset(l->pins, 0, sizeof(l->pins));
+        l->object = safe_close(l->object);
         e->arch = n->data.arch;
 
         memcpy(sc.args, n->data.args, sizeof(sc.args));
@@ -660,6 +736,38 @@ static const char *redirect_unavailable_reason(SrdRedirectSupport s) {
         return "kernel lacks SECCOMP_IOCTL_NOTIF_SEND_REDIRECT";
 }
 
+/*
+ * Answer the open at hand with the object the check found, opened for the
+ * task. 0: answered; -ENOENT: the task is gone; 1: not opened, *ret_error
+ * is the errno to answer with.
+ */
+static int reopen_answer(SrdListener *l, SrdEvent *e, int *ret_error) {
+        _cleanup_close_ int fd = -EBADF;
+        struct seccomp_notif_addfd addfd = {.id = l->req->id, .flags = SECCOMP_ADDFD_FLAG_SEND};
+        const char *why = NULL;
+        int r;
+
+        r = reopen_for_task(e->pid, l->object, &l->reopen, &fd, &why);
+        if (r < 0) {
+                e->fallback_reason = why ?: "the object without a name could not be opened for the task";
+                *ret_error = r == -ESRCH ? EPERM : -r;
+                return 1;
+        }
+        addfd.srcfd = (uint32_t) fd;
+        addfd.newfd_flags = (l->reopen.flags & O_CLOEXEC) ? O_CLOEXEC : 0;
+        if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0) {
+                if (errno == ENOENT)
+                        return -ENOENT;
+                /* EMFILE and the like: the task's, as its open would. */
+                e->fallback_reason = "the opened object could not be installed in the task";
+                *ret_error = errno == EINPROGRESS ? EPERM : errno;
+                return 1;
+        }
+        e->applied = SRD_ACTION_CONTINUE;
+        e->reopened = true;
+        return 0;
+}
+
 /* 0 answered (or tried to), -ENOENT task gone, other: failure of the listener. */
 static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_invalid) {
         uint64_t id = l->req->id;
@@ -709,6 +817,19 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                         if (!e->fallback_reason)
                                 e->fallback_reason = "kernel refused the redirect";
                 }
+        }
+
+        /*
+         * An open of an object without a name: the only bytes that lead
+         * there are the magic link as written, and another thread can put
+         * another file at that fd number before the kernel walks it. The
+         * daemon opens the very object that was checked and returns that.
+         */
+        if (action == SRD_ACTION_CONTINUE && l->pinned_continue && l->object >= 0) {
+                r = reopen_answer(l, e, &error);
+                if (r <= 0)
+                        return r;
+                action = SRD_ACTION_ERRNO;
         }
 
         /*
@@ -846,6 +967,7 @@ _public_ int srd_listener_answer(SrdListener *l, SrdPolicy *policy, SrdEvent *re
          * opening its pidfd. Nothing is logged before an answer was taken.
          */
         r = act(l, policy, ret, target_invalid);
+        l->object = safe_close(l->object);
         if (r == -ENOENT) {
                 ret->outcome = SRD_OUTCOME_TASK_GONE;
                 return 0;

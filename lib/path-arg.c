@@ -95,9 +95,17 @@ int path_arg_read(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS]
 
 int path_arg_read_under(pid_t pid, const char *names_root, const SrdPathArg *pa, const uint64_t args[SRD_ARGS],
                         const ProcmemOpenHow *how, char *written, char *resolved, size_t size, PathArgResult *ret) {
+        return path_arg_read_object(pid, names_root, pa, args, how, written, resolved, size, NULL, ret);
+}
+
+int path_arg_read_object(pid_t pid, const char *names_root, const SrdPathArg *pa, const uint64_t args[SRD_ARGS],
+                         const ProcmemOpenHow *how, char *written, char *resolved, size_t size, int *ret_object,
+                         PathArgResult *ret) {
         uint64_t flags = how ? how->resolve : 0;
         int dirfd = AT_FDCWD, r;
 
+        if (ret_object)
+                *ret_object = -EBADF;
         if (!pa || !args || !written || !resolved || size == 0 || !ret || pa->arg < 0 || pa->arg >= SRD_ARGS)
                 return -EINVAL;
         written[0] = resolved[0] = '\0';
@@ -123,7 +131,8 @@ int path_arg_read_under(pid_t pid, const char *names_root, const SrdPathArg *pa,
                 if (!pa->null_is_dirfd)
                         return unplaced(ret, PROCMEM_WHY_NULL_PATH, EFAULT);
                 ret->pin = PATH_ARG_PIN_NONE;
-                r = resolve_task_path_under(pid, names_root, dirfd, "", (ResolveFinal) ret->final, 0, resolved, size);
+                r = resolve_task_object_under(pid, names_root, dirfd, "", (ResolveFinal) ret->final, 0, resolved,
+                                              size, ret_object);
                 return classify(pid, pa, args, 0, r, NULL, resolved, size, ret);
         }
 
@@ -148,6 +157,7 @@ int path_arg_read_under(pid_t pid, const char *names_root, const SrdPathArg *pa,
                 ret->pin = PATH_ARG_PIN_WRITTEN;
         }
 
-        r = resolve_task_path_under(pid, names_root, dirfd, written, (ResolveFinal) ret->final, flags, resolved, size);
+        r = resolve_task_object_under(pid, names_root, dirfd, written, (ResolveFinal) ret->final, flags, resolved,
+                                      size, ret_object);
         return classify(pid, pa, args, flags, r, written, resolved, size, ret);
 }

@@ -72,5 +72,14 @@ int path_arg_read(pid_t pid, const SrdPathArg *pa, const uint64_t args[SRD_ARGS]
 int path_arg_read_under(pid_t pid, const char *names_root, const SrdPathArg *pa, const uint64_t args[SRD_ARGS],
                         const ProcmemOpenHow *how, char *written, char *resolved, size_t size, PathArgResult *ret);
 
+/*
+ * The same; for UNNAMED, *ret_object also gets an O_PATH fd of the object
+ * the call would act on (the caller closes it), so that an answer can act
+ * on that very object (reopen.h). -EBADF for every other kind.
+ */
+int path_arg_read_object(pid_t pid, const char *names_root, const SrdPathArg *pa, const uint64_t args[SRD_ARGS],
+                         const ProcmemOpenHow *how, char *written, char *resolved, size_t size, int *ret_object,
+                         PathArgResult *ret);
+
 /* For the log: what a kind means, and the errno. */
 const char *path_arg_kind_to_string(PathArgKind k);

@@ -52,6 +52,7 @@ typedef struct Walk {
         char base[PATH_MAX], in_root[PATH_MAX], prefix[PATH_MAX]; /* fast_path() */
         char body[PATH_MAX]; /* walk(): a link's body */
         char status[4096]; /* proc_self_body() */
+        int *object; /* where an object without a name is handed back (NULL: not wanted) */
 } Walk;
 
 static int fd_path(int fd, char *ret, size_t size) {
@@ -85,6 +86,22 @@ static int name_of(const Walk *w, int fd, char *ret, size_t size) {
                  * fd opened before a chroot): it has no name there. */
                 return -EREMOTE;
         return 0;
+}
+
+/*
+ * The walk's result: the name of the object fd stands for. An object
+ * without a name is also handed back as an fd when the caller wants it,
+ * so that what was checked can be acted on without another walk (which
+ * the task could send elsewhere by moving its fds around meanwhile).
+ */
+static int result_of(const Walk *w, int fd, char *ret, size_t size) {
+        int r;
+
+        r = name_of(w, fd, ret, size);
+        if (r < 0 || ret[0] == '/' || !w->object)
+                return r;
+        *w->object = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+        return *w->object < 0 ? -errno : 0;
 }
 
 /* The task's root as a name under names_root ("/" when they are the same). */
@@ -293,8 +310,12 @@ static int count_link(Walk *w) {
         return 0;
 }
 
+/* How often one component is looked at again when it changed under us. */
+#define RENAME_RETRIES 8
+
 static int walk(Walk *w, int *cur, char *ret, size_t size) {
         char comp[NAME_MAX + 1], *body = w->body;
+        unsigned retries;
         bool last = false;
         struct stat st;
         int r;
@@ -306,7 +327,7 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                 if (r < 0)
                         return r;
                 if (r == 0) /* "/" or nothing left: the directory we stand in */
-                        return name_of(w, *cur, ret, size);
+                        return result_of(w, *cur, ret, size);
 
                 if (streq(comp, "."))
                         goto next_dir;
@@ -325,6 +346,8 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                         goto next_dir;
                 }
 
+                retries = 0;
+        again:
                 if (fstatat(*cur, comp, &st, AT_SYMLINK_NOFOLLOW) < 0) {
                         r = -errno;
                         if (r == -ENOENT && last &&
@@ -380,7 +403,7 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
 
                                         if (!last || w->trailing)
                                                 return -ENOTDIR;
-                                        return name_of(w, obj, ret, size);
+                                        return result_of(w, obj, ret, size);
                                 }
                                 r = step(w, cur, fd);
                                 if (r < 0)
@@ -414,12 +437,17 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                 if (!S_ISDIR(st.st_mode))
                         return -ENOTDIR;
                 r = openat(*cur, comp, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (r < 0 && (errno == ENOTDIR || errno == ELOOP) && retries++ < RENAME_RETRIES)
+                        /* A directory a moment ago, something else now (a
+                         * rename meanwhile): look at it again, as the
+                         * kernel's walk would see it now. */
+                        goto again;
                 r = step(w, cur, r < 0 ? -errno : r);
                 if (r < 0)
                         return r;
         next_dir:
                 if (last)
-                        return name_of(w, *cur, ret, size);
+                        return result_of(w, *cur, ret, size);
         }
 }
 
@@ -528,12 +556,19 @@ int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final
 
 int resolve_task_path_under(pid_t pid, const char *names_root, int dirfd, const char *path, ResolveFinal final,
                             uint64_t flags, char *ret, size_t size) {
+        return resolve_task_object_under(pid, names_root, dirfd, path, final, flags, ret, size, NULL);
+}
+
+int resolve_task_object_under(pid_t pid, const char *names_root, int dirfd, const char *path, ResolveFinal final,
+                              uint64_t flags, char *ret, size_t size, int *ret_object) {
         _cleanup_close_ int root = -EBADF, start = -EBADF, cur = -EBADF;
         _cleanup_free_ char *rest = NULL;
         _cleanup_free_ Walk *w = NULL;
         struct stat st;
         int r;
 
+        if (ret_object)
+                *ret_object = -EBADF;
         if (pid <= 0 || !path || !ret || size == 0 || final < 0 || final >= _RESOLVE_FINAL_MAX)
                 return -EINVAL;
         if (flags & ~(uint64_t) KNOWN_FLAGS)
@@ -556,6 +591,7 @@ int resolve_task_path_under(pid_t pid, const char *names_root, int dirfd, const 
         w->links = 0;
         w->rest = NULL;
         w->trailing = false;
+        w->object = ret_object;
 
         root = open_proc(pid, "root", O_DIRECTORY);
         if (root < 0)
@@ -604,7 +640,7 @@ int resolve_task_path_under(pid_t pid, const char *names_root, int dirfd, const 
 
         if (path[0] == '\0')
                 /* AT_EMPTY_PATH: the dirfd itself, whatever it is. */
-                return name_of(w, cur, ret, size);
+                return result_of(w, cur, ret, size);
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
 
@@ -614,7 +650,10 @@ int resolve_task_path_under(pid_t pid, const char *names_root, int dirfd, const 
         strcpy(rest, path);
         w->rest = rest;
         r = walk(w, &cur, ret, size);
-        if (r < 0)
+        if (r < 0) {
                 ret[0] = '\0';
+                if (ret_object)
+                        *ret_object = safe_close(*ret_object);
+        }
         return r;
 }

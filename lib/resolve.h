@@ -87,3 +87,11 @@ int resolve_task_path(pid_t pid, int dirfd, const char *path, ResolveFinal final
  */
 int resolve_task_path_under(pid_t pid, const char *names_root, int dirfd, const char *path, ResolveFinal final,
                             uint64_t flags, char *ret, size_t size);
+
+/*
+ * The same; when the result names no object (unnamed, above), *ret_object
+ * also gets an O_PATH fd of that very object (the caller closes it), and
+ * is -EBADF otherwise.
+ */
+int resolve_task_object_under(pid_t pid, const char *names_root, int dirfd, const char *path, ResolveFinal final,
+                              uint64_t flags, char *ret, size_t size, int *ret_object);

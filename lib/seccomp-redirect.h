@@ -273,6 +273,16 @@ typedef struct SrdHandoff {
 #define SRD_HANDOFF_MAX_FDS 16
 
 SrdHandoff *srd_handoff_free(SrdHandoff *h);
+
+/*
+ * An OCI bundle's rootfs. srd_bundle_root_path(): root.path of config.json's
+ * bytes (untrusted: -EBADMSG when they are not JSON or the path is not a
+ * plain string, -ENOENT when there is none). srd_bundle_open_rootfs(): an
+ * O_PATH fd of that directory for the bundle at the absolute path bundle
+ * (root.path relative to it unless absolute).
+ */
+int srd_bundle_root_path(const char *buf, size_t len, char **ret);
+int srd_bundle_open_rootfs(const char *bundle, int *ret_fd);
 /* Parse the JSON payload (untrusted). -EINVAL with a message in *ret_error (malloc'd). */
 int srd_handoff_parse(const char *buf, size_t len, SrdHandoff **ret, char **ret_error);
 /* The policy the handoff asks for: metadata "policy=NAME" (metadata may hold
@@ -354,6 +364,16 @@ int srd_listener_set_id(SrdListener *l, const char *id);
  * own root. -ESRCH when pid is gone.
  */
 int srd_listener_set_root_of(SrdListener *l, pid_t pid);
+/*
+ * The same, with the container's root known apart from what its task shows
+ * now: rootfs, an fd of the runtime's rootfs directory (the OCI bundle's
+ * root.path). The root taken is that directory as the task reaches it,
+ * found by going up from the task's root, so a task that chroot()ed before
+ * the daemon looked (runc and crun run the container on once the listener
+ * is sent) is named by the container's names all the same. -EXDEV: the
+ * task's root is not inside rootfs (then nothing is set).
+ */
+int srd_listener_set_root_in(SrdListener *l, pid_t pid, int rootfs);
 
 /*
  * Pinned continue (on by default): where redirect is supported, a continue
@@ -444,6 +464,10 @@ typedef struct SrdEvent {
         /* applied CONTINUE went out as a redirect to the checked paths, so
          * the kernel acts on exactly what was checked (pinned continue) */
         bool pinned;
+        /* applied CONTINUE of an open of an object without a name: the
+         * daemon opened the object that was checked and the call returned
+         * that fd (SECCOMP_ADDFD_FLAG_SEND) */
+        bool reopened;
         const char *fallback_reason; /* static string when a fallback applied, else NULL */
         /* static string: why the call could not be placed (verdict.rule is
          * SRD_RULE_PATH_ERROR or SRD_RULE_KERNEL, or a path was unreadable

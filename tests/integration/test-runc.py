@@ -35,7 +35,11 @@ POLICY = {
     ],
 }
 
+# The first thing the container does is chroot into /etc (runc runs it on
+# once the listener is sent): /secret there is the container's /etc/secret,
+# and the daemon names it so (the bundle's rootfs, not the jail).
 SCRIPT = (
+    "chroot /etc /busybox cat /secret; echo jail=$?; "
     "mkdir /tmp/forbidden-x; echo forbidden=$?; "
     "mkdir /tmp/ok; echo ok=$?; "
     "cat /etc/hello; echo cat=$?; "
@@ -106,7 +110,8 @@ def make_bundle(bundle, agent):
     for d in ("bin", "etc", "tmp", "proc", "dev", "sys"):
         os.makedirs(os.path.join(rootfs, d))
     shutil.copy2(BUSYBOX, os.path.join(rootfs, "bin", "busybox"))
-    for applet in ("sh", "mkdir", "cat", "ls", "echo", "sleep"):
+    shutil.copy2(BUSYBOX, os.path.join(rootfs, "etc", "busybox"))
+    for applet in ("sh", "mkdir", "cat", "ls", "echo", "sleep", "chroot"):
         os.symlink("busybox", os.path.join(rootfs, "bin", applet))
     with open(os.path.join(rootfs, "etc", "hello"), "w") as f:
         f.write("hello from the bundle\n")
@@ -120,6 +125,8 @@ def make_bundle(bundle, agent):
     config["process"]["args"] = ["/bin/sh", "-c", SCRIPT]
     config["root"]["readonly"] = False
     config["hostname"] = "itest"
+    for kind in ("bounding", "effective", "permitted"):
+        config["process"]["capabilities"][kind].append("CAP_SYS_CHROOT")
     config["linux"]["seccomp"] = {
         "defaultAction": "SCMP_ACT_ALLOW",
         "listenerPath": agent,
@@ -146,7 +153,7 @@ def main():
         print("Bail out! busybox (busybox-static) is not installed")
         return 1
 
-    print("1..10", flush=True)
+    print("1..11", flush=True)
     tmp = tempfile.mkdtemp(prefix="srd-runc-")
     os.chmod(tmp, 0o755)
     agent = os.path.join(tmp, "agent.sock")
@@ -211,6 +218,11 @@ def main():
               "cat /etc/hello: openat continues", transcript)
         check("secret=1" in lines and "nobody may read this" not in out,
               "cat /etc/secret: openat fails with EACCES (rule no-secret)", transcript)
+        with open(log_path) as f:
+            daemon_log = f.read()
+        check("jail=1" in lines and "cannot read the rootfs of bundle" not in daemon_log,
+              "chroot /etc at once, then cat /secret: named /etc/secret under the bundle's rootfs, EACCES",
+              transcript + "\n" + daemon_log)
         check(exec_ok and not os.path.exists(os.path.join(rootfs, "tmp", "forbidden-exec")),
               "runc exec: the exec'd process is supervised too (EACCES, then cat works)", exec_out)
         check(seen is not None and seen.get("policy") == "runc-itest" and seen.get("pid", 0) > 0
@@ -246,7 +258,7 @@ def main():
                     print("#   log: " + line)
         if not os.environ.get("SRD_ITEST_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(results) and len(results) == 10 else 1
+    return 0 if all(results) and len(results) == 11 else 1
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -1017,4 +1018,56 @@ TEST(reader_socket_errors) {
         ASSERT_TRUE(strncmp(error, "handoff: receiving failed: ", 27) == 0);
         ASSERT_ERROR(srd_handoff_reader_feed(reader, NULL, NULL), EINVAL);
         safe_close(fd);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The bundle's rootfs (config.json's root.path).                           */
+
+static int bundle_root(const char *json, char **ret) {
+        return srd_bundle_root_path(json, strlen(json), ret);
+}
+
+TEST(bundle_root_path_is_read_strictly) {
+        static const char nul[] = "{\"root\":{\"path\":\"root\\u0000fs\"}}";
+        _cleanup_free_ char *p = NULL;
+
+        ASSERT_OK(bundle_root("{\"ociVersion\":\"1.2.0\",\"root\":{\"path\":\"rootfs\",\"readonly\":true}}", &p));
+        ASSERT_STREQ(p, "rootfs");
+        free(p);
+        p = NULL;
+        ASSERT_OK(bundle_root(" {\"root\":{\"path\":\"/var/lib/c/rootfs\"}}\n", &p));
+        ASSERT_STREQ(p, "/var/lib/c/rootfs");
+        ASSERT_ERROR(bundle_root("{\"root\":{}}", &p), ENOENT);
+        ASSERT_ERROR(bundle_root("{\"process\":{}}", &p), ENOENT);
+        ASSERT_ERROR(bundle_root("{\"root\":{\"path\":7}}", &p), ENOENT);
+        ASSERT_ERROR(bundle_root("{\"root\":{\"path\":\"\"}}", &p), EBADMSG);
+        ASSERT_ERROR(bundle_root("{\"root\":{\"path\":\"rootfs\"}", &p), EBADMSG);
+        ASSERT_ERROR(bundle_root("[\"root\"]", &p), EBADMSG);
+        ASSERT_ERROR(srd_bundle_root_path(nul, sizeof(nul) - 1, &p), EBADMSG);
+}
+
+TEST(bundle_rootfs_is_opened_relative_to_the_bundle) {
+        char dir[] = "/tmp/srd-bundle-XXXXXX", q[PATH_MAX];
+        struct stat a, b;
+        int fd = -1, c;
+
+        ASSERT_NOT_NULL(mkdtemp(dir));
+        snprintf(q, sizeof(q), "%s/rootfs", dir);
+        ASSERT_OK(mkdir(q, 0755));
+        /* No config.json: the errno, for the caller to log. */
+        ASSERT_ERROR(srd_bundle_open_rootfs(dir, &fd), ENOENT);
+        snprintf(q, sizeof(q), "%s/config.json", dir);
+        c = open(q, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        ASSERT_OK(c);
+        ASSERT_TRUE(write(c, "{\"root\":{\"path\":\"rootfs\"}}", 26) == 26);
+        close(c);
+        ASSERT_OK(srd_bundle_open_rootfs(dir, &fd));
+        snprintf(q, sizeof(q), "%s/rootfs", dir);
+        ASSERT_OK(fstat(fd, &a));
+        ASSERT_OK(stat(q, &b));
+        ASSERT_TRUE(a.st_ino == b.st_ino && a.st_dev == b.st_dev);
+        close(fd);
+        ASSERT_ERROR(srd_bundle_open_rootfs("relative/bundle", &fd), EINVAL);
+        snprintf(q, sizeof(q), "rm -rf '%s'", dir);
+        ASSERT_EQ(system(q), 0);
 }

@@ -771,4 +771,86 @@ TEST(syscall_the_daemon_cannot_decode_gets_path_error) {
         close(sv[0]);
 }
 
+/* ------------------------------------------------------------------------ */
+/* An open of an object without a name is made by the daemon (reopen.h).   */
+
+static char removed_file[64];
+
+/* fd 100: a pipe's read end (non-blocking), 101 its write end; 103 a file
+ * of /tmp that was removed. */
+static void setup_pipe_and_removed_file(void) {
+        int fds[2], f;
+
+        if (pipe2(fds, O_NONBLOCK) < 0 || dup2(fds[0], 100) < 0 || dup2(fds[1], 101) < 0)
+                _exit(11);
+        f = open(removed_file, O_RDWR | O_CREAT | O_EXCL, 0600);
+        if (f < 0 || dup2(f, 103) < 0 || unlink(removed_file) < 0)
+                _exit(12);
+}
+
+TEST(open_of_a_pipe_behind_proc_self_fd_returns_the_checked_pipe) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_openat);
+        static SrdEvent e;
+        long res, fd;
+
+        REQUIRE_TARGET();
+        ASSERT_OK(decode_policy_load(&p));
+        snprintf(removed_file, sizeof(removed_file), "%s", tmp("removed"));
+        ASSERT_OK(start(&t, setup_pipe_and_removed_file, false, false));
+
+        c->args[0] = (uint32_t) AT_FDCWD;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], "/proc/self/fd/100");
+        c->args[2] = O_WRONLY | O_CLOEXEC;
+        ASSERT_OK(run(&t, p, c, &e, &fd));
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_EQ(e.applied, SRD_ACTION_CONTINUE);
+        ASSERT_TRUE(e.reopened);
+        ASSERT_STREQ(e.written[0], "/proc/self/fd/100");
+
+        /* The fd the task got writes into its own pipe: what it wrote comes
+         * out of fd 100 (non-blocking: another pipe would say EAGAIN). */
+        free(c);
+        c = cmd_new(SYS_write);
+        c->args[0] = (uint64_t) fd;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], "hi");
+        c->args[2] = 2;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, 2);
+        free(c);
+        c = cmd_new(SYS_read);
+        c->args[0] = 100;
+        c->buf_mask = 1u << 1;
+        c->args[2] = 16;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(target_result(&t, &res));
+        ASSERT_EQ(res, 2);
+
+        /* A removed file of /tmp: the daemon cannot judge that open for
+         * the task (an LSM may decide by path), so it is refused. */
+        free(c);
+        c = cmd_new(SYS_openat);
+        c->args[0] = (uint32_t) AT_FDCWD;
+        c->str_mask = 1u << 1;
+        strcpy(c->str[0], "/proc/self/fd/103");
+        c->args[2] = O_RDONLY;
+        ASSERT_OK(run(&t, p, c, &e, &res));
+        ASSERT_EQ(res, -EACCES);
+        ASSERT_FALSE(e.reopened);
+        ASSERT_NOT_NULL(e.fallback_reason);
+
+        /* Control: without pinning (the negative control's switch) the
+         * kernel walks the magic link itself, as it would any path. */
+        ASSERT_OK(srd_listener_set_pinned_continue(t.listener, false));
+        strcpy(c->str[0], "/proc/self/fd/100");
+        c->args[2] = O_WRONLY | O_CLOEXEC;
+        ASSERT_OK(run(&t, p, c, &e, &fd));
+        ASSERT_TRUE(fd >= 0);
+        ASSERT_FALSE(e.reopened);
+}
+
 TESTS_MAIN

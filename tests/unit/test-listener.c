@@ -946,4 +946,55 @@ TEST(hits_are_counted_per_rule_across_notifications) {
         ASSERT_EQ(srd_policy_hits(p, -1), 0);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The container's root from its bundle's rootfs.                           */
+
+static void setup_chroot_into_jail(void) {
+        if (chroot(tmp("rootfs/jail")) < 0 || chdir("/") < 0)
+                _exit(12);
+}
+
+TEST(root_from_the_rootfs_names_a_task_that_chrooted_before_handover) {
+        _cleanup_(target_stop) Target t = {};
+        _cleanup_(srd_policy_unrefp) SrdPolicy *p = NULL;
+        _cleanup_free_ Cmd *c = cmd_new(SYS_mkdir);
+        _cleanup_close_ int rootfs = -EBADF, elsewhere = -EBADF;
+        static SrdEvent e;
+        long res;
+
+        REQUIRE_TARGET();
+        if (geteuid() != 0)
+                SKIP("chroot needs root");
+        ASSERT_OK(policy_load("{ \"action\": \"errno\" }", &p));
+        ASSERT_OK(mkdir(tmp("rootfs"), 0755));
+        ASSERT_OK(mkdir(tmp("rootfs/jail"), 0755));
+        ASSERT_OK(mkdir(tmp("elsewhere"), 0755));
+        rootfs = open(tmp("rootfs"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        elsewhere = open(tmp("elsewhere"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+        ASSERT_OK(rootfs);
+        ASSERT_OK(elsewhere);
+        ASSERT_OK(target_start(&t, setup_chroot_into_jail));
+
+        /* A directory the task's root is not inside: refused, nothing set. */
+        ASSERT_ERROR(srd_listener_set_root_in(t.listener, t.pid, elsewhere), EXDEV);
+
+        /* The rootfs, found above the jail: "/made" is the jail's. */
+        ASSERT_OK(srd_listener_set_root_in(t.listener, t.pid, rootfs));
+        c->str_mask = 1u << 0;
+        strcpy(c->str[0], "/made");
+        c->args[1] = 0700;
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_STREQ(e.path[0], "/jail/made");
+        ASSERT_OK(target_result(&t, &res));
+
+        /* Control: the root the task shows now is the jail, and the same
+         * call is named as if the jail were the container's root. */
+        ASSERT_OK(srd_listener_set_root_of(t.listener, t.pid));
+        ASSERT_OK(target_send(&t, c));
+        ASSERT_OK(serve(&t, p, &e));
+        ASSERT_STREQ(e.path[0], "/made");
+        ASSERT_OK(target_result(&t, &res));
+}
+
 TESTS_MAIN
