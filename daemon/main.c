@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <malloc.h>
 #include <signal.h>
@@ -435,6 +436,28 @@ static int run(int argc, char *argv[]) {
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }
 
+#ifdef SRD_DELIBERATE_LEAK
+/* The negative control of tools/test-valgrind (-Dnegative_controls=true builds
+ * seccomp-redirectd-leaky with this): one block lost, one fd left open and
+ * one use of uninitialised memory at startup, which its check must all
+ * report. Volatile, so the compiler cannot drop them. */
+static void *volatile deliberate_leak;
+#endif
+
 int main(int argc, char *argv[]) {
+#ifdef SRD_DELIBERATE_LEAK
+        deliberate_leak = malloc(64);
+        deliberate_leak = NULL;
+        (void) open("/dev/null", O_RDONLY | O_CLOEXEC);
+        {
+                /* And a branch on bytes never written: memcheck's error. */
+                char *u = malloc(8);
+
+                if (u && u[3] == 'x')
+                        deliberate_leak = u;
+                free(u);
+                deliberate_leak = NULL;
+        }
+#endif
         return run(argc, argv);
 }

@@ -20,6 +20,10 @@ import time
 
 daemon, ctl = os.path.realpath(sys.argv[1]), os.path.realpath(sys.argv[2])
 src = os.environ["SRD_SOURCE_ROOT"]
+# $SRD_DAEMON_WRAPPER (tools/test-valgrind): the integration tests' helper.
+sys.path.insert(0, os.path.join(src, "tests", "integration"))
+import daemon_wrapper  # noqa: E402
+started = []  # every daemon process, judged at the end under the wrapper
 n = 0
 failed = False
 work = tempfile.mkdtemp(prefix="srd-daemon-test-")
@@ -37,7 +41,7 @@ def case(name, ok, diag=""):
 
 
 def wait_for(pred, timeout=10.0):
-    end = time.monotonic() + timeout
+    end = time.monotonic() + daemon_wrapper.timeout(timeout)
     while time.monotonic() < end:
         if pred():
             return True
@@ -85,8 +89,10 @@ class Notify:
 
 
 def start(args, env=None, **kw):
-    return subprocess.Popen([daemon, "--log-target", "stderr"] + args, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, env=env, text=True, **kw)
+    p = subprocess.Popen(daemon_wrapper.argv([daemon, "--log-target", "stderr"] + args), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, env=env, text=True, **kw)
+    started.append(p)
+    return p
 
 
 def supervised_mkdir(agent, metadata, path):
@@ -141,7 +147,7 @@ try:
     agent, control = os.path.join(run_dir, "agent.sock"), os.path.join(run_dir, "control.sock")
 
     p = start(["--listen", agent, "--control", "none", "--policy-dir", os.path.join(work, "nope")])
-    case("missing policy directory: exit 2", p.wait(30) == 2, p.stdout.read())
+    case("missing policy directory: exit 2", p.wait(daemon_wrapper.timeout(30)) == 2, p.stdout.read())
     bad = os.path.join(work, "bad")
     os.mkdir(bad)
     with open(os.path.join(bad, "x.json"), "w") as f:
@@ -149,9 +155,9 @@ try:
     p = start(["--listen", agent, "--control", "none", "--policy-dir", bad])
     out = p.stdout.read()
     case("invalid policy at startup: exit 2, diagnostic logged",
-         p.wait(30) == 2 and "x.json:1:" in out and 'did you mean "continue"' in out, out)
+         p.wait(daemon_wrapper.timeout(30)) == 2 and "x.json:1:" in out and 'did you mean "continue"' in out, out)
     p = start(["--listen", agent, "--policy-dir", pol, "--default-policy", "nosuch", "--control", "none"])
-    case("unknown --default-policy: exit 2", p.wait(30) == 2, p.stdout.read())
+    case("unknown --default-policy: exit 2", p.wait(daemon_wrapper.timeout(30)) == 2, p.stdout.read())
     warned = os.path.join(work, "warned")
     os.mkdir(warned)
     with open(os.path.join(warned, "w.json"), "w") as f:
@@ -161,10 +167,10 @@ try:
     p = start(["--listen", agent, "--control", "none", "--policy-dir", warned, "--default-policy", "nosuch"])
     out = p.stdout.read()
     case("warnings are logged at load",
-         p.wait(30) == 2 and 'w.json:3:1: rules[1]: warning: rule "dead" never decides' in out
+         p.wait(daemon_wrapper.timeout(30)) == 2 and 'w.json:3:1: rules[1]: warning: rule "dead" never decides' in out
          and 'warning: glob "/tmp//x" can never match' in out, out)
     p = start(["--bogus"])
-    case("unknown option: exit 2", p.wait(30) == 2)
+    case("unknown option: exit 2", p.wait(daemon_wrapper.timeout(30)) == 2)
 
     notify = Notify()
     env = dict(os.environ, NOTIFY_SOCKET=notify.path)
@@ -214,17 +220,20 @@ try:
 
     notify.messages.clear()
     d.send_signal(signal.SIGTERM)
-    rc = d.wait(30)
+    rc = d.wait(daemon_wrapper.timeout(30))
     case("SIGTERM: STOPPING=1, exit 0, sockets removed",
          rc == 0 and notify.saw("STOPPING=1", 2) and not os.path.exists(agent) and not os.path.exists(control),
          (rc, notify.messages, d.stdout.read()))
 
     if shutil.which("systemd-socket-activate"):
         a2, c2 = os.path.join(work, "a2.sock"), os.path.join(work, "c2.sock")
+        # It execs the daemon (under the wrapper, if any): the pid stays.
         d = subprocess.Popen(["systemd-socket-activate", "-l", a2, "-l", c2, "--fdname=agent:control",
-                              daemon, "--log-target", "stderr", "--policy-dir", pol,
-                              "--default-policy", "demo"],
+                              "-E", "SRD_VALGRIND_LOGS"]
+                             + daemon_wrapper.argv([daemon, "--log-target", "stderr", "--policy-dir", pol,
+                                                    "--default-policy", "demo"]),
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        started.append(d)
         wait_for(lambda: os.path.exists(a2) and os.path.exists(c2))
         # Activation is lazy: the daemon starts with the first connection, here the control one.
         try:
@@ -235,13 +244,28 @@ try:
         case("socket activation by name: control answers, agent takes handoffs (--default-policy)",
              isinstance(st, dict) and code == errno.EACCES, (st, code))
         d.send_signal(signal.SIGTERM)
-        rc = d.wait(30)
+        rc = d.wait(daemon_wrapper.timeout(30))
         case("socket-activated daemon: SIGTERM exit 0", rc == 0, d.stdout.read())
     else:
         n += 2
         print("ok %d - socket activation # SKIP systemd-socket-activate not installed" % (n - 1))
         print("ok %d - socket activation exit # SKIP systemd-socket-activate not installed" % n)
 finally:
+    # Under the wrapper: every daemon run judged (errors, leaks, fds left open).
+    for p in started:
+        if p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(daemon_wrapper.timeout(30))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        clean, why = daemon_wrapper.verdict(p.pid)
+        if not clean:
+            failed = True
+            print("# valgrind: daemon pid %d failed its verdict:" % p.pid)
+            for line in why.splitlines():
+                print("# valgrind: " + line)
     shutil.rmtree(work, ignore_errors=True)
 
 sys.exit(1 if failed else 0)

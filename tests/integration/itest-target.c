@@ -370,7 +370,7 @@ long target_call(Target *t, const TargetCmd *cmd, unsigned timeout_ms) {
         r = target_send(t, cmd);
         if (r < 0)
                 return r;
-        r = poll(&p, 1, (int) timeout_ms);
+        r = poll(&p, 1, (int) itest_timeout_ms(timeout_ms));
         if (r < 0)
                 return negative_errno_();
         if (r == 0)

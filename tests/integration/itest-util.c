@@ -58,7 +58,125 @@ static void dump_log(const char *path) {
         free(text);
 }
 
+/*
+ * Daemons started under $SRD_DAEMON_WRAPPER (valgrind, via
+ * tools/valgrind-daemon): each is judged by "WRAPPER --verdict PID" once
+ * reaped. A failure fails the case that stopped it (tests_after_case_), or
+ * the whole test when it was still running at exit.
+ */
+static pid_t judged_pids[256];
+static bool judged_done[256];
+static size_t n_judged_pids;
+static unsigned n_verdict_failed, n_verdict_failed_case, n_verdict_unchecked, n_verdict_clean;
+
+static void judge_pid(pid_t pid) {
+        const char *wrapper = itest_daemon_wrapper();
+        char arg[32], line[1024];
+        int pipefd[2], status = 0;
+        FILE *f;
+        pid_t child;
+        size_t i;
+
+        for (i = 0; i < n_judged_pids; i++)
+                if (judged_pids[i] == pid && !judged_done[i])
+                        break;
+        if (!wrapper || i == n_judged_pids)
+                return;
+        judged_done[i] = true;
+
+        (void) snprintf(arg, sizeof(arg), "%d", (int) pid);
+        fflush(stdout);
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                goto fail;
+        child = fork();
+        if (child < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                goto fail;
+        }
+        if (child == 0) {
+                if (dup2(pipefd[1], STDOUT_FILENO) < 0)
+                        _exit(126);
+                execl(wrapper, wrapper, "--verdict", arg, (char *) NULL);
+                _exit(127);
+        }
+        close(pipefd[1]);
+        f = fdopen(pipefd[0], "r");
+        while (f && fgets(line, sizeof(line), f))
+                printf("# valgrind: %s%s", line, strchr(line, '\n') ? "" : "\n");
+        if (f)
+                fclose(f);
+        else
+                close(pipefd[0]);
+        if (waitpid(child, &status, 0) != child || !WIFEXITED(status))
+                goto fail;
+        switch (WEXITSTATUS(status)) {
+        case 0:
+                n_verdict_clean++;
+                return;
+        case 3:
+                /* SIGKILLed (by the test on purpose, or after not stopping in
+                 * time): valgrind never got to its exit checks. Counted. */
+                n_verdict_unchecked++;
+                return;
+        }
+fail:
+        printf("# valgrind: daemon pid %d FAILED its verdict\n", (int) pid);
+        n_verdict_failed++;
+        n_verdict_failed_case++;
+}
+
+/* tests/tests.h calls it (weakly) after each case. */
+int tests_after_case_(void);
+int tests_after_case_(void) {
+        int r = n_verdict_failed_case > 0 ? -EIO : 0;
+
+        n_verdict_failed_case = 0;
+        return r;
+}
+
+static bool is_judged_daemon(pid_t pid) {
+        for (size_t i = 0; i < n_judged_pids; i++)
+                if (judged_pids[i] == pid && !judged_done[i])
+                        return true;
+        return false;
+}
+
+void itest_track_daemon_pid(pid_t pid) {
+        itest_track_pid(pid);
+        if (itest_daemon_wrapper() && n_judged_pids < sizeof(judged_pids) / sizeof(judged_pids[0]))
+                judged_pids[n_judged_pids++] = pid;
+}
+
 static void cleanup_all(void) {
+        /* Under the wrapper a daemon still running gets SIGTERM first: a
+         * clean exit is when valgrind checks for leaks and open fds. */
+        if (itest_daemon_wrapper()) {
+                uint64_t end = itest_now_usec() + 30u * 1000u * 1000u;
+
+                for (size_t i = 0; i < n_tracked_pids; i++)
+                        if (tracked_pids[i] > 0 && is_judged_daemon(tracked_pids[i]))
+                                (void) kill(tracked_pids[i], SIGTERM);
+                for (size_t i = 0; i < n_tracked_pids; i++)
+                        if (tracked_pids[i] > 0 && is_judged_daemon(tracked_pids[i])) {
+                                pid_t pid = tracked_pids[i];
+                                uint64_t now = itest_now_usec();
+
+                                int r = itest_wait_pid(pid, now < end ? (unsigned) ((end - now) / 1000u) : 0, NULL);
+
+                                if (r == -ECHILD) /* reaped by the test itself: its log still tells */
+                                        judge_pid(pid);
+                                if (r == -ETIMEDOUT) { /* itest_wait_pid judges what it reaps */
+                                        /* Not stopping on SIGTERM is a failure of its own. */
+                                        printf("# valgrind: daemon pid %d did not exit within 30 s of SIGTERM\n",
+                                               (int) pid);
+                                        n_verdict_failed++;
+                                        n_verdict_failed_case++;
+                                        (void) kill(pid, SIGKILL);
+                                        (void) itest_wait_pid(pid, 5000, NULL);
+                                }
+                        }
+        }
         for (size_t i = 0; i < n_tracked_pids; i++)
                 if (tracked_pids[i] > 0)
                         (void) kill(tracked_pids[i], SIGKILL);
@@ -71,6 +189,16 @@ static void cleanup_all(void) {
         for (size_t i = 0; i < n_tracked_dirs; i++)
                 if (!getenv("SRD_ITEST_KEEP"))
                         (void) nftw(tracked_dirs[i], rm_one, 16, FTW_DEPTH | FTW_PHYS);
+        if (itest_daemon_wrapper()) {
+                printf("# valgrind: %u daemon runs clean, %u failed, %u unchecked (SIGKILLed)\n",
+                       n_verdict_clean, n_verdict_failed, n_verdict_unchecked);
+                if (n_verdict_failed_case > 0) {
+                        /* Failed after the last case: no case left to fail. */
+                        printf("Bail out! valgrind reported errors in a daemon stopped at exit\n");
+                        fflush(stdout);
+                        _exit(1);
+                }
+        }
 }
 
 static void register_cleanup(void) {
@@ -103,6 +231,23 @@ const char *itest_daemon_binary(void) {
 
 const char *itest_ctl_binary(void) {
         return getenv("SRD_CTL");
+}
+
+const char *itest_daemon_wrapper(void) {
+        const char *w = getenv("SRD_DAEMON_WRAPPER");
+
+        return w && *w ? w : NULL;
+}
+
+unsigned itest_timeout_ms(unsigned ms) {
+        const char *m = getenv("SRD_TIMEOUT_MULTIPLIER");
+        unsigned long k = m ? strtoul(m, NULL, 10) : 1;
+
+        if (k < 1)
+                k = 1;
+        if (k > 100)
+                k = 100;
+        return ms > UINT32_MAX / k ? UINT32_MAX : (unsigned) (ms * k);
 }
 
 const char *itest_skip_reason(void) {
@@ -234,6 +379,7 @@ int itest_wait_pid(pid_t pid, unsigned timeout_ms, int *ret_status) {
                         return negative_errno_();
                 if (k == pid) {
                         itest_forget_pid(pid);
+                        judge_pid(pid);
                         if (ret_status)
                                 *ret_status = status;
                         return 0;
@@ -487,7 +633,7 @@ static bool has_line(const char *text, const char *line) {
 }
 
 int daemon_wait_notify(Daemon *d, const char *needle, unsigned timeout_ms, char *buf, size_t size) {
-        uint64_t end = itest_now_usec() + (uint64_t) timeout_ms * 1000u;
+        uint64_t end = itest_now_usec() + (uint64_t) itest_timeout_ms(timeout_ms) * 1000u;
 
         for (;;) {
                 uint64_t now = itest_now_usec();
@@ -517,6 +663,8 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
         if (!itest_daemon_binary())
                 return -ENOENT;
 
+        if (itest_daemon_wrapper())
+                argv[n++] = itest_daemon_wrapper();
         argv[n++] = itest_daemon_binary();
         argv[n++] = "--listen";
         argv[n++] = d->agent;
@@ -593,10 +741,10 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
                 execv(argv[0], (char **) argv);
                 _exit(127);
         }
-        itest_track_pid(pid);
+        itest_track_daemon_pid(pid);
         d->pid = pid;
 
-        end = itest_now_usec() + 10u * 1000u * 1000u;
+        end = itest_now_usec() + (uint64_t) itest_timeout_ms(10000) * 1000u;
         while (itest_now_usec() < end) {
                 int status, r;
 
@@ -605,6 +753,7 @@ int daemon_start(Daemon *d, const char *const *extra, int *ret_exit_status) {
                         return 0;
                 if (waitpid(pid, &status, WNOHANG) == pid) {
                         itest_forget_pid(pid);
+                        judge_pid(pid);
                         d->pid = 0;
                         if (ret_exit_status)
                                 *ret_exit_status = status;
@@ -620,7 +769,7 @@ int daemon_stop(Daemon *d, int sig, unsigned timeout_ms, int *ret_status) {
         if (d->pid <= 0)
                 return -ESRCH;
         (void) kill(d->pid, sig);
-        r = itest_wait_pid(d->pid, timeout_ms, &status);
+        r = itest_wait_pid(d->pid, itest_timeout_ms(timeout_ms), &status);
         if (r == -ETIMEDOUT) {
                 (void) kill(d->pid, SIGKILL);
                 (void) itest_wait_pid(d->pid, 5000, &status);
@@ -638,7 +787,7 @@ size_t daemon_log_size(const Daemon *d) {
 }
 
 int daemon_wait_log_after(const Daemon *d, size_t offset, const char *needle, unsigned timeout_ms) {
-        uint64_t end = itest_now_usec() + (uint64_t) timeout_ms * 1000u;
+        uint64_t end = itest_now_usec() + (uint64_t) itest_timeout_ms(timeout_ms) * 1000u;
 
         for (;;) {
                 char *text = NULL;
@@ -813,7 +962,7 @@ long long status_rule_hits(json_object *status, const char *policy, const char *
 }
 
 int status_wait_container(const char *control_path, const char *id, bool want, unsigned timeout_ms) {
-        uint64_t end = itest_now_usec() + (uint64_t) timeout_ms * 1000u;
+        uint64_t end = itest_now_usec() + (uint64_t) itest_timeout_ms(timeout_ms) * 1000u;
 
         for (;;) {
                 json_object *s = NULL;

@@ -26,6 +26,13 @@ const char *itest_skip_reason(void);
 /* The binaries under test: $SRD_DAEMON / $SRD_CTL. */
 const char *itest_daemon_binary(void);
 const char *itest_ctl_binary(void);
+/* $SRD_DAEMON_WRAPPER: a program the daemon runs under (tools/valgrind-daemon), or NULL. */
+const char *itest_daemon_wrapper(void);
+/* ms times $SRD_TIMEOUT_MULTIPLIER (the daemon is slower under valgrind). */
+unsigned itest_timeout_ms(unsigned ms);
+/* itest_track_pid() for a daemon started by the test itself: under the
+ * wrapper it is judged when reaped (or SIGTERMed and judged at exit). */
+void itest_track_daemon_pid(pid_t pid);
 
 /* A fresh private directory under $TMPDIR (or /tmp), removed at exit. */
 int itest_tmpdir(const char *tag, char *ret, size_t size);

@@ -74,9 +74,15 @@ static pid_t spawn_activated(Daemon *d, const char *activate) {
         (void) prctl(PR_SET_PDEATHSIG, SIGKILL);
         (void) setenv("NOTIFY_SOCKET", d->notify_path, 1);
         (void) setenv("WATCHDOG_USEC", "1000000", 1);
-        execl(activate, activate, "-l", d->agent, "-l", d->control, fdnames, "-E", "NOTIFY_SOCKET", "-E",
-              "WATCHDOG_USEC", itest_daemon_binary(), "--policy-dir", d->policy_dir, "--control", d->control,
-              "--log-target", "stderr", (char *) NULL);
+        if (itest_daemon_wrapper()) /* systemd-socket-activate execs it: the pid stays */
+                execl(activate, activate, "-l", d->agent, "-l", d->control, fdnames, "-E", "NOTIFY_SOCKET", "-E",
+                      "WATCHDOG_USEC", "-E", "SRD_VALGRIND_LOGS", itest_daemon_wrapper(), itest_daemon_binary(),
+                      "--policy-dir", d->policy_dir, "--control", d->control, "--log-target", "stderr",
+                      (char *) NULL);
+        else
+                execl(activate, activate, "-l", d->agent, "-l", d->control, fdnames, "-E", "NOTIFY_SOCKET", "-E",
+                      "WATCHDOG_USEC", itest_daemon_binary(), "--policy-dir", d->policy_dir, "--control",
+                      d->control, "--log-target", "stderr", (char *) NULL);
         _exit(127);
 }
 
@@ -104,7 +110,7 @@ TEST(socket_activated_lifecycle) {
 
         d.pid = spawn_activated(&d, activate);
         ASSERT_TRUE(d.pid > 0);
-        itest_track_pid(d.pid);
+        itest_track_daemon_pid(d.pid);
         ASSERT_OK(wait_for_socket(d.agent, &agent_ino));
         ASSERT_OK(wait_for_socket(d.control, &control_ino));
 

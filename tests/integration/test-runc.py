@@ -18,6 +18,8 @@ import tempfile
 import threading
 import time
 
+import daemon_wrapper
+
 DAEMON = os.environ.get("SRD_DAEMON")
 CTL = os.environ.get("SRD_CTL")
 RUNC = shutil.which("runc") or ("/usr/sbin/runc" if os.access("/usr/sbin/runc", os.X_OK) else None)
@@ -169,11 +171,12 @@ def main():
     notify = Notify(os.path.join(tmp, "notify.sock"))
     env = dict(os.environ, NOTIFY_SOCKET=os.path.join(tmp, "notify.sock"))
     log = open(log_path, "w")
-    daemon = subprocess.Popen([DAEMON, "--listen", agent, "--control", control, "--policy-dir", policies,
-                               "--log-target", "stderr"], stdout=log, stderr=log, env=env)
+    daemon = subprocess.Popen(daemon_wrapper.argv([DAEMON, "--listen", agent, "--control", control,
+                                                   "--policy-dir", policies, "--log-target", "stderr"]),
+                              stdout=log, stderr=log, env=env)
     runc = None
     try:
-        if not notify.wait("READY=1", 10):
+        if not notify.wait("READY=1", daemon_wrapper.timeout(10)):
             print("Bail out! the daemon did not get ready")
             return 1
         bundle = os.path.join(tmp, "bundle")
@@ -184,7 +187,7 @@ def main():
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # While the container sleeps it must be in status.
         seen = None
-        end = time.monotonic() + 20
+        end = time.monotonic() + daemon_wrapper.timeout(20)
         while time.monotonic() < end and runc.poll() is None and not seen:
             st = status(control)
             seen = next((c for c in st.get("containers", []) if c.get("id") == cid), None)
@@ -193,14 +196,14 @@ def main():
         try:
             ex = subprocess.run([RUNC, "--root", state, "exec", cid, "/bin/sh", "-c",
                                  "mkdir /tmp/forbidden-exec; echo exec-forbidden=$?; cat /etc/hello"],
-                                capture_output=True, text=True, timeout=20)
+                                capture_output=True, text=True, timeout=daemon_wrapper.timeout(20))
             exec_out = "exit %s\nstdout:\n%s\nstderr:\n%s" % (ex.returncode, ex.stdout, ex.stderr)
             exec_ok = (ex.returncode == 0 and "exec-forbidden=1" in ex.stdout.splitlines()
                        and "hello from the bundle" in ex.stdout and "Permission denied" in ex.stderr)
         except subprocess.TimeoutExpired:
             exec_out, exec_ok = "runc exec timed out", False
         try:
-            out, err = runc.communicate(timeout=30)
+            out, err = runc.communicate(timeout=daemon_wrapper.timeout(30))
         except subprocess.TimeoutExpired:
             subprocess.run([RUNC, "--root", state, "kill", cid, "KILL"], capture_output=True)
             out, err = runc.communicate(timeout=10)
@@ -230,7 +233,7 @@ def main():
               "status shows the running container with its policy and pid", json.dumps(seen))
 
         gone = False
-        end = time.monotonic() + 5
+        end = time.monotonic() + daemon_wrapper.timeout(5)
         while time.monotonic() < end and not gone:
             st = status(control)
             gone = not any(c.get("id") == cid for c in st.get("containers", []))
@@ -242,8 +245,10 @@ def main():
               "rule hits counted, no handoff refused", json.dumps(st))
 
         daemon.send_signal(signal.SIGTERM)
-        rc = daemon.wait(timeout=10)
-        check(rc == 0, "the daemon exits 0 on SIGTERM", "exit %s" % rc)
+        rc = daemon.wait(timeout=daemon_wrapper.timeout(10))
+        # Under valgrind: and a clean run (no error, no leak, no fd left open).
+        clean, why = daemon_wrapper.verdict(daemon.pid)
+        check(rc == 0 and clean, "the daemon exits 0 on SIGTERM", "exit %s\n%s" % (rc, why))
     finally:
         if runc and runc.poll() is None:
             runc.kill()

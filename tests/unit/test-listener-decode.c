@@ -836,7 +836,7 @@ TEST(open_of_a_pipe_behind_proc_self_fd_returns_the_checked_pipe) {
         c = cmd_new(SYS_openat);
         c->args[0] = (uint32_t) AT_FDCWD;
         c->str_mask = 1u << 1;
-        strcpy(c->str[0], "/dev/fd/103");
+        strcpy(c->str[0], "/proc/self/fd/103");
         c->args[2] = O_RDONLY;
         ASSERT_OK(run(&t, p, c, &e, &res));
         ASSERT_EQ(res, -EACCES);
