@@ -20,8 +20,10 @@
 #define CONTAINER_WAKE_SIGNAL SIGUSR2
 /* A signal sent just before the worker went to sleep is lost on it. */
 #define CONTAINER_KICK_USEC (50U * 1000U)
-/* The worker's stack: an SrdEvent (four PATH_MAX buffers) and the reads;
- * one guard page below. Ours, not glibc's cached ones: unmapped at the
+/* The worker's stack: room for the deepest decision; one guard page
+ * below. Only what is touched is resident: one page while it sleeps, as
+ * the unit runs the daemon (bench-memory), since path buffers come from a
+ * shared pool and not from here. Ours, not glibc's cached ones: unmapped at the
  * join, so that the memory of containers that went comes back. */
 #define CONTAINER_WORKER_STACK ((size_t) 256 * 1024)
 #define CONTAINER_GUARD ((size_t) 4096)
@@ -160,15 +162,10 @@ static void event_answer(const SrdEvent *ev, char *buf, size_t size) {
 /* In the worker, with the policy it decided with. */
 static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent *ev) {
         char sysbuf[64], what[64];
-        const char *sysname = event_syscall_name(ev, sysbuf, sizeof(sysbuf));
-        LogFields f = container_log_fields(c);
-        const char *rule = event_rule_name(p, ev);
+        const char *sysname, *rule, *w0, *w1, *w2;
         bool unplaced = ev->verdict.rule == SRD_RULE_PATH_ERROR || ev->verdict.rule == SRD_RULE_KERNEL;
-        /* Rules judged the resolved path; say what the task wrote too, when
-         * that is another name for it (a link, "..", /proc/self/...). */
-        bool other_name = ev->written[0][0] && !streq(ev->written[0], ev->path[0]);
-        const char *w0 = other_name ? " (written \"" : "", *w1 = other_name ? ev->written[0] : "",
-                   *w2 = other_name ? "\")" : "";
+        bool other_name;
+        LogFields f;
         LogKind kind;
         int level;
 
@@ -194,10 +191,20 @@ static void container_log_event(Container *c, const SrdPolicy *p, const SrdEvent
                 kind = LOG_KIND_DEBUG;
         }
 
-        /* Filtered out anyway: neither format nor count it against the limit. */
+        /* Filtered out anyway (nearly every call, at the default level):
+         * neither look anything up, nor count it against the limit. */
         if (level > log_get_max_level())
                 return;
 
+        sysname = event_syscall_name(ev, sysbuf, sizeof(sysbuf));
+        rule = event_rule_name(p, ev);
+        /* Rules judged the resolved path; say what the task wrote too, when
+         * that is another name for it (a link, "..", /proc/self/...). */
+        other_name = ev->written[0][0] && !streq(ev->written[0], ev->path[0]);
+        w0 = other_name ? " (written \"" : "";
+        w1 = other_name ? ev->written[0] : "";
+        w2 = other_name ? "\")" : "";
+        f = container_log_fields(c);
         f.rule = rule;
         f.syscall = sysname;
         f.path = ev->path[0][0] ? ev->path[0] : NULL;
@@ -240,10 +247,11 @@ static void replace_str(char **p, const char *s) {
 /* For status: the path as written next to what the rules judged. */
 static void container_note_decision(Container *c, const SrdPolicy *p, const SrdEvent *ev) {
         char sysbuf[64], what[64];
-        const char *sysname = event_syscall_name(ev, sysbuf, sizeof(sysbuf));
+        const char *sysname;
 
         if (ev->applied == SRD_ACTION_CONTINUE)
                 return;
+        sysname = event_syscall_name(ev, sysbuf, sizeof(sysbuf));
         event_answer(ev, what, sizeof(what));
 
         pthread_mutex_lock(&c->last_lock);
@@ -350,6 +358,14 @@ static void *container_worker(void *userdata) {
         bool answered;
         sigset_t ss;
         SrdEvent ev;
+        /* Where the last deciding rule is counted: a loop hits the same
+         * rule over and over, and then counting is a few stores. */
+        struct {
+                bool valid;
+                unsigned gen;
+                int rule;
+                size_t index;
+        } counted = {};
         int r;
 
         sigemptyset(&ss);
@@ -408,8 +424,22 @@ static void *container_worker(void *userdata) {
                 /* A successful kill usually reports the task gone: by our doing. */
                 answered = ev.outcome == SRD_OUTCOME_ANSWERED ||
                            (ev.outcome == SRD_OUTCOME_TASK_GONE && ev.applied == SRD_ACTION_KILL);
-                (void) counters_note(&c->counters, c->policy_name, event_rule_name(policy, &ev), answered,
-                                     ev.applied, ev.fallback_reason != NULL, now_monotonic_usec() - start);
+                if (!counted.valid || counted.gen != gen || counted.rule != ev.verdict.rule) {
+                        /* (gen, rule) names one rule of one policy version:
+                         * the policy object could be freed and another one
+                         * made at its address, a generation cannot repeat. */
+                        counted.valid = counters_index(&c->counters, c->policy_name,
+                                                       event_rule_name(policy, &ev), &counted.index) >= 0;
+                        counted.gen = gen;
+                        counted.rule = ev.verdict.rule;
+                }
+                if (counted.valid)
+                        counters_note_at(&c->counters, counted.index, answered, ev.applied,
+                                         ev.fallback_reason != NULL, now_monotonic_usec() - start);
+                else
+                        (void) counters_note(&c->counters, c->policy_name, event_rule_name(policy, &ev),
+                                             answered, ev.applied, ev.fallback_reason != NULL,
+                                             now_monotonic_usec() - start);
                 if (answered) {
                         container_log_event(c, policy, &ev);
                         container_note_decision(c, policy, &ev);

@@ -66,31 +66,64 @@ static size_t bucket_of(uint64_t usec) {
         return i;
 }
 
-int counters_note(Counters *c, const char *policy, const char *rule, bool answered, SrdAction applied,
-                  bool fallback, uint64_t answer_usec) {
+/* Only the one writer stores: a plain add, made atomic for the readers. */
+static void bump(uint64_t *x, uint64_t d) {
+        __atomic_store_n(x, __atomic_load_n(x, __ATOMIC_RELAXED) + d, __ATOMIC_RELAXED);
+}
+
+static uint64_t load(const uint64_t *x) {
+        return __atomic_load_n(x, __ATOMIC_RELAXED);
+}
+
+int counters_index(Counters *c, const char *policy, const char *rule, size_t *ret) {
         RuleCounter *e;
-        int r = 0;
 
         (void) pthread_mutex_lock(&c->lock);
         e = counters_find(c, policy, rule, true);
-        if (e) {
-                e->hits++;
-                if (answered && applied >= 0 && applied < _SRD_ACTION_MAX)
-                        e->answers[applied]++;
-                if (fallback)
-                        e->fallbacks++;
-        } else
-                r = -ENOMEM;
-        c->buckets[bucket_of(answer_usec)]++;
-        c->latency_count++;
-        c->latency_sum_usec += answer_usec;
+        if (e)
+                *ret = (size_t) (e - c->rules);
         (void) pthread_mutex_unlock(&c->lock);
-        return r;
+        return e ? 0 : -ENOMEM;
+}
+
+void counters_note_at(Counters *c, size_t index, bool answered, SrdAction applied, bool fallback,
+                      uint64_t answer_usec) {
+        /* The writer's own entries: rules moves only under its own hand. */
+        RuleCounter *e = &c->rules[index];
+
+        bump(&e->hits, 1);
+        if (answered && applied >= 0 && applied < _SRD_ACTION_MAX)
+                bump(&e->answers[applied], 1);
+        if (fallback)
+                bump(&e->fallbacks, 1);
+        bump(&c->buckets[bucket_of(answer_usec)], 1);
+        bump(&c->latency_count, 1);
+        bump(&c->latency_sum_usec, answer_usec);
+}
+
+int counters_note(Counters *c, const char *policy, const char *rule, bool answered, SrdAction applied,
+                  bool fallback, uint64_t answer_usec) {
+        size_t i;
+        int r;
+
+        r = counters_index(c, policy, rule, &i);
+        if (r < 0) {
+                /* The call still counts in the histogram. */
+                bump(&c->buckets[bucket_of(answer_usec)], 1);
+                bump(&c->latency_count, 1);
+                bump(&c->latency_sum_usec, answer_usec);
+                return r;
+        }
+        counters_note_at(c, i, answered, applied, fallback, answer_usec);
+        return 0;
 }
 
 int counters_merge(Counters *into, Counters *from) {
+        uint64_t n = 0;
         int r = 0;
 
+        /* into is the caller's own (no writer bumps it meanwhile); from may
+         * be a live container's, whose worker counts on without the lock. */
         (void) pthread_mutex_lock(&into->lock);
         (void) pthread_mutex_lock(&from->lock);
         for (size_t i = 0; i < from->n_rules; i++) {
@@ -101,15 +134,21 @@ int counters_merge(Counters *into, Counters *from) {
                         r = -ENOMEM;
                         continue;
                 }
-                e->hits += f->hits;
+                e->hits += load(&f->hits);
                 for (size_t a = 0; a < _SRD_ACTION_MAX; a++)
-                        e->answers[a] += f->answers[a];
-                e->fallbacks += f->fallbacks;
+                        e->answers[a] += load(&f->answers[a]);
+                e->fallbacks += load(&f->fallbacks);
         }
-        for (size_t b = 0; b <= COUNTERS_N_BUCKETS; b++)
-                into->buckets[b] += from->buckets[b];
-        into->latency_count += from->latency_count;
-        into->latency_sum_usec += from->latency_sum_usec;
+        for (size_t b = 0; b <= COUNTERS_N_BUCKETS; b++) {
+                uint64_t k = load(&from->buckets[b]);
+
+                into->buckets[b] += k;
+                n += k;
+        }
+        /* The count from the very buckets read, so that a histogram's
+         * _count is its +Inf bucket even with a call counted meanwhile. */
+        into->latency_count += n;
+        into->latency_sum_usec += load(&from->latency_sum_usec);
         (void) pthread_mutex_unlock(&from->lock);
         (void) pthread_mutex_unlock(&into->lock);
         return r;

@@ -28,8 +28,16 @@ typedef struct RuleCounter {
         uint64_t fallbacks; /* redirect verdicts answered with redirectFallback */
 } RuleCounter;
 
+/*
+ * One writer per Counters (a container's worker, or the main thread for the
+ * manager's): it bumps the numbers without a lock, with relaxed atomic
+ * stores, and takes lock only to add an entry (rules may move then).
+ * Readers (counters_merge()) take lock and load the numbers relaxed: a
+ * notification counted meanwhile may show in one number and not yet in the
+ * next, never as a torn value.
+ */
 typedef struct Counters {
-        pthread_mutex_t lock; /* the writer (a worker) against readers (status, metrics) */
+        pthread_mutex_t lock; /* the writer adding an entry against readers */
         RuleCounter *rules;
         size_t n_rules, n_alloc;
         uint64_t buckets[COUNTERS_N_BUCKETS + 1]; /* not cumulative; the last one is +Inf */
@@ -44,6 +52,13 @@ void counters_done(Counters *c);
 /* One decided call: hits of rule, and the answer it got when answered. */
 int counters_note(Counters *c, const char *policy, const char *rule, bool answered, SrdAction applied,
                   bool fallback, uint64_t answer_usec);
+
+/* The same in two steps, for a writer that remembers where its rule is
+ * counted: the index of policy/rule (made if new; it never changes), then
+ * the count itself, which takes no lock and looks up nothing. */
+int counters_index(Counters *c, const char *policy, const char *rule, size_t *ret);
+void counters_note_at(Counters *c, size_t index, bool answered, SrdAction applied, bool fallback,
+                      uint64_t answer_usec);
 
 /* Add everything of from to into (containers that go leave their counts to the manager). */
 int counters_merge(Counters *into, Counters *from);

@@ -31,7 +31,20 @@ static const char *errno_name(int error) {
         return srd_errno_to_string(error) ?: "?";
 }
 
-char *ctl_describe_verdict(const SrdPolicy *p, const SrdVerdict *v) {
+void ctl_verdict_view(const SrdVerdict *v, SrdEventVerdict *ret) {
+        *ret = (SrdEventVerdict){
+                .action = v->action,
+                .rule = v->rule,
+                .error = v->error,
+                .log = v->log,
+                .path_mask = v->path_mask,
+                .to = {v->to[0], v->to[1]},
+                .args_mask = v->args_mask,
+        };
+        memcpy(ret->args, v->args, sizeof(ret->args));
+}
+
+char *ctl_describe_verdict(const SrdPolicy *p, const SrdEventVerdict *v) {
         char buf[2 * SRD_PATH_MAX + 512];
         size_t n = 0;
 
@@ -528,7 +541,11 @@ int verb_explain(int argc, char *argv[]) {
                         printf(": redirect target invalid (%s): errno %s\n", strerror(-r),
                                errno_name(r == -ENAMETOOLONG ? ENAMETOOLONG : EACCES));
                 else {
-                        _cleanup_free_ char *what = ctl_describe_verdict(p, &v);
+                        _cleanup_free_ char *what = NULL;
+                        SrdEventVerdict view;
+
+                        ctl_verdict_view(&v, &view);
+                        what = ctl_describe_verdict(p, &view);
 
                         printf(": %s\n", what ?: "?");
                 }

@@ -29,7 +29,9 @@ int ctl_load_policy(const char *path, SrdPolicy **ret);
 int ctl_parse_scalar(const char *s, uint64_t *ret);
 
 /* One line describing what a verdict does, e.g. "redirect to /x", "errno EPERM". malloc'd. */
-char *ctl_describe_verdict(const SrdPolicy *p, const SrdVerdict *v);
+char *ctl_describe_verdict(const SrdPolicy *p, const SrdEventVerdict *v);
+/* The same fields of v, its targets pointed at rather than copied (valid as long as v). */
+void ctl_verdict_view(const SrdVerdict *v, SrdEventVerdict *ret);
 
 /* What a verdict becomes under `run` on this machine (ctl-explain-run.c). */
 typedef struct CtlUnderRun {

@@ -9,6 +9,7 @@
 #include "procmem.h"
 #include "redirect.h"
 #include "reopen.h"
+#include "scratch.h"
 #include "seccomp-redirect.h"
 #include "srd-uapi.h"
 
@@ -21,11 +22,10 @@ struct SrdListener {
         char *root_name;
         SrdRedirectSupport redirect;
 
-        /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more.
-         * req_owned false: the caller's memory (srd_listener_set_request_buffer). */
+        /* Sized by SECCOMP_GET_NOTIF_SIZES: a newer kernel may write more. */
         struct seccomp_notif *req;
         size_t req_size;
-        bool req_owned;
+        bool req_owned; /* false: the caller's memory (srd_listener_set_request_buffer) */
         struct seccomp_notif_resp *resp;
         size_t resp_size;
 
@@ -47,6 +47,11 @@ struct SrdListener {
          * the errno of a path the file system fails (0: none). */
         RedirectPin pins[SRD_MAX_PATHS];
         int fails_error;
+        /* The paths and full verdict of the notification at hand, from the
+         * shared pool (scratch.h), only when a path rule or a redirect needs
+         * them; NULL otherwise. The event points into it until the next
+         * receive gives it back. */
+        Scratch *scratch;
         /* An open of an object without a name: that object, as the check
          * found it (an O_PATH fd, else -EBADF), and the open to make of it. */
         int object;

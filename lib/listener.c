@@ -33,6 +33,7 @@
 #include "procmem.h"
 #include "redirect.h"
 #include "reopen.h"
+#include "scratch.h"
 #include "seccomp-redirect.h"
 #include "srd-uapi.h"
 #include "syscall-arch.h"
@@ -108,6 +109,7 @@ _public_ SrdListener *srd_listener_free(SrdListener *l) {
         if (!l)
                 return NULL;
         safe_close(l->fd);
+        scratch_put(l->scratch);
         safe_close(l->object);
         redirector_free(l->redirector);
         if (l->req_owned)
@@ -311,16 +313,15 @@ _public_ SrdRedirectSupport srd_listener_redirect_support(const SrdListener *l) 
 }
 
 void listener_event_init(SrdEvent *e) {
-        /* Not a memset: the event holds four PATH_MAX buffers, and clearing
-         * 16 KiB per notification is a measurable part of its cost. */
+        /* Field by field: only what every notification needs. */
         e->outcome = SRD_OUTCOME_NONE;
         e->pid = 0;
         e->nr = -1;
         for (size_t i = 0; i < SRD_MAX_PATHS; i++) {
-                e->path[i][0] = '\0';
-                e->written[i][0] = '\0';
+                e->path[i] = "";
+                e->written[i] = "";
                 e->path_error[i] = 0;
-                e->verdict.to[i][0] = '\0';
+                e->verdict.to[i] = "";
         }
         e->verdict.action = _SRD_ACTION_INVALID;
         e->verdict.rule = -1;
@@ -338,6 +339,17 @@ void listener_event_init(SrdEvent *e) {
         e->path_error_reason = NULL;
         e->arch = 0;
         e->native_nr = -1;
+}
+
+static void scratch_release(SrdListener *l) {
+        scratch_put(l->scratch);
+        l->scratch = NULL;
+}
+
+static bool scratch_take(SrdListener *l) {
+        if (!l->scratch)
+                l->scratch = scratch_get();
+        return l->scratch;
 }
 
 /* A verdict no rule gave: pathError, or the kernel's own errno. */
@@ -394,8 +406,10 @@ static void read_path(SrdListener *l, SrdEvent *e, SrdSyscall *sc, const SrdPath
         want_object = i == 0 && l->object < 0 &&
                       reopen_call_of(sc->nr, sc->args, pa->how_arg >= 0 ? &l->how : NULL, &l->reopen) == 0;
         (void) path_arg_read_object(n->pid, l->root_name, pa, sc->args, pa->how_arg >= 0 ? &l->how : NULL,
-                                    e->written[i], e->path[i], sizeof(e->path[i]),
+                                    l->scratch->written[i], l->scratch->path[i], sizeof(l->scratch->path[i]),
                                     want_object ? &l->object : NULL, &pr);
+        e->written[i] = l->scratch->written[i];
+        e->path[i] = l->scratch->path[i];
         switch (pr.kind) {
         case PATH_ARG_NAMED:
                 sc->paths[i] = e->path[i];
@@ -452,15 +466,47 @@ static bool reads_target_first(int nr) {
 }
 
 static int fails_errno(SrdListener *l, const SrdSyscall *sc) {
-        char target[SRD_PATH_MAX + 1];
         int r;
 
-        if (!reads_target_first(sc->nr))
+        /* A path was read, so there is scratch to read into. */
+        if (!reads_target_first(sc->nr) || !l->scratch)
                 return l->fails_error;
-        r = procmem_read_string(l->req->pid, sc->args[0], target, sizeof(target));
+        r = procmem_read_string(l->req->pid, sc->args[0], l->scratch->target, sizeof(l->scratch->target));
         if (r == -EFAULT || r == -ENAMETOOLONG)
                 return -r;
         return l->fails_error;
+}
+
+/*
+ * The verdict into e: the lean evaluation, which needs no buffers, and
+ * where it says redirect, the full one into the scratch, whose targets the
+ * event then points to. 0, -ENOMEM, or what srd_policy_evaluate() fails
+ * with (a templated target that renders invalid; the verdict still names
+ * the rule).
+ */
+static int evaluate(SrdListener *l, SrdPolicy *policy, const SrdSyscall *sc, SrdEvent *e) {
+        SrdVerdict *v;
+        int r;
+
+        r = policy_evaluate_lean(policy, sc, &e->verdict);
+        if (r < 0)
+                return r;
+        if (e->verdict.action != SRD_ACTION_REDIRECT)
+                return 0;
+        if (!scratch_take(l))
+                return -ENOMEM;
+        v = &l->scratch->verdict;
+        r = srd_policy_evaluate(policy, sc, v);
+        e->verdict.action = v->action;
+        e->verdict.rule = v->rule;
+        e->verdict.error = v->error;
+        e->verdict.log = v->log;
+        e->verdict.path_mask = v->path_mask;
+        e->verdict.args_mask = v->args_mask;
+        memcpy(e->verdict.args, v->args, sizeof(e->verdict.args));
+        for (size_t i = 0; i < SRD_MAX_PATHS; i++)
+                e->verdict.to[i] = v->to[i];
+        return r;
 }
 
 /*
@@ -504,16 +550,25 @@ static void decide(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool *ret_tar
 
         /* No rule of this syscall looks at a path: nothing to read, and
          * nothing the decision rests on that the task could change. */
-        if (srd_policy_has_path_rule(policy, sc.nr))
-                for (unsigned i = 0; d.info && i < d.info->n_paths && i < SRD_MAX_PATHS; i++)
+        if (d.info && d.info->n_paths > 0 && srd_policy_has_path_rule(policy, sc.nr)) {
+                if (!scratch_take(l)) {
+                        verdict_path_error(policy, e, "the daemon is out of memory for the path");
+                        return;
+                }
+                for (unsigned i = 0; i < d.info->n_paths && i < SRD_MAX_PATHS; i++)
                         read_path(l, e, &sc, &d.info->paths[i], i, &unplaced, &refused, &refused_error);
+        }
 
         if (unplaced != PROCMEM_WHY_NONE) {
                 verdict_path_error(policy, e, procmem_why_to_string(unplaced));
                 return;
         }
 
-        r = srd_policy_evaluate(policy, &sc, &e->verdict);
+        r = evaluate(l, policy, &sc, e);
+        if (r == -ENOMEM) {
+                verdict_path_error(policy, e, "the daemon is out of memory for the redirect target");
+                return;
+        }
         if (r < 0) {
                 /* Only a templated redirect target that renders invalid fails
                  * evaluation; the verdict still names the rule. */
@@ -707,10 +762,15 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                 const ProcmemOpenHow *how = l->how_read ? &l->how : NULL;
 
                 action = SRD_ACTION_ERRNO;
-                if (target_invalid) {
+                if (!l->scratch) {
+                        /* Only a verdict that came without its targets (none
+                         * does: decide() evaluates every redirect in full). */
+                        e->fallback_reason = "redirect verdict without its targets";
+                        error = EACCES;
+                } else if (target_invalid) {
                         e->fallback_reason = "redirect target invalid (relative, \"..\" or too long)";
                         error = l->target_error == -ENAMETOOLONG ? ENAMETOOLONG : EACCES;
-                } else if (redirector_check(l->req, &e->verdict, how, &e->fallback_reason, &error) < 0)
+                } else if (redirector_check(l->req, &l->scratch->verdict, how, &e->fallback_reason, &error) < 0)
                         ; /* the task's doing: the errno it chose */
                 else if (l->redirect != SRD_REDIRECT_SUPPORTED) {
                         e->fallback_reason = redirect_unavailable_reason(l->redirect);
@@ -722,7 +782,7 @@ static int act(SrdListener *l, SrdPolicy *policy, SrdEvent *e, bool target_inval
                                 error = EPERM;
                         }
                 } else {
-                        r = redirector_send(l->redirector, l->fd, l->req, &e->verdict,
+                        r = redirector_send(l->redirector, l->fd, l->req, &l->scratch->verdict,
                                             l->pinned_continue ? l->pins : NULL, how, &e->fallback_reason,
                                             &error);
                         if (r == 0) {
@@ -810,6 +870,8 @@ _public_ int srd_listener_receive(SrdListener *l, SrdHandleFlags flags, SrdEvent
         /* A notification received and never answered stays with the task
          * until the fd closes; taking the next one forgets it here. */
         l->pending = false;
+        /* Before the sleep: a thread asleep in RECV holds no buffers. */
+        scratch_release(l);
 
         /*
          * RECV ignores O_NONBLOCK and would sleep until the next notification.

@@ -273,10 +273,69 @@ static int verdict_redirect(const SrdPolicy *p, const CompiledRule *c, const Srd
         return 0;
 }
 
-_public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVerdict *ret) {
-        Eval e = { .m = p ? p->matcher : NULL, .sc = sc, .best_rule = NONE, .best_path = -1 };
+/*
+ * Which rule decides sc, into e (e->best NULL: none), and the verdict's
+ * action, rule, error and log. Nothing about redirect targets: those are
+ * for the callers that have room for them.
+ */
+/* Inlined into both callers: a call here costs a fifth of a whole decision. */
+static inline __attribute__((always_inline)) void evaluate_rule(Eval *e, const SrdPolicy *p,
+                                                                const SrdSyscall *sc, SrdAction *ret_action,
+                                                                int *ret_rule, int *ret_error, bool *ret_log) {
+        *e = (Eval){.m = p->matcher, .sc = sc, .best_rule = NONE, .best_path = -1};
+        *ret_log = false;
+        memcpy(e->args, sc->args, sizeof(sc->args));
+        memcpy(e->args + SRD_ARGS, sc->how, sizeof(sc->how));
 
-        if (!p || !sc || !ret || !e.m)
+        if (sc->nr >= 0 && (size_t) sc->nr < e->m->n_sys) {
+                const SysIndex *s = &e->m->sys[sc->nr];
+
+                /* A rule compares open_how's fields, and they are not known: nothing can be decided. */
+                if (s->how && !sc->how_read) {
+                        srd_policy_path_error(p, ret_action, ret_error);
+                        *ret_rule = SRD_RULE_PATH_ERROR;
+                        return;
+                }
+
+                for (e->path = 0; e->path < SRD_MAX_PATHS; e->path++) {
+                        const char *path = sc->paths[e->path];
+                        size_t len;
+
+                        if (!path || (s->root == NONE && !s->exact))
+                                continue;
+                        len = strlen(path);
+                        if (s->exact) {
+                                const uint8_t *list = exact_lookup(e->m, sc->nr, path, len);
+
+                                if (list)
+                                        (void) consider(e, list, NULL);
+                        }
+                        if (s->root != NONE)
+                                walk(e, s->root, path, len);
+                }
+                if (s->nopath != NONE) {
+                        e->path = -1;
+                        (void) consider(e, e->m->arena + s->nopath, NULL);
+                }
+        }
+
+        if (!e->best) {
+                *ret_action = p->default_action;
+                *ret_rule = -1;
+                *ret_error = p->default_action == SRD_ACTION_ERRNO ? p->default_error : 0;
+                return;
+        }
+
+        *ret_action = (SrdAction) e->best->action;
+        *ret_rule = (int) e->best->rule;
+        *ret_error = e->best->error;
+        *ret_log = e->best->log;
+}
+
+_public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVerdict *ret) {
+        Eval e;
+
+        if (!p || !sc || !ret || !p->matcher)
                 return -EINVAL;
 
         /* The verdict carries two PATH_MAX buffers: only the fields in use are
@@ -285,56 +344,25 @@ _public_ int srd_policy_evaluate(const SrdPolicy *p, const SrdSyscall *sc, SrdVe
         ret->args_mask = 0;
         ret->to[0][0] = ret->to[1][0] = '\0';
         memcpy(ret->args, sc->args, sizeof(ret->args));
-        ret->log = false;
-        memcpy(e.args, sc->args, sizeof(sc->args));
-        memcpy(e.args + SRD_ARGS, sc->how, sizeof(sc->how));
 
-        if (sc->nr >= 0 && (size_t) sc->nr < e.m->n_sys) {
-                const SysIndex *s = &e.m->sys[sc->nr];
-
-                /* A rule compares open_how's fields, and they are not known: nothing can be decided. */
-                if (s->how && !sc->how_read) {
-                        srd_policy_path_error(p, &ret->action, &ret->error);
-                        ret->rule = SRD_RULE_PATH_ERROR;
-                        return 0;
-                }
-
-                for (e.path = 0; e.path < SRD_MAX_PATHS; e.path++) {
-                        const char *path = sc->paths[e.path];
-                        size_t len;
-
-                        if (!path || (s->root == NONE && !s->exact))
-                                continue;
-                        len = strlen(path);
-                        if (s->exact) {
-                                const uint8_t *list = exact_lookup(e.m, sc->nr, path, len);
-
-                                if (list)
-                                        (void) consider(&e, list, NULL);
-                        }
-                        if (s->root != NONE)
-                                walk(&e, s->root, path, len);
-                }
-                if (s->nopath != NONE) {
-                        e.path = -1;
-                        (void) consider(&e, e.m->arena + s->nopath, NULL);
-                }
-        }
-
-        if (!e.best) {
-                ret->action = p->default_action;
-                ret->rule = -1;
-                ret->error = p->default_action == SRD_ACTION_ERRNO ? p->default_error : 0;
-                return 0;
-        }
-
-        ret->action = (SrdAction) e.best->action;
-        ret->rule = (int) e.best->rule;
-        ret->error = e.best->error;
-        ret->log = e.best->log;
-        if (ret->action != SRD_ACTION_REDIRECT)
+        evaluate_rule(&e, p, sc, &ret->action, &ret->rule, &ret->error, &ret->log);
+        if (!e.best || ret->action != SRD_ACTION_REDIRECT)
                 return 0;
         return verdict_redirect(p, e.best, sc, e.best_path, ret);
+}
+
+int policy_evaluate_lean(const SrdPolicy *p, const SrdSyscall *sc, SrdEventVerdict *ret) {
+        Eval e;
+
+        if (!p || !sc || !ret || !p->matcher)
+                return -EINVAL;
+
+        ret->path_mask = 0;
+        ret->args_mask = 0;
+        memcpy(ret->args, sc->args, sizeof(ret->args));
+        evaluate_rule(&e, p, sc, &ret->action, &ret->rule, &ret->error, &ret->log);
+        /* A redirect's targets and "set"s take srd_policy_evaluate(). */
+        return e.best && ret->action == SRD_ACTION_REDIRECT;
 }
 
 /* ------------------------------------------------------------------------ */

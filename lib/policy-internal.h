@@ -108,6 +108,14 @@ struct SrdPolicy {
 int srd_matcher_build(SrdPolicy *p);
 SrdMatcher *srd_matcher_free(SrdMatcher *m);
 
+/*
+ * srd_policy_evaluate() without the redirect targets: action, rule, error,
+ * log and the unchanged args, in a few hundred bytes. 1 when the verdict is
+ * a redirect by a rule, whose targets and "set"s take srd_policy_evaluate();
+ * 0 otherwise; -EINVAL for bad arguments.
+ */
+int policy_evaluate_lean(const SrdPolicy *p, const SrdSyscall *sc, SrdEventVerdict *ret);
+
 /* Fill p->path_rule_nrs (called once by the loader). */
 int policy_index_path_rules(SrdPolicy *p);
 

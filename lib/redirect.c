@@ -77,7 +77,10 @@ struct Redirector {
         Arena *arena;
         PinFile pin_file; /* its memfd, as the kernel names the file of a mapping */
         uint64_t pin_addr; /* A: where its first pin went; every pin is congruent to it mod size */
-        PinAddr addrs[PIN_ADDRS];
+        /* PIN_ADDRS entries, made with the first generation: 4 KiB that a
+         * listener which never redirects (most, and all on a stock kernel)
+         * would otherwise carry for nothing. */
+        PinAddr *addrs;
         unsigned rolls_for_slots;
 
         RedirectorAliveFn alive;
@@ -119,6 +122,7 @@ Redirector *redirector_free(Redirector *r) {
         if (!r)
                 return NULL;
         arena_free(r->arena);
+        free(r->addrs);
         free(r);
         return NULL;
 }
@@ -164,6 +168,11 @@ static int generation_new(Redirector *rd) {
         PinFile f;
         int r;
 
+        if (!rd->addrs) {
+                rd->addrs = calloc(PIN_ADDRS, sizeof(PinAddr));
+                if (!rd->addrs)
+                        return -ENOMEM;
+        }
         r = arena_new(rd->arena_size, &a);
         if (r < 0)
                 return r;
@@ -175,7 +184,7 @@ static int generation_new(Redirector *rd) {
         rd->arena = TAKE_PTR(a);
         rd->pin_file = f;
         rd->pin_addr = 0;
-        memset(rd->addrs, 0, sizeof(rd->addrs));
+        memset(rd->addrs, 0, PIN_ADDRS * sizeof(PinAddr));
         rd->generation++;
         stat_set(&rd->stats.arena_size, arena_size(rd->arena));
         stat_set(&rd->stats.arena_used, arena_used(rd->arena));
@@ -273,13 +282,20 @@ int redirector_place(Redirector *rd, pid_t tid, const RedirectItem *items, size_
 }
 
 static uint64_t addr_lookup(const Redirector *rd, pid_t tid) {
-        const PinAddr *e = &rd->addrs[(uint32_t) tid % PIN_ADDRS];
+        const PinAddr *e;
 
+        if (!rd->addrs)
+                return rd->pin_addr;
+        e = &rd->addrs[(uint32_t) tid % PIN_ADDRS];
         return e->tid == tid && e->addr ? e->addr : rd->pin_addr;
 }
 
 static void addr_remember(Redirector *rd, pid_t tid, uint64_t addr) {
-        PinAddr *e = &rd->addrs[(uint32_t) tid % PIN_ADDRS];
+        PinAddr *e;
+
+        if (!rd->addrs) /* no generation yet: nothing can be pinned */
+                return;
+        e = &rd->addrs[(uint32_t) tid % PIN_ADDRS];
 
         if (addr == rd->pin_addr)
                 *e = (PinAddr){};

@@ -45,6 +45,13 @@ typedef struct Walk {
         unsigned links;
         char *rest; /* REST_MAX bytes */
         bool trailing; /* the component just taken was followed by a slash */
+
+        /* Room for the steps below. A Walk is on the heap: a daemon thread
+         * that resolved one path once would otherwise keep these pages of
+         * its stack for good, for every thread that ever did. */
+        char base[PATH_MAX], in_root[PATH_MAX], prefix[PATH_MAX]; /* fast_path() */
+        char body[PATH_MAX]; /* walk(): a link's body */
+        char status[4096]; /* proc_self_body() */
         int *object; /* where an object without a name is handed back (NULL: not wanted) */
 } Walk;
 
@@ -202,10 +209,10 @@ static size_t parse_ns_ids(const char *status, const char *key, long *ret, size_
  * would read it: its numbers in the pid namespace of that procfs. Which
  * level of its NStgid that is shows by the start time of the process there.
  */
-static int proc_self_body(const Walk *w, int procfd, bool thread, char *ret, size_t size) {
+static int proc_self_body(Walk *w, int procfd, bool thread, char *ret, size_t size) {
         long tgid[MAX_NS_LEVELS], tid[MAX_NS_LEVELS];
         unsigned long long ours, theirs;
-        char status[4096], p[64];
+        char *status = w->status, p[64];
         size_t n_tgid, n_tid;
         ssize_t n;
         _cleanup_close_ int fd = -EBADF;
@@ -215,7 +222,7 @@ static int proc_self_body(const Walk *w, int procfd, bool thread, char *ret, siz
         fd = open(p, O_RDONLY | O_CLOEXEC);
         if (fd < 0)
                 return errno == ENOENT ? -ESRCH : -errno;
-        n = read(fd, status, sizeof(status) - 1);
+        n = read(fd, status, sizeof(w->status) - 1);
         if (n <= 0)
                 return -ESRCH;
         status[n] = '\0';
@@ -307,7 +314,7 @@ static int count_link(Walk *w) {
 #define RENAME_RETRIES 8
 
 static int walk(Walk *w, int *cur, char *ret, size_t size) {
-        char comp[NAME_MAX + 1], body[PATH_MAX];
+        char comp[NAME_MAX + 1], *body = w->body;
         unsigned retries;
         bool last = false;
         struct stat st;
@@ -359,7 +366,7 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                         r = count_link(w);
                         if (r < 0)
                                 return r;
-                        r = proc_self_body(w, *cur, streq(comp, "thread-self"), body, sizeof(body));
+                        r = proc_self_body(w, *cur, streq(comp, "thread-self"), body, sizeof(w->body));
                         if (r < 0)
                                 return r;
                         r = splice_body(w, body);
@@ -404,7 +411,7 @@ static int walk(Walk *w, int *cur, char *ret, size_t size) {
                                 goto next_dir;
                         }
 
-                        r = procmem_read_link(*cur, comp, body, sizeof(body));
+                        r = procmem_read_link(*cur, comp, body, sizeof(w->body));
                         if (r < 0)
                                 return r;
                         if (body[0] == '/') {
@@ -462,20 +469,21 @@ static bool has_dotdot(const char *path) {
 static int fast_path(Walk *w, int root, int dirfd, const char *path, char *ret, size_t size) {
         struct open_how how = {.flags = O_PATH | O_CLOEXEC,
                                .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS};
-        char base[PATH_MAX], in_root[PATH_MAX], prefix[PATH_MAX] = "/";
+        char *base = w->base, *in_root = w->in_root, *prefix = w->prefix;
         size_t n;
         long fd;
         int r;
 
         if (has_dotdot(path))
                 return 1;
+        strcpy(prefix, "/");
         if (path[0] != '/' || w->names_root) {
                 /* The root's name stays in w for the walk, should it come to that. */
                 if (fd_path(root, w->task_root, sizeof(w->task_root)) < 0) {
                         w->task_root[0] = '\0';
                         return 1;
                 }
-                if (root_prefix(w, prefix, sizeof(prefix)) < 0)
+                if (root_prefix(w, prefix, sizeof(w->prefix)) < 0)
                         return 1;
         }
         if (path[0] == '/')
@@ -490,13 +498,13 @@ static int fast_path(Walk *w, int root, int dirfd, const char *path, char *ret, 
                         (void) snprintf(p, sizeof(p), "/proc/%d/cwd", (int) w->pid);
                 else
                         (void) snprintf(p, sizeof(p), "/proc/%d/fd/%d", (int) w->pid, dirfd);
-                if (procmem_read_link(AT_FDCWD, p, base, sizeof(base)) < 0 ||
+                if (procmem_read_link(AT_FDCWD, p, base, sizeof(w->base)) < 0 ||
                     procmem_strip_root(w->task_root, base) < 0)
                         return 1;
         }
         /* What the openat2 below checks is in the task's root; the name
          * given back is under names_root (a chrooted task's root prefixed). */
-        if (srd_path_join(base, path, in_root, sizeof(in_root)) < 0)
+        if (srd_path_join(base, path, in_root, sizeof(w->in_root)) < 0)
                 goto walk;
         if (streq(prefix, "/"))
                 r = snprintf(ret, size, "%s", in_root);
@@ -521,7 +529,7 @@ static int fast_path(Walk *w, int root, int dirfd, const char *path, char *ret, 
                         return 0;
         } else if (errno == ENOENT &&
                    (w->final == RESOLVE_FINAL_CREATE || w->final == RESOLVE_FINAL_PARENT)) {
-                char parent[PATH_MAX], *slash;
+                char *parent = w->base, *slash; /* base is done with */
 
                 /* Missing: fine where its directory is there, link-free. */
                 strcpy(parent, in_root);
@@ -555,8 +563,8 @@ int resolve_task_object_under(pid_t pid, const char *names_root, int dirfd, cons
                               uint64_t flags, char *ret, size_t size, int *ret_object) {
         _cleanup_close_ int root = -EBADF, start = -EBADF, cur = -EBADF;
         _cleanup_free_ char *rest = NULL;
+        _cleanup_free_ Walk *w = NULL;
         struct stat st;
-        Walk w = {.pid = pid, .flags = flags, .final = final, .names_root = names_root, .object = ret_object};
         int r;
 
         if (ret_object)
@@ -569,16 +577,32 @@ int resolve_task_object_under(pid_t pid, const char *names_root, int dirfd, cons
         if (strlen(path) >= PATH_MAX)
                 return -ENAMETOOLONG;
 
+        /* Not zeroed whole: 24 KiB, of which each step writes before it reads. */
+        w = malloc(sizeof(Walk));
+        if (!w)
+                return -ENOMEM;
+        w->pid = pid;
+        w->flags = flags;
+        w->final = final;
+        w->scope = -EBADF;
+        w->start_dev = 0;
+        w->task_root[0] = '\0';
+        w->names_root = names_root;
+        w->links = 0;
+        w->rest = NULL;
+        w->trailing = false;
+        w->object = ret_object;
+
         root = open_proc(pid, "root", O_DIRECTORY);
         if (root < 0)
                 return root == -ENOENT ? -ESRCH : root;
         if (flags == 0 && path[0] != '\0') {
-                r = fast_path(&w, root, dirfd, path, ret, size);
+                r = fast_path(w, root, dirfd, path, ret, size);
                 if (r <= 0)
                         return r;
         }
-        if (w.task_root[0] == '\0') {
-                r = fd_path(root, w.task_root, sizeof(w.task_root));
+        if (w->task_root[0] == '\0') {
+                r = fd_path(root, w->task_root, sizeof(w->task_root));
                 if (r < 0)
                         return r;
         }
@@ -598,25 +622,25 @@ int resolve_task_object_under(pid_t pid, const char *names_root, int dirfd, cons
                         return start == -ENOENT ? (dirfd == AT_FDCWD ? -ENOENT : -EBADF) : start;
         }
 
-        w.scope = (flags & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) ? start : root;
-        if (fstat(w.scope, &w.scope_st) < 0)
+        w->scope = (flags & (RESOLVE_IN_ROOT | RESOLVE_BENEATH)) ? start : root;
+        if (fstat(w->scope, &w->scope_st) < 0)
                 return -errno;
 
         if (path[0] == '/') {
                 if ((flags & RESOLVE_BENEATH) && !(flags & RESOLVE_IN_ROOT))
                         return -EXDEV;
-                cur = fcntl(w.scope, F_DUPFD_CLOEXEC, 3);
+                cur = fcntl(w->scope, F_DUPFD_CLOEXEC, 3);
         } else
                 cur = fcntl(start, F_DUPFD_CLOEXEC, 3);
         if (cur < 0)
                 return -errno;
         if (fstat(cur, &st) < 0)
                 return -errno;
-        w.start_dev = (int) st.st_dev;
+        w->start_dev = (int) st.st_dev;
 
         if (path[0] == '\0')
                 /* AT_EMPTY_PATH: the dirfd itself, whatever it is. */
-                return result_of(&w, cur, ret, size);
+                return result_of(w, cur, ret, size);
         if (!S_ISDIR(st.st_mode))
                 return -ENOTDIR;
 
@@ -624,8 +648,8 @@ int resolve_task_object_under(pid_t pid, const char *names_root, int dirfd, cons
         if (!rest)
                 return -ENOMEM;
         strcpy(rest, path);
-        w.rest = rest;
-        r = walk(&w, &cur, ret, size);
+        w->rest = rest;
+        r = walk(w, &cur, ret, size);
         if (r < 0) {
                 ret[0] = '\0';
                 if (ret_object)

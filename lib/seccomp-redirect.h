@@ -437,6 +437,30 @@ typedef enum SrdOutcome {
         _SRD_OUTCOME_INVALID = -EINVAL,
 } SrdOutcome;
 
+/*
+ * An SrdVerdict as a listener event carries it: the same fields, but the
+ * redirect targets point into the listener's own buffers instead of being
+ * two PATH_MAX arrays, so that an event costs a few hundred bytes of the
+ * caller's stack and not 8 KiB.
+ */
+typedef struct SrdEventVerdict {
+        SrdAction action;
+        int rule;
+        int error;
+        bool log;
+        unsigned path_mask;
+        const char *to[SRD_MAX_PATHS];  /* never NULL; "" where path_mask has no bit */
+        uint32_t args_mask;
+        uint64_t args[SRD_ARGS];
+} SrdEventVerdict;
+
+/*
+ * The strings an event points to (path, written, verdict.to) belong to the
+ * listener and stay valid until the next srd_listener_receive() or
+ * srd_listener_handle() on it, or srd_listener_free(): the buffers are
+ * taken from a pool shared by all listeners only when a path rule needs
+ * them, and go back before the next receive sleeps.
+ */
 typedef struct SrdEvent {
         SrdOutcome outcome;
         pid_t pid;
@@ -445,10 +469,10 @@ typedef struct SrdEvent {
         int native_nr;          /* the native syscall of the same name, -1: none / not decoded */
         /* What rules matched: the path the kernel will resolve (no symbolic
          * links, absolute in the task's root); "" when none / unreadable. */
-        char path[SRD_MAX_PATHS][SRD_PATH_MAX + 1];
-        char written[SRD_MAX_PATHS][SRD_PATH_MAX + 1]; /* the bytes the task passed */
+        const char *path[SRD_MAX_PATHS];
+        const char *written[SRD_MAX_PATHS];         /* the bytes the task passed; never NULL */
         int path_error[SRD_MAX_PATHS];              /* negative errno reading it, 0 ok */
-        SrdVerdict verdict;     /* what the policy said */
+        SrdEventVerdict verdict; /* what the policy said */
         SrdAction applied;      /* what was done (differs on fallback) */
         bool redirect_fallback; /* applied is redirectFallback: the listener cannot redirect */
         int applied_error;      /* positive errno sent, when applied == ERRNO */

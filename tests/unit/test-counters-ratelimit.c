@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The daemon's counters (daemon/counters.c) and its per-kind log rate limit (daemon/log.c). */
+#include <pthread.h>
+#include <stdio.h>
 #include <unistd.h>
 
 #include "counters.h"
@@ -77,6 +79,67 @@ TEST(merge_adds_everything) {
         ASSERT_EQ(b.latency_count, 2);
         counters_done(&a);
         counters_done(&b);
+}
+
+#define WRITER_NOTES 200000
+
+static void *writer(void *userdata) {
+        Counters *c = userdata;
+        size_t idx[8];
+
+        for (long i = 0; i < WRITER_NOTES; i++) {
+                /* New rules keep coming early on: entries are added (and
+                 * the array moved) while the reader merges. */
+                size_t k = (size_t) i % 8;
+
+                if (i < 8) {
+                        char rule[16];
+
+                        (void) snprintf(rule, sizeof(rule), "r%zu", k);
+                        if (counters_index(c, "p", rule, &idx[k]) < 0)
+                                return (void *) 1;
+                }
+                counters_note_at(c, idx[k], true, SRD_ACTION_CONTINUE, false, (uint64_t) (i % 3000));
+        }
+        return NULL;
+}
+
+TEST(lockless_writer_and_merging_reader) {
+        Counters live, snap;
+        pthread_t t;
+        void *ret;
+        uint64_t last_hits = 0;
+
+        counters_init(&live);
+        ASSERT_EQ(pthread_create(&t, NULL, writer, &live), 0);
+        for (int n = 0; n < 2000; n++) {
+                uint64_t sum = 0, hits = 0;
+
+                counters_init(&snap);
+                ASSERT_OK(counters_merge(&snap, &live));
+                /* A histogram the scraper can trust: _count is the +Inf bucket. */
+                for (size_t b = 0; b <= COUNTERS_N_BUCKETS; b++)
+                        sum += snap.buckets[b];
+                ASSERT_EQ(snap.latency_count, sum);
+                for (size_t i = 0; i < snap.n_rules; i++)
+                        hits += snap.rules[i].hits;
+                ASSERT_TRUE(hits >= last_hits);
+                last_hits = hits;
+                counters_done(&snap);
+        }
+        ASSERT_EQ(pthread_join(t, &ret), 0);
+        ASSERT_NULL(ret);
+
+        counters_init(&snap);
+        ASSERT_OK(counters_merge(&snap, &live));
+        ASSERT_EQ(snap.n_rules, 8);
+        ASSERT_EQ(snap.latency_count, WRITER_NOTES);
+        for (size_t i = 0; i < snap.n_rules; i++) {
+                ASSERT_EQ(snap.rules[i].hits, WRITER_NOTES / 8);
+                ASSERT_EQ(snap.rules[i].answers[SRD_ACTION_CONTINUE], WRITER_NOTES / 8);
+        }
+        counters_done(&snap);
+        counters_done(&live);
 }
 
 TEST(ratelimit_budget_is_per_kind) {
