@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -490,6 +491,22 @@ static void container_stop(Container *c, bool kick) {
 }
 
 /*
+ * Since 6.6 a RECV sleeping on a filter whose last task is gone wakes up
+ * (ENOENT, and poll says POLLHUP): the worker sees the hang-up itself.
+ */
+static bool recv_wakes_on_hangup(void) {
+        static int cached = -1;
+        struct utsname u;
+        unsigned major = 0, minor = 0;
+
+        if (cached >= 0)
+                return cached;
+        cached = uname(&u) == 0 && sscanf(u.release, "%u.%u", &major, &minor) == 2 &&
+                 (major > 6 || (major == 6 && minor >= 6));
+        return cached;
+}
+
+/*
  * A listener hangs up when the last task using its filter is gone. Since 6.6
  * that also wakes the worker's RECV, older kernels need the signal.
  */
@@ -720,12 +737,17 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         if (m->trust_in_flight)
                 (void) srd_listener_set_check_resumed(c->listener, false);
 
-        /* No EPOLLIN: that is the worker's. Hang-ups are always reported. */
-        r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), 0, container_on_hangup, c);
-        if (r < 0)
-                return r;
-        (void) snprintf(description, sizeof(description), "container-%s-%d", c->id, (int) c->pid);
-        (void) sd_event_source_set_description(c->source, description);
+        /* No EPOLLIN: that is the worker's. Hang-ups are always reported.
+         * Where RECV itself wakes on a hang-up, the worker sees it and no
+         * watch is needed: one fewer waiter woken on every notification. */
+        if (!recv_wakes_on_hangup()) {
+                r = sd_event_add_io(m->event, &c->source, srd_listener_fd(c->listener), 0, container_on_hangup,
+                                    c);
+                if (r < 0)
+                        return r;
+                (void) snprintf(description, sizeof(description), "container-%s-%d", c->id, (int) c->pid);
+                (void) sd_event_source_set_description(c->source, description);
+        }
 
         c->manager = m;
         LIST_PREPEND(containers, m->containers, c);
