@@ -38,8 +38,6 @@
 #include "srd-uapi.h"
 #include "syscall-arch.h"
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
-
 /* An id for probing: ids count up from a random start, so none is
  * guaranteed absent, but a collision with a pending one is a 2^-64 event. */
 #define PROBE_ID UINT64_MAX

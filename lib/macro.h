@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +63,8 @@ static inline void closep(int *fd) {
         }
 
 /* errno as a negative return value, never 0 by accident. */
+DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
+
 static inline int negative_errno(void) {
         return errno > 0 ? -errno : -EIO;
 }

@@ -28,8 +28,6 @@
 #define MAY_WRITE_BIT 2u
 #define MAY_READ_BIT 4u
 
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(FILE *, fclose);
-
 int reopen_call_of(int nr, const uint64_t args[6], const ProcmemOpenHow *how, ReopenCall *ret) {
         if (!args || !ret)
                 return -EINVAL;
