@@ -2,10 +2,10 @@
 /*
  * What explain's verdict becomes where it is applied: `seccomp-redirectctl
  * run` notifies only the syscalls the rules name (the others run, whatever
- * defaultAction says), and a kernel without the redirect series answers a
- * redirect with redirectFallback. explain says both, so that it agrees
- * with run on this machine; daemon/test/test-ctl-run-tables.py checks that
- * it does, row by row.
+ * defaultAction says, but for the few its filter refuses), and a kernel
+ * without the redirect series answers a redirect with redirectFallback.
+ * explain says all of it, so that it agrees with run on this machine;
+ * daemon/test/test-ctl-run-tables.py checks that it does, row by row.
  */
 #include <errno.h>
 #include <linux/seccomp.h>
@@ -16,6 +16,7 @@
 
 #include "ctl.h"
 #include "macro.h"
+#include "notify-filter.h"
 #include "srd-uapi.h"
 
 bool ctl_notified_by_run(const SrdPolicy *p, int nr) {
@@ -28,6 +29,16 @@ bool ctl_notified_by_run(const SrdPolicy *p, int nr) {
                 if (nrs[i] == nr)
                         return true;
         return false;
+}
+
+/* The errno run's filter answers nr with by itself (notify-filter.h), 0: none. */
+static int refused_by_run(const SrdPolicy *p, int nr) {
+        _cleanup_free_ int *nrs = NULL;
+        size_t n = 0;
+
+        if (srd_policy_syscalls(p, &nrs, &n) < 0)
+                return 0;
+        return sri_filter_refusal(nrs, n, nr);
 }
 
 /*
@@ -48,6 +59,12 @@ void ctl_under_run(const SrdPolicy *p, int nr, const SrdVerdict *v, int eval_err
                    CtlUnderRun *ret) {
         *ret = (CtlUnderRun){.action = v->action, .error = v->error, .notified = ctl_notified_by_run(p, nr)};
 
+        if (!ret->notified && (ret->error = refused_by_run(p, nr)) > 0) {
+                ret->action = SRD_ACTION_ERRNO;
+                ret->why = "no rule names it, so run's filter refuses it: io_uring's submissions and opens "
+                           "by handle reach files without passing a path rule";
+                return;
+        }
         if (!ret->notified) {
                 ret->action = SRD_ACTION_CONTINUE;
                 ret->error = 0;

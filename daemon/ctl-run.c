@@ -41,10 +41,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <seccomp.h>
-
 #include "ctl.h"
 #include "macro.h"
+#include "notify-filter.h"
 #include "srd-uapi.h"
 
 typedef struct RunShared {
@@ -60,74 +59,6 @@ static long futex_wait(_Atomic int32_t *addr, int32_t val, long nsec) {
 
 static void futex_wake(_Atomic int32_t *addr) {
         (void) syscall(SYS_futex, (int32_t *) addr, FUTEX_WAKE, 1, NULL, NULL, 0);
-}
-
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(scmp_filter_ctx, seccomp_release);
-
-/* The notify filter for the policy's syscalls, as classic BPF for seccomp(2). */
-static int run_build_filter(const int *nrs, size_t n_nrs, struct sock_fprog *ret) {
-        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ struct sock_filter *insns = NULL;
-        struct stat st;
-        size_t n;
-        ssize_t k;
-        int r;
-
-        ctx = seccomp_init(SCMP_ACT_ALLOW);
-        if (!ctx) {
-                fprintf(stderr, "run: seccomp_init failed.\n");
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < n_nrs; i++) {
-                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
-                if (r < 0) {
-                        fprintf(stderr, "run: cannot notify on syscall %d: %s\n", nrs[i], strerror(-r));
-                        return r;
-                }
-        }
-
-        /* libseccomp 2.5 exports only to an fd; a memfd has no pipe's size limit. */
-        fd = memfd_create("srd-run-filter", MFD_CLOEXEC);
-        if (fd < 0) {
-                r = negative_errno();
-                fprintf(stderr, "run: memfd_create failed: %s\n", strerror(-r));
-                return r;
-        }
-        r = seccomp_export_bpf(ctx, fd);
-        if (r < 0) {
-                fprintf(stderr, "run: cannot export the seccomp filter: %s\n", strerror(-r));
-                return r;
-        }
-        if (fstat(fd, &st) < 0) {
-                r = negative_errno();
-                fprintf(stderr, "run: cannot stat the exported filter: %s\n", strerror(-r));
-                return r;
-        }
-        n = (size_t) st.st_size / sizeof(struct sock_filter);
-        if (n == 0 || (size_t) st.st_size % sizeof(struct sock_filter) != 0) {
-                fprintf(stderr, "run: libseccomp exported a malformed filter (%lld bytes).\n",
-                        (long long) st.st_size);
-                return -EBADMSG;
-        }
-        if (n > BPF_MAXINSNS) {
-                fprintf(stderr, "run: the filter has %zu instructions, more than the kernel takes (%d).\n",
-                        n, BPF_MAXINSNS);
-                return -E2BIG;
-        }
-
-        insns = malloc(n * sizeof(struct sock_filter));
-        if (!insns)
-                return -ENOMEM;
-        k = pread(fd, insns, n * sizeof(struct sock_filter), 0);
-        if (k != (ssize_t) (n * sizeof(struct sock_filter))) {
-                r = k < 0 ? negative_errno() : -EIO;
-                fprintf(stderr, "run: cannot read the exported filter back: %s\n", strerror(-r));
-                return r;
-        }
-
-        *ret = (struct sock_fprog){.len = (unsigned short) n, .filter = TAKE_PTR(insns)};
-        return 0;
 }
 
 static long load_filter(unsigned long flags, const struct sock_fprog *prog) {
@@ -262,7 +193,8 @@ static void run_log_event(const SrdPolicy *p, const SrdEvent *ev) {
         }
         if (unplaced)
                 fprintf(stderr, ") cannot be placed (%s) -> %s: %s", ev->path_error_reason ?: "?",
-                        ev->verdict.rule == SRD_RULE_PATH_ERROR ? "pathError" : "the kernel's errno", what ?: "?");
+                        ev->verdict.rule == SRD_RULE_PATH_ERROR ? "pathError" : "the kernel's errno",
+                        what ?: "?");
         else
                 fprintf(stderr, ") -> %s%s%s: %s", rule ? "rule \"" : "default action", rule ?: "",
                         rule ? "\"" : "", what ?: "?");
@@ -376,7 +308,9 @@ static void run_help(void) {
                "Run CMD under the policy, answering its notified syscalls without the daemon.\n"
                "Redirect rules go through the kernel where it has the redirect interface;\n"
                "elsewhere the policy's redirectFallback applies. Which of the two is said\n"
-               "once on standard error, before CMD starts.\n\n"
+               "once on standard error, before CMD starts. Unless the policy names them,\n"
+               "io_uring's calls (ENOSYS) and open_by_handle_at (EPERM) are refused: they\n"
+               "reach files without a path any rule could judge.\n\n"
                "Options:\n"
                "  -p --policy FILE  The policy (see seccomp-redirectd.policy(5))\n"
                "  -h --help         Show this help\n\n"
@@ -398,6 +332,7 @@ int verb_run(int argc, char *argv[]) {
         SrdListener *l = NULL;
         _cleanup_free_ int *nrs = NULL;
         struct sock_fprog prog = {};
+        const char *what = NULL;
         _cleanup_close_ int pidfd = -EBADF, sigfd = -EBADF;
         RunShared *sh;
         size_t n_nrs = 0;
@@ -433,7 +368,9 @@ int verb_run(int argc, char *argv[]) {
                 srd_policy_unref(p);
                 return CTL_EXIT_RUN_FAILED;
         }
-        if (run_build_filter(nrs, n_nrs, &prog) < 0) {
+        r = sri_filter_build(nrs, n_nrs, /* compat_arches= */ false, &prog, &what);
+        if (r < 0) {
+                fprintf(stderr, "run: cannot build the seccomp filter (%s): %s\n", what, strerror(-r));
                 srd_policy_unref(p);
                 return CTL_EXIT_RUN_FAILED;
         }
@@ -505,7 +442,8 @@ int verb_run(int argc, char *argv[]) {
         /* The command's root now: a chroot() later must not rename its files. */
         r = srd_listener_set_root_of(l, pid);
         if (r < 0)
-                fprintf(stderr, "run: cannot read the command's root (%s); paths are named in each task's root\n",
+                fprintf(stderr,
+                        "run: cannot read the command's root (%s); paths are named in each task's root\n",
                         strerror(-r));
         run_report_redirect(l);
 

@@ -37,10 +37,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <seccomp.h>
-
 #include "init-proto.h"
 #include "macro.h"
+#include "notify-filter.h"
 #include "srd-uapi.h"
 
 #define DEFAULT_SOCKET "/.seccomp-redirect.sock"
@@ -64,8 +63,6 @@ _printf_(1, 2) static void say(const char *fmt, ...) {
         va_end(ap);
         fputc('\n', stderr);
 }
-
-DEFINE_TRIVIAL_CLEANUP_FUNC_VOID(scmp_filter_ctx, seccomp_release);
 
 /* One line from the daemon, without its '\n'; "ERROR ..." is reported and fails. */
 static int read_line(int fd, char *buf, size_t size) {
@@ -128,56 +125,6 @@ static int connect_daemon(const char *path) {
         return TAKE_FD(fd);
 }
 
-/* The notify filter for nrs, as classic BPF, covering i386 and x32 too on x86_64. */
-static int build_filter(const int *nrs, size_t n_nrs, struct sock_fprog *ret) {
-        _cleanup_(seccomp_releasep) scmp_filter_ctx ctx = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        _cleanup_free_ struct sock_filter *insns = NULL;
-        struct stat st;
-        size_t n;
-        int r;
-
-        ctx = seccomp_init(SCMP_ACT_ALLOW);
-        if (!ctx)
-                return -ENOMEM;
-        /* A 32-bit call of a notified syscall must not slip past: the daemon
-         * decodes i386 and x32 by name. Any other architecture is killed
-         * (libseccomp's default for an architecture not in the filter). */
-        if (seccomp_arch_native() == SCMP_ARCH_X86_64) {
-                r = seccomp_arch_add(ctx, SCMP_ARCH_X86);
-                if (r < 0 && r != -EEXIST)
-                        return r;
-                r = seccomp_arch_add(ctx, SCMP_ARCH_X32);
-                if (r < 0 && r != -EEXIST)
-                        return r;
-        }
-        for (size_t i = 0; i < n_nrs; i++) {
-                r = seccomp_rule_add(ctx, SCMP_ACT_NOTIFY, nrs[i], 0);
-                if (r < 0) {
-                        say("cannot notify on syscall %d: %s", nrs[i], strerror(-r));
-                        return r;
-                }
-        }
-        fd = memfd_create("seccomp-redirect-init", MFD_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        r = seccomp_export_bpf(ctx, fd);
-        if (r < 0)
-                return r;
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        n = (size_t) st.st_size / sizeof(struct sock_filter);
-        if (n == 0 || n > BPF_MAXINSNS || (size_t) st.st_size % sizeof(struct sock_filter) != 0)
-                return -E2BIG;
-        insns = malloc((size_t) st.st_size);
-        if (!insns)
-                return -ENOMEM;
-        if (pread(fd, insns, (size_t) st.st_size, 0) != st.st_size)
-                return -EIO;
-        *ret = (struct sock_fprog){.len = (unsigned short) n, .filter = TAKE_PTR(insns)};
-        return 0;
-}
-
 /* Without CAP_SYS_ADMIN in its user namespace a task may only load a filter under no_new_privs. */
 static int ensure_no_new_privs(void) {
         struct __user_cap_header_struct h = {.version = _LINUX_CAPABILITY_VERSION_3};
@@ -210,6 +157,7 @@ static int handoff(const char *socket_path, const char *token) {
         char line[SRI_LINE_MAX + 2];
         int nrs[SRI_MAX_SYSCALLS];
         struct sock_fprog fprog;
+        const char *what = NULL;
         size_t n_nrs;
         int slot, r;
         long lfd;
@@ -236,9 +184,9 @@ static int handoff(const char *socket_path, const char *token) {
                 say("malformed syscall list from the daemon");
                 return r;
         }
-        r = build_filter(nrs, n_nrs, &fprog);
+        r = sri_filter_build(nrs, n_nrs, /* compat_arches= */ true, &fprog, &what);
         if (r < 0) {
-                say("cannot build the seccomp filter: %s", strerror(-r));
+                say("cannot build the seccomp filter (%s): %s", what, strerror(-r));
                 return r;
         }
         insns = fprog.filter;

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/io_uring.h>
 #include <linux/openat2.h>
 #include <pthread.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -350,6 +352,103 @@ static int attack_bind_mount(const BypassParams *p) {
 }
 
 /* ------------------------------------------------------------------------ */
+/* Files reached with no path a filter sees.                                */
+
+/* One IORING_OP_OPENAT of path through the mapped ring, and its completion: the fd, or -errno. */
+static long uring_submit_open(const struct io_uring_params *prm, int ring, void *sq, void *cq,
+                              struct io_uring_sqe *sqe, const char *path) {
+        _Atomic uint32_t *sq_tail = (_Atomic uint32_t *) ((char *) sq + prm->sq_off.tail),
+                         *cq_head = (_Atomic uint32_t *) ((char *) cq + prm->cq_off.head),
+                         *cq_tail = (_Atomic uint32_t *) ((char *) cq + prm->cq_off.tail);
+        uint32_t *array = (uint32_t *) ((char *) sq + prm->sq_off.array), tail, head;
+        const struct io_uring_cqe *cqes = (const struct io_uring_cqe *) ((char *) cq + prm->cq_off.cqes);
+
+        *sqe = (struct io_uring_sqe){
+                .opcode = IORING_OP_OPENAT,
+                .fd = AT_FDCWD,
+                .addr = (uint64_t) (uintptr_t) path,
+                .open_flags = O_RDONLY | O_CLOEXEC,
+        };
+        tail = atomic_load_explicit(sq_tail, memory_order_acquire);
+        array[tail & (prm->sq_entries - 1)] = 0;
+        atomic_store_explicit(sq_tail, tail + 1, memory_order_release);
+        if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0)
+                return -errno;
+        head = atomic_load_explicit(cq_head, memory_order_acquire);
+        if (head == atomic_load_explicit(cq_tail, memory_order_acquire))
+                return -EAGAIN; /* waited for one completion, none there */
+        return cqes[head & (prm->cq_entries - 1)].res;
+}
+
+/*
+ * IORING_OP_OPENAT through a ring of one entry: the open runs in io_uring's
+ * own code, and seccomp sees io_uring_setup and io_uring_enter, never the
+ * open. Raw syscalls, as liburing is no dependency. The fd, or -errno.
+ */
+static long uring_openat(const char *path) {
+        struct io_uring_params prm = {};
+        _cleanup_close_ int ring = -EBADF;
+        size_t sq_size, cq_size, sqe_size;
+        struct io_uring_sqe *sqe;
+        void *sq, *cq;
+        long r;
+
+        ring = (int) syscall(SYS_io_uring_setup, 1, &prm);
+        if (ring < 0)
+                return -errno;
+        sq_size = prm.sq_off.array + prm.sq_entries * sizeof(uint32_t);
+        cq_size = prm.cq_off.cqes + prm.cq_entries * sizeof(struct io_uring_cqe);
+        sqe_size = prm.sq_entries * sizeof(struct io_uring_sqe);
+        sq = mmap(NULL, sq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+                  IORING_OFF_SQ_RING);
+        cq = mmap(NULL, cq_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring,
+                  IORING_OFF_CQ_RING);
+        sqe = mmap(NULL, sqe_size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE, ring, IORING_OFF_SQES);
+        if (sq == MAP_FAILED || cq == MAP_FAILED || sqe == MAP_FAILED)
+                r = -ENOMEM;
+        else
+                r = uring_submit_open(&prm, ring, sq, cq, sqe, path);
+        if (sq != MAP_FAILED)
+                (void) munmap(sq, sq_size);
+        if (cq != MAP_FAILED)
+                (void) munmap(cq, cq_size);
+        if (sqe != MAP_FAILED)
+                (void) munmap(sqe, sqe_size);
+        return r;
+}
+
+static int attack_io_uring(const BypassParams *p) {
+        Tally t = {};
+
+        count(&t, uring_openat(in_dir(p, "vault/secret")), false);
+        report(p, "io_uring-openat", &t);
+        return 0;
+}
+
+/* name_to_handle_at of the secret (no rule names it), then open_by_handle_at: a file opened by its inode. */
+static int attack_open_by_handle(const BypassParams *p) {
+        struct {
+                struct file_handle fh;
+                unsigned char bytes[MAX_HANDLE_SZ];
+        } h = {.fh.handle_bytes = MAX_HANDLE_SZ};
+        _cleanup_close_ int vault = open_vault(p);
+        Tally t = {};
+        int mount_id;
+        long r;
+
+        if (syscall(SYS_name_to_handle_at, AT_FDCWD, in_dir(p, "vault/secret"), &h.fh, &mount_id, 0) < 0) {
+                dprintf(p->out, "D name_to_handle_at: %s\n", strerror(errno));
+                r = -errno;
+        } else {
+                r = syscall(SYS_open_by_handle_at, vault, &h.fh, O_RDONLY | O_CLOEXEC);
+                r = r < 0 ? -errno : r;
+        }
+        count(&t, r, false);
+        report(p, "open_by_handle_at", &t);
+        return 0;
+}
+
+/* ------------------------------------------------------------------------ */
 /* The races.                                                               */
 
 typedef struct Race {
@@ -608,6 +707,8 @@ static const struct {
         {"public-names", attack_public_names},
         {"hard-link", attack_hard_link},
         {"bind-mount", attack_bind_mount},
+        {"io-uring", attack_io_uring},
+        {"open-by-handle", attack_open_by_handle},
         {"race-flip", attack_race_flip},
         {"race-swap", attack_race_swap},
         {"race-fd", attack_race_fd},

@@ -21,6 +21,12 @@
  *    must give 0 on every kernel: an open of an object without a name
  *    (the pipe) is made by the daemon on the object it checked, and the
  *    task gets that fd (SECCOMP_ADDFD_FLAG_SEND).
+ *  - No path at all: an io_uring ring's open, and open_by_handle_at. Each
+ *    runs once with no filter, the control (it reads the secret, or the
+ *    kernel lacks the call and both lines skip), then under run, whose
+ *    filter must refuse it (ENOSYS, EPERM), or under the daemon with a
+ *    notify filter for the opens only: out of scope there (the runtime's
+ *    profile must refuse it), reported.
  *  - Out of scope (SECURITY MODEL in seccomp-redirectd.policy(5)): hard
  *    links, bind mounts, and a directory swapped for a link under open and
  *    openat (which cannot refuse links on the way); they run and report,
@@ -100,6 +106,7 @@ typedef enum Kind {
         KIND_SCOPE, /* out of scope: reported */
         KIND_RACE,
         KIND_PUBLIC, /* the positive control: must open */
+        KIND_FILTER, /* no path to judge: run's filter refuses the call, a runtime's profile must */
 } Kind;
 
 typedef struct Case {
@@ -111,6 +118,7 @@ typedef struct Case {
         bool may_open; /* anything but the secret will do */
         unsigned n_variants; /* KIND_RACE: the variants it reports (else the three calls) */
         unsigned divisor; /* KIND_RACE: makes opens / this (0: 1) */
+        int refused; /* KIND_FILTER: the errno run's filter answers */
 } Case;
 
 static const Case cases[] = {
@@ -136,6 +144,10 @@ static const Case cases[] = {
         {"hard-link", "a hard link to the secret", KIND_SCOPE, "hard links (SECURITY MODEL)"},
         {"bind-mount", "the secret bind-mounted over a public file", KIND_SCOPE,
          "bind mounts (SECURITY MODEL)"},
+        {"io-uring", "IORING_OP_OPENAT of the secret through an io_uring ring", KIND_FILTER,
+         "the runtime's seccomp profile must refuse io_uring (SECURITY MODEL)", .refused = ENOSYS},
+        {"open-by-handle", "open_by_handle_at of the secret's handle", KIND_FILTER,
+         "the runtime's seccomp profile must refuse open_by_handle_at (SECURITY MODEL)", .refused = EPERM},
         {"race-flip", "flip race (path buffer and open_how)", KIND_RACE, .n_variants = 4},
         {"race-swap", "symlink-swap race (a directory and the final name)", KIND_RACE, .n_variants = 6},
         {"race-fd", "fd race (/proc/self/fd/N for writing, N a pipe or a read-only fd in turn)", KIND_RACE,
@@ -315,6 +327,21 @@ static int spawn_daemon_mode(const Case *c, int out) {
         return e2e_spawn(&t, attack_body, NULL);
 }
 
+/* The attack with no filter at all: the control that it reaches the secret where nothing refuses it. */
+static int spawn_plain(const Case *c, int out) {
+        pid_t pid;
+
+        set_params(c, out);
+        fflush(stdout);
+        pid = fork();
+        if (pid < 0)
+                return -errno;
+        if (pid == 0)
+                _exit(attack_body(NULL));
+        itest_track_pid(pid);
+        return pid;
+}
+
 static int spawn_run_mode(const Case *c, int out) {
         char n_opens[32], n_max[32];
         const char *argv[24];
@@ -373,7 +400,7 @@ static void parse_line(Result *res, const char *line) {
                 printf("#   (unexpected) %s\n", line);
 }
 
-static void run_case(const Case *c, Result *res) {
+static void run_case(const Case *c, bool plain, Result *res) {
         _cleanup_free_ char *text = NULL;
         char out_name[128];
         int out, r;
@@ -386,7 +413,7 @@ static void run_case(const Case *c, Result *res) {
                 snprintf(res->setup_error, sizeof(res->setup_error), "output file: %m");
                 return;
         }
-        pid = run_mode ? spawn_run_mode(c, out) : spawn_daemon_mode(c, out);
+        pid = plain ? spawn_plain(c, out) : run_mode ? spawn_run_mode(c, out) : spawn_daemon_mode(c, out);
         close(out);
         if (pid < 0) {
                 snprintf(res->setup_error, sizeof(res->setup_error), "spawn: %s", strerror((int) -pid));
@@ -394,7 +421,7 @@ static void run_case(const Case *c, Result *res) {
         }
         res->exit = e2e_wait(pid, c->kind == KIND_RACE ? RACE_TIMEOUT_MS : NAME_TIMEOUT_MS);
 
-        printf("# %s (exit %d):\n", c->attack, res->exit);
+        printf("# %s%s (exit %d):\n", c->attack, plain ? ", no filter" : "", res->exit);
         r = itest_read_file(p(out_name), &text);
         if (r < 0) {
                 snprintf(res->setup_error, sizeof(res->setup_error), "read the report: %s", strerror(-r));
@@ -471,6 +498,45 @@ static void judge_public(const Case *c, const Result *res) {
         }
         tap(!res->setup_error[0] && res->n == PUBLIC_VARIANTS && opened == res->n, "%s: %zu of %d opened it",
             c->what, opened, PUBLIC_VARIANTS);
+}
+
+/*
+ * A call that reaches files with no path the daemon sees. Without any
+ * filter it must read the secret (else this kernel lacks the call, and
+ * there is nothing to refuse: skipped, both lines); under run, its filter
+ * answers it with c->refused; under the daemon with a runtime's profile
+ * that allows it, it is out of scope and reported.
+ */
+static void judge_filter(const Case *c, const Result *plain, const Result *res) {
+        const Variant *v0 = plain->n == 1 ? &plain->v[0] : NULL, *v = res->n == 1 ? &res->v[0] : NULL;
+        char o[64], o0[64];
+
+        if (plain->setup_error[0] || !v0 || (v0->reads != 1 && v0->err != ENOSYS)) {
+                tap(false, "%s, no filter: the control did not read the secret (%s)", c->what,
+                    plain->setup_error[0] ? plain->setup_error
+                    : v0                  ? outcome(v0, false, o0, sizeof(o0))
+                                          : "no report");
+                tap(false, "%s: not judged without its control", c->what);
+                return;
+        }
+        if (v0->reads != 1) {
+                tap(true, "%s, no filter # SKIP this kernel lacks the call (%s)", c->what,
+                    strerror(v0->err));
+                tap(true, "%s # SKIP nothing to refuse on this kernel", c->what);
+                return;
+        }
+        tap(true, "%s, no filter: read the secret (the control: the attack works where nothing refuses it)",
+            c->what);
+        if (res->setup_error[0] || !v) {
+                tap(false, "%s: %s", c->what, res->setup_error[0] ? res->setup_error : "no report");
+                return;
+        }
+        if (run_mode)
+                tap(v->opens == 1 && v->reads == 0 && v->other == 1 && v->err == c->refused,
+                    "%s, under run: %s (want %s, run's filter's answer)", c->what,
+                    outcome(v, false, o, sizeof(o)), strerror(c->refused));
+        else
+                tap(true, "%s: %s # out of scope: %s", c->what, outcome(v, false, o, sizeof(o)), c->scope);
 }
 
 static const char *variant_scope(const char *variant) {
@@ -649,7 +715,7 @@ int main(int argc, char *argv[]) {
                 if (cases[i].kind == KIND_RACE)
                         plan += negative ? 1 : 1 + cases[i].n_variants;
                 else if (!negative)
-                        plan++;
+                        plan += cases[i].kind == KIND_FILTER ? 2 : 1;
         if (!negative)
                 plan++;
         printf("1..%u\n", plan);
@@ -677,8 +743,13 @@ int main(int argc, char *argv[]) {
 
                 if (negative && c->kind != KIND_RACE)
                         continue;
-                run_case(c, &res);
-                if (c->kind == KIND_PUBLIC)
+                run_case(c, false, &res);
+                if (c->kind == KIND_FILTER) {
+                        Result plain;
+
+                        run_case(c, true, &plain);
+                        judge_filter(c, &plain, &res);
+                } else if (c->kind == KIND_PUBLIC)
                         judge_public(c, &res);
                 else if (c->kind != KIND_RACE)
                         judge_name(c, &res);
