@@ -683,6 +683,43 @@ static int container_set_root(Container *c, const ContainerRecord *record) {
         return 0;
 }
 
+static bool policy_has_path_rules(const SrdPolicy *p) {
+        _cleanup_free_ int *nrs = NULL;
+        size_t n = 0;
+
+        if (srd_policy_syscalls(p, &nrs, &n) < 0)
+                return true; /* cannot tell: say what the profile lets through */
+        for (size_t i = 0; i < n; i++)
+                if (srd_policy_has_path_rule(p, nrs[i]))
+                        return true;
+        return false;
+}
+
+/*
+ * The daemon judges only what the runtime's profile notifies. Where that
+ * profile lets io_uring or open_by_handle_at run, a task reaches files
+ * with no path the policy's rules see: the operator hears of it once, at
+ * handover (seccomp-redirectd.policy(5), SECURITY MODEL).
+ */
+static void container_warn_unjudged(Container *c, const ContainerRecord *record) {
+        _cleanup_free_ char *names = NULL;
+        LogFields f = container_log_fields(c);
+        int r;
+
+        if (!record->bundle || record->restored || !policy_has_path_rules(c->policy))
+                return;
+        r = srd_bundle_unjudged(record->bundle, &names);
+        if (r < 0)
+                log_full(LOG_DEBUG, r, &f, "Container %s: cannot read the seccomp profile of bundle %s (%m).",
+                         c->id, record->bundle);
+        else if (names)
+                log_full(LOG_WARNING, 0, &f,
+                         "Container %s pid %d: its seccomp profile lets %s run without notifying the daemon: "
+                         "io_uring's opens and files opened by handle have no path policy \"%s\" can judge. "
+                         "Refuse them in the profile.",
+                         c->id, (int) c->pid, names, c->policy_name);
+}
+
 int container_new_from_record(Manager *m, int fd, const ContainerRecord *record, Container **ret) {
         _cleanup_(container_freep) Container *c = NULL;
         SrdPolicy *p;
@@ -732,6 +769,7 @@ int container_new_from_record(Manager *m, int fd, const ContainerRecord *record,
         r = container_set_root(c, record);
         if (r < 0)
                 return r;
+        container_warn_unjudged(c, record);
         if (m->plain_continue)
                 (void) srd_listener_set_pinned_continue(c->listener, false);
         if (m->trust_in_flight)

@@ -10,16 +10,7 @@
 
 #include "macro.h"
 #include "notify-filter.h"
-
-static const struct {
-        const char *name;
-        int error;
-} refused[] = {
-        {"io_uring_setup", ENOSYS},
-        {"io_uring_enter", ENOSYS},
-        {"io_uring_register", ENOSYS},
-        {"open_by_handle_at", EPERM},
-};
+#include "pathless-calls.h"
 
 static bool named(const int *nrs, size_t n_nrs, int nr) {
         for (size_t i = 0; i < n_nrs; i++)
@@ -31,9 +22,9 @@ static bool named(const int *nrs, size_t n_nrs, int nr) {
 int sri_filter_refusal(const int *nrs, size_t n_nrs, int nr) {
         if (nr < 0 || named(nrs, n_nrs, nr))
                 return 0;
-        for (size_t i = 0; i < ELEMENTSOF(refused); i++)
-                if (seccomp_syscall_resolve_name(refused[i].name) == nr)
-                        return refused[i].error;
+        for (size_t i = 0; i < ELEMENTSOF(pathless_calls); i++)
+                if (seccomp_syscall_resolve_name(pathless_calls[i].name) == nr)
+                        return pathless_calls[i].error;
         return 0;
 }
 
@@ -74,13 +65,13 @@ int sri_filter_build(const int *nrs, size_t n_nrs, bool compat_arches, struct so
                 if (r < 0)
                         return fail(ret_what, "a notify rule", r);
         }
-        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
-                int nr = seccomp_syscall_resolve_name(refused[i].name);
+        for (size_t i = 0; i < ELEMENTSOF(pathless_calls); i++) {
+                int nr = seccomp_syscall_resolve_name(pathless_calls[i].name);
 
                 /* Not a syscall of this architecture: nothing to refuse. */
                 if (nr == __NR_SCMP_ERROR || nr < 0 || named(nrs, n_nrs, nr))
                         continue;
-                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(refused[i].error), nr, 0);
+                r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(pathless_calls[i].error), nr, 0);
                 if (r < 0)
                         return fail(ret_what, "a refusal rule", r);
         }

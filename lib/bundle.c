@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
  * The container's rootfs from its OCI bundle: config.json's root.path,
- * relative to the bundle unless absolute. The handoff names the bundle
+ * relative to the bundle unless absolute; and what its seccomp profile
+ * lets run that no path rule could judge. The handoff names the bundle
  * (state.bundle); what is in it was written by the runtime, but read here
  * as untrusted bytes all the same (tests/fuzz/fuzz-bundle.c).
  */
@@ -15,17 +16,16 @@
 
 #include "json-util.h"
 #include "macro.h"
+#include "pathless-calls.h"
 #include "seccomp-redirect.h"
 
 /* config.json is a few KiB; hooks and annotations can make it larger. */
 #define BUNDLE_CONFIG_MAX (4U * 1024U * 1024U)
 
-_public_ int srd_bundle_root_path(const char *buf, size_t len, char **ret) {
+/* config.json's bytes as a JSON object, in *ret. */
+static int parse_config(const char *buf, size_t len, json_object **ret) {
         _cleanup_(json_tokener_freep) json_tokener *tok = NULL;
         _cleanup_(json_object_unrefp) json_object *o = NULL;
-        json_object *root, *path;
-        const char *s;
-        size_t n;
 
         if (!buf || !ret || len > BUNDLE_CONFIG_MAX)
                 return -EINVAL;
@@ -38,6 +38,22 @@ _public_ int srd_bundle_root_path(const char *buf, size_t len, char **ret) {
                 o = json_tokener_parse_ex(tok, "", 1);
         if (json_tokener_get_error(tok) != json_tokener_success || !json_object_is_type(o, json_type_object))
                 return -EBADMSG;
+        *ret = TAKE_PTR(o);
+        return 0;
+}
+
+_public_ int srd_bundle_root_path(const char *buf, size_t len, char **ret) {
+        _cleanup_(json_object_unrefp) json_object *o = NULL;
+        json_object *root, *path;
+        const char *s;
+        size_t n;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = parse_config(buf, len, &o);
+        if (r < 0)
+                return r;
         if (!json_object_object_get_ex(o, "root", &root) || !json_object_is_type(root, json_type_object) ||
             !json_object_object_get_ex(root, "path", &path) || !json_object_is_type(path, json_type_string))
                 return -ENOENT;
@@ -50,14 +66,14 @@ _public_ int srd_bundle_root_path(const char *buf, size_t len, char **ret) {
         return *ret ? 0 : -ENOMEM;
 }
 
-_public_ int srd_bundle_open_rootfs(const char *bundle, int *ret_fd) {
+/* config.json of the bundle at the absolute path bundle: its bytes (NUL-terminated) and the bundle's fd. */
+static int read_config(const char *bundle, int *ret_dir, char **ret_buf, size_t *ret_len) {
         _cleanup_close_ int dir = -EBADF, cfg = -EBADF;
-        _cleanup_free_ char *buf = NULL, *path = NULL;
+        _cleanup_free_ char *buf = NULL;
         struct stat st;
         size_t got = 0;
-        int fd, r;
 
-        if (!bundle || bundle[0] != '/' || !ret_fd)
+        if (!bundle || bundle[0] != '/')
                 return -EINVAL;
         dir = open(bundle, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (dir < 0)
@@ -86,7 +102,26 @@ _public_ int srd_bundle_open_rootfs(const char *bundle, int *ret_fd) {
                         break;
                 got += (size_t) k;
         }
-        r = srd_bundle_root_path(buf, got, &path);
+        buf[got] = '\0';
+        if (ret_dir)
+                *ret_dir = TAKE_FD(dir);
+        *ret_buf = TAKE_PTR(buf);
+        *ret_len = got;
+        return 0;
+}
+
+_public_ int srd_bundle_open_rootfs(const char *bundle, int *ret_fd) {
+        _cleanup_close_ int dir = -EBADF;
+        _cleanup_free_ char *buf = NULL, *path = NULL;
+        size_t len;
+        int fd, r;
+
+        if (!ret_fd)
+                return -EINVAL;
+        r = read_config(bundle, &dir, &buf, &len);
+        if (r < 0)
+                return r;
+        r = srd_bundle_root_path(buf, len, &path);
         if (r < 0)
                 return r;
         fd = openat(dir, path, O_PATH | O_DIRECTORY | O_CLOEXEC);
@@ -94,4 +129,112 @@ _public_ int srd_bundle_open_rootfs(const char *bundle, int *ret_fd) {
                 return negative_errno();
         *ret_fd = fd;
         return 0;
+}
+
+/* Whether an OCI seccomp action lets the call run without the daemon seeing it. */
+static bool action_runs_unseen(const char *action) {
+        return streq(action, "SCMP_ACT_ALLOW") || streq(action, "SCMP_ACT_LOG");
+}
+
+/*
+ * What the profile does with name: 1 when some call of it may run unseen
+ * (an entry naming it allows it, whatever its args; or none refuses it
+ * unconditionally and the default allows), 0 when not, -EBADMSG when an
+ * entry is malformed.
+ */
+static int profile_runs_unseen(json_object *syscalls, const char *default_action, const char *name) {
+        bool refused = false;
+        size_t n = syscalls ? json_object_array_length(syscalls) : 0;
+
+        for (size_t i = 0; i < n; i++) {
+                json_object *e = json_object_array_get_idx(syscalls, i), *names, *action, *args;
+                bool names_it = false;
+                size_t k;
+
+                if (!json_object_is_type(e, json_type_object) ||
+                    !json_object_object_get_ex(e, "names", &names) ||
+                    !json_object_is_type(names, json_type_array) ||
+                    !json_object_object_get_ex(e, "action", &action) ||
+                    !json_object_is_type(action, json_type_string))
+                        return -EBADMSG;
+                k = json_object_array_length(names);
+                for (size_t j = 0; j < k && !names_it; j++) {
+                        json_object *s = json_object_array_get_idx(names, j);
+
+                        if (!json_object_is_type(s, json_type_string))
+                                return -EBADMSG;
+                        names_it = streq(json_object_get_string(s), name);
+                }
+                if (!names_it)
+                        continue;
+                if (action_runs_unseen(json_object_get_string(action)))
+                        return 1;
+                /* An entry with argument conditions refuses only some calls. */
+                if (!json_object_object_get_ex(e, "args", &args) || !args ||
+                    (json_object_is_type(args, json_type_array) && json_object_array_length(args) == 0))
+                        refused = true;
+        }
+        return !refused && action_runs_unseen(default_action);
+}
+
+_public_ int srd_bundle_profile_unjudged(const char *buf, size_t len, char **ret) {
+        _cleanup_(json_object_unrefp) json_object *o = NULL;
+        _cleanup_free_ char *list = NULL;
+        json_object *linux_, *seccomp, *def, *syscalls = NULL;
+        size_t used = 0;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = parse_config(buf, len, &o);
+        if (r < 0)
+                return r;
+        if (!json_object_object_get_ex(o, "linux", &linux_) ||
+            !json_object_is_type(linux_, json_type_object) ||
+            !json_object_object_get_ex(linux_, "seccomp", &seccomp) || !seccomp)
+                return -ENOENT;
+        if (!json_object_is_type(seccomp, json_type_object) ||
+            !json_object_object_get_ex(seccomp, "defaultAction", &def) ||
+            !json_object_is_type(def, json_type_string))
+                return -EBADMSG;
+        if (json_object_object_get_ex(seccomp, "syscalls", &syscalls) && syscalls &&
+            !json_object_is_type(syscalls, json_type_array))
+                return -EBADMSG;
+
+        for (size_t i = 0; i < ELEMENTSOF(pathless_calls); i++) {
+                const char *name = pathless_calls[i].name;
+                size_t n = strlen(name);
+                char *b;
+
+                r = profile_runs_unseen(syscalls, json_object_get_string(def), name);
+                if (r < 0)
+                        return r;
+                if (r == 0)
+                        continue;
+                b = realloc(list, used + n + 3);
+                if (!b)
+                        return -ENOMEM;
+                list = b;
+                if (used > 0) {
+                        memcpy(list + used, ", ", 2);
+                        used += 2;
+                }
+                memcpy(list + used, name, n + 1);
+                used += n;
+        }
+        *ret = TAKE_PTR(list);
+        return 0;
+}
+
+_public_ int srd_bundle_unjudged(const char *bundle, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t len;
+        int r;
+
+        if (!ret)
+                return -EINVAL;
+        r = read_config(bundle, NULL, &buf, &len);
+        if (r < 0)
+                return r;
+        return srd_bundle_profile_unjudged(buf, len, ret);
 }

@@ -283,6 +283,18 @@ SrdHandoff *srd_handoff_free(SrdHandoff *h);
  */
 int srd_bundle_root_path(const char *buf, size_t len, char **ret);
 int srd_bundle_open_rootfs(const char *bundle, int *ret_fd);
+/*
+ * The system calls that reach files with no path a rule could judge
+ * (io_uring's, open_by_handle_at) which the seccomp profile of config.json
+ * (linux.seccomp) lets run without notifying: an ALLOW or LOG entry names
+ * one, or none refuses it unconditionally and the default action allows.
+ * *ret: their names, ", "-separated (malloc'd), or NULL when there are
+ * none. -ENOENT: no profile; -EBADMSG: not JSON, or a malformed profile.
+ * srd_bundle_unjudged(): the same for the bundle at the absolute path
+ * bundle.
+ */
+int srd_bundle_profile_unjudged(const char *buf, size_t len, char **ret);
+int srd_bundle_unjudged(const char *bundle, char **ret);
 /* Parse the JSON payload (untrusted). -EINVAL with a message in *ret_error (malloc'd). */
 int srd_handoff_parse(const char *buf, size_t len, SrdHandoff **ret, char **ret_error);
 /* The policy the handoff asks for: metadata "policy=NAME" (metadata may hold

@@ -155,7 +155,7 @@ def main():
         print("Bail out! busybox (busybox-static) is not installed")
         return 1
 
-    print("1..11", flush=True)
+    print("1..12", flush=True)
     tmp = tempfile.mkdtemp(prefix="srd-runc-")
     os.chmod(tmp, 0o755)
     agent = os.path.join(tmp, "agent.sock")
@@ -226,6 +226,11 @@ def main():
         check("jail=1" in lines and "cannot read the rootfs of bundle" not in daemon_log,
               "chroot /etc at once, then cat /secret: named /etc/secret under the bundle's rootfs, EACCES",
               transcript + "\n" + daemon_log)
+        # The profile's defaultAction is SCMP_ACT_ALLOW: io_uring and open_by_handle_at run unseen.
+        check("its seccomp profile lets io_uring_setup, io_uring_enter, io_uring_register, open_by_handle_at "
+              "run without notifying the daemon" in daemon_log,
+              "the daemon warns that the bundle's profile lets io_uring and open_by_handle_at run unseen",
+              daemon_log)
         check(exec_ok and not os.path.exists(os.path.join(rootfs, "tmp", "forbidden-exec")),
               "runc exec: the exec'd process is supervised too (EACCES, then cat works)", exec_out)
         check(seen is not None and seen.get("policy") == "runc-itest" and seen.get("pid", 0) > 0
@@ -263,7 +268,7 @@ def main():
                     print("#   log: " + line)
         if not os.environ.get("SRD_ITEST_KEEP"):
             shutil.rmtree(tmp, ignore_errors=True)
-    return 0 if all(results) and len(results) == 11 else 1
+    return 0 if all(results) and len(results) == 12 else 1
 
 
 if __name__ == "__main__":

@@ -1046,8 +1046,83 @@ TEST(bundle_root_path_is_read_strictly) {
         ASSERT_ERROR(srd_bundle_root_path(nul, sizeof(nul) - 1, &p), EBADMSG);
 }
 
+static int unjudged(const char *seccomp, char **ret) {
+        _cleanup_free_ char *json = NULL;
+
+        if (asprintf(&json, "{\"root\":{\"path\":\"rootfs\"},\"linux\":{\"seccomp\":%s}}", seccomp) < 0)
+                return -ENOMEM;
+        return srd_bundle_profile_unjudged(json, strlen(json), ret);
+}
+
+#define ALL_PATHLESS "io_uring_setup, io_uring_enter, io_uring_register, open_by_handle_at"
+
+TEST(bundle_profile_says_what_runs_unseen) {
+        char *l = NULL;
+
+        /* runc's test profile: everything allowed but what is notified. */
+        ASSERT_OK(unjudged("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"openat\"],"
+                           "\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+                           &l));
+        ASSERT_STREQ(l, ALL_PATHLESS);
+        free(l);
+        l = NULL;
+        /* Docker's and containerd's way: a deny-by-default list that does not name them. */
+        ASSERT_OK(unjudged(
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"defaultErrnoRet\":1,\"syscalls\":[{\"names\":"
+                "[\"read\",\"openat\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+                &l));
+        ASSERT_NULL(l);
+        /* Refused by name under an allowing default, or notified (the policy decides). */
+        ASSERT_OK(unjudged(
+                "{\"defaultAction\":\"SCMP_ACT_LOG\",\"syscalls\":[{\"names\":[\"io_uring_setup\","
+                "\"io_uring_enter\",\"io_uring_register\"],\"action\":\"SCMP_ACT_ERRNO\"},{\"names\":["
+                "\"open_by_handle_at\"],\"action\":\"SCMP_ACT_NOTIFY\",\"args\":[]}]}",
+                &l));
+        ASSERT_NULL(l);
+        /* Allowed by name under a denying default; refused only for some arguments. */
+        ASSERT_OK(unjudged(
+                "{\"defaultAction\":\"SCMP_ACT_KILL\",\"syscalls\":[{\"names\":[\"io_uring_enter\"],"
+                "\"action\":\"SCMP_ACT_ALLOW\"}]}",
+                &l));
+        ASSERT_STREQ(l, "io_uring_enter");
+        free(l);
+        l = NULL;
+        ASSERT_OK(unjudged(
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"io_uring_setup\","
+                "\"io_uring_enter\",\"io_uring_register\",\"open_by_handle_at\"],\"action\":"
+                "\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":0,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                &l));
+        ASSERT_STREQ(l, ALL_PATHLESS);
+        free(l);
+        l = NULL;
+        /* An allow entry wins over a refusing one: some call of it runs. */
+        ASSERT_OK(unjudged(
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":[\"open_by_handle_at\"],"
+                "\"action\":\"SCMP_ACT_ERRNO\"},{\"names\":[\"open_by_handle_at\"],\"action\":"
+                "\"SCMP_ACT_ALLOW\",\"args\":[{\"index\":2,\"value\":0,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                &l));
+        ASSERT_STREQ(l, "open_by_handle_at");
+        free(l);
+        l = NULL;
+
+        ASSERT_ERROR(srd_bundle_profile_unjudged("{\"linux\":{}}", 12, &l), ENOENT);
+        ASSERT_ERROR(srd_bundle_profile_unjudged("{\"root\":{}}", 11, &l), ENOENT);
+        ASSERT_ERROR(unjudged("{\"syscalls\":[]}", &l), EBADMSG);
+        ASSERT_ERROR(unjudged("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":{}}", &l), EBADMSG);
+        ASSERT_ERROR(
+                unjudged("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[1],\"action\":"
+                         "\"SCMP_ACT_ALLOW\"}]}",
+                         &l),
+                EBADMSG);
+        ASSERT_ERROR(
+                unjudged("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"read\"]}]}", &l),
+                EBADMSG);
+        ASSERT_ERROR(srd_bundle_profile_unjudged("{", 1, &l), EBADMSG);
+        ASSERT_NULL(l);
+}
+
 TEST(bundle_rootfs_is_opened_relative_to_the_bundle) {
-        char dir[] = "/tmp/srd-bundle-XXXXXX", q[PATH_MAX];
+        char dir[] = "/tmp/srd-bundle-XXXXXX", q[PATH_MAX], *l = NULL;
         struct stat a, b;
         int fd = -1, c;
 
@@ -1062,6 +1137,9 @@ TEST(bundle_rootfs_is_opened_relative_to_the_bundle) {
         ASSERT_TRUE(write(c, "{\"root\":{\"path\":\"rootfs\"}}", 26) == 26);
         close(c);
         ASSERT_OK(srd_bundle_open_rootfs(dir, &fd));
+        /* No linux.seccomp in that config.json. */
+        ASSERT_ERROR(srd_bundle_unjudged(dir, &l), ENOENT);
+        ASSERT_ERROR(srd_bundle_unjudged("relative/bundle", &l), EINVAL);
         snprintf(q, sizeof(q), "%s/rootfs", dir);
         ASSERT_OK(fstat(fd, &a));
         ASSERT_OK(stat(q, &b));
