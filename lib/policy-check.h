@@ -85,5 +85,6 @@ void warn_at(Loader *L, unsigned line, unsigned column, const char *where, const
 void warn_glob(Loader *L, const Val *v, const char *glob);
 void warn_shadowed(Loader *L, const Val *rules);
 void warn_default(Loader *L, const Val *def);
+void warn_pathless(Loader *L, const Val *rules);
 /* The policy's "pathError" (policy-path-error.c). */
 void parse_path_error(Loader *L, const Val *root);

@@ -13,6 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <seccomp.h>
+
+#include "pathless-calls.h"
 #include "policy-check.h"
 #include "syscall-args.h"
 
@@ -337,4 +340,50 @@ void warn_default(Loader *L, const Val *def) {
              "notifies "
              "the syscalls the rules name, and no other (under a runtime, its profile decides)",
              srd_action_to_string(L->policy->default_action));
+}
+
+/* The name of the pathless call nr is (pathless-calls.h), NULL when it is none. */
+static const char *pathless_name(int nr) {
+        for (size_t i = 0; i < ELEMENTSOF(pathless_calls); i++)
+                if (seccomp_syscall_resolve_name(pathless_calls[i].name) == nr)
+                        return pathless_calls[i].name;
+        return NULL;
+}
+
+/*
+ * A rule that lets io_uring or open_by_handle_at continue, in a policy
+ * with path rules: what those calls reach never passes a path rule (run
+ * and the init refuse them only while no rule names them).
+ */
+void warn_pathless(Loader *L, const Val *rules) {
+        const SrdPolicy *p = L->policy;
+        size_t first_path = SIZE_MAX;
+
+        for (size_t i = 0; i < p->n_rules && first_path == SIZE_MAX; i++)
+                if (p->rules[i].path_kind != SRD_PATH_NONE)
+                        first_path = i;
+        if (first_path == SIZE_MAX)
+                return;
+
+        for (size_t i = 0; i < p->n_rules && !srd_diag_full(&L->policy->warnings); i++) {
+                const SrdRule *r = &p->rules[i], *pr = &p->rules[first_path];
+                const char *name = NULL;
+
+                if (r->action != SRD_ACTION_CONTINUE)
+                        continue;
+                for (size_t k = 0; k < r->n_syscalls && !name; k++)
+                        name = pathless_name(r->syscalls[k]);
+                if (!name)
+                        continue;
+
+                _cleanup_(val_done) Val rule = {};
+                element(L, rules, i, &rule);
+                warn(L, &rule,
+                     "rule \"%s\" lets %s continue: %s pass none of this policy's path rules, such "
+                     "as \"%s\" (rules[%zu] at %u:%u)",
+                     r->name, name,
+                     strncmp(name, "io_uring", 8) == 0 ? "a ring's opens, stats, renames and unlinks"
+                                                       : "the files it opens by handle",
+                     pr->name, first_path, pr->line, pr->column);
+        }
 }

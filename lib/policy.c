@@ -592,8 +592,10 @@ static void parse_root(Loader *L, const Val *root) {
         }
         if (L->error == 0)
                 check_rule_names(L, &rules);
-        if (L->error == 0 && L->n_errors == 0)
+        if (L->error == 0 && L->n_errors == 0) {
                 warn_shadowed(L, &rules);
+                warn_pathless(L, &rules);
+        }
 }
 
 static void rule_done(SrdRule *r) {

@@ -901,6 +901,61 @@ TEST(warnings) {
         srd_policy_unref(p);
 }
 
+/* All the warnings of a policy, a line each. */
+static char *warnings_of(const char *text) {
+        SrdPolicy *p = NULL;
+        const SrdDiagList *w;
+        char *all = NULL;
+        size_t len = 0;
+        FILE *f;
+
+        if (srd_policy_load_buffer(text, strlen(text), "u.json", &p, NULL) < 0)
+                return NULL;
+        w = srd_policy_warnings(p);
+        f = open_memstream(&all, &len);
+        if (!f) {
+                srd_policy_unref(p);
+                return NULL;
+        }
+        for (size_t i = 0; i < w->n; i++) {
+                _cleanup_free_ char *line = srd_diag_format(&w->items[i]);
+
+                fprintf(f, "%s\n", line);
+        }
+        fclose(f);
+        srd_policy_unref(p);
+        return all;
+}
+
+/* io_uring and open_by_handle_at let continue beside path rules: what they reach passes none. */
+TEST(warnings_pathless_continue) {
+        static const char with_paths[] =
+                "{\"version\": 1, \"name\": \"u\", \"defaultAction\": \"continue\", \"rules\": [\n"
+                "{\"name\": \"secret\", \"names\": [\"openat\"], \"path\": {\"exact\": \"/s\"}, \"action\": "
+                "\"errno\", \"errno\": \"EACCES\"},\n"
+                "{\"name\": \"rings\", \"names\": [\"io_uring_setup\", \"io_uring_enter\"], \"action\": "
+                "\"continue\"},\n"
+                "{\"name\": \"no-register\", \"names\": [\"io_uring_register\"], \"action\": \"errno\", "
+                "\"errno\": \"ENOSYS\"},\n"
+                "{\"name\": \"handles\", \"names\": [\"open_by_handle_at\", \"read\"], \"action\": \"continue\"}\n"
+                "]}\n";
+        static const char without_paths[] =
+                "{\"version\": 1, \"name\": \"u\", \"defaultAction\": \"continue\", \"rules\": [\n"
+                "{\"name\": \"rings\", \"names\": [\"io_uring_setup\"], \"action\": \"continue\"}\n"
+                "]}\n";
+        _cleanup_free_ char *a = warnings_of(with_paths), *b = warnings_of(without_paths);
+
+        ASSERT_STREQ(a,
+                     "u.json:3:1: rules[1]: warning: rule \"rings\" lets io_uring_setup continue: a ring's opens, "
+                     "stats, renames and unlinks pass none of this policy's path rules, such as \"secret\" "
+                     "(rules[0] at 2:1)\n"
+                     "u.json:5:1: rules[3]: warning: rule \"handles\" lets open_by_handle_at continue: the files "
+                     "it opens by handle pass none of this policy's path rules, such as \"secret\" (rules[0] at "
+                     "2:1)\n");
+        /* No path rule: nothing they could get past. */
+        ASSERT_STREQ(b, "");
+}
+
 /* n rules with one key, loaded: this thread's CPU time in ms (not the wall
  * clock, which a loaded machine stretches). */
 static double one_key_load_ms(size_t n) {
