@@ -66,6 +66,7 @@ static void check_result(const char *path, ResolveFinal final, uint64_t flags, i
                                .resolve = flags};
         struct stat a, b;
         long fd;
+        int err;
 
         if (r == 0 && got[0] != '/')
                 return; /* a pipe or socket behind a magic link */
@@ -85,13 +86,26 @@ static void check_result(const char *path, ResolveFinal final, uint64_t flags, i
         }
         if (fd < 0 && errno == EAGAIN)
                 return;
+        err = fd < 0 ? errno : 0;
         if (fd >= 0 && r == 0) {
                 if (fstat((int) fd, &a) < 0 || lstat(got, &b) < 0 || a.st_dev != b.st_dev ||
-                    a.st_ino != b.st_ino)
+                    a.st_ino != b.st_ino) {
+                        fprintf(stderr,
+                                "resolver and kernel name different objects: \"%s\" (final %d, resolve "
+                                "0x%llx): "
+                                "resolver \"%s\"\n",
+                                path, (int) final, (unsigned long long) flags, got);
                         abort();
+                }
         } else if ((fd >= 0) != (r == 0) && !strstr(path, "proc") && !strstr(path, "cw") &&
-                   !strstr(path, "df") && !strstr(path, "dev") && r != -EOVERFLOW && r != -EREMOTE)
+                   !strstr(path, "df") && !strstr(path, "dev") && r != -EOVERFLOW && r != -EREMOTE) {
+                fprintf(stderr,
+                        "resolver and kernel disagree: \"%s\" (final %d, resolve 0x%llx): resolver %s, "
+                        "kernel %s\n",
+                        path, (int) final, (unsigned long long) flags, r == 0 ? got : strerror(-r),
+                        fd >= 0 ? "opens it" : strerror(err));
                 abort();
+        }
         if (fd >= 0)
                 close((int) fd);
 }
