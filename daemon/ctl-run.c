@@ -174,7 +174,11 @@ static void run_log_event(const SrdPolicy *p, const SrdEvent *ev) {
         bool unplaced = ev->verdict.rule == SRD_RULE_PATH_ERROR || ev->verdict.rule == SRD_RULE_KERNEL;
         _cleanup_free_ char *what = NULL;
 
-        if (!ev->verdict.log && !ev->fallback_reason && !unplaced && ev->applied != SRD_ACTION_KILL)
+        /* A call answered with the kernel's own errno (a missing file: every
+         * program probes for locale files) fails as it would unsupervised:
+         * not worth a line. pathError is the policy's answer, and is. */
+        if (!ev->verdict.log && !ev->fallback_reason && ev->verdict.rule != SRD_RULE_PATH_ERROR &&
+            ev->applied != SRD_ACTION_KILL)
                 return;
 
         what = ctl_describe_verdict(p, &ev->verdict);

@@ -25,7 +25,7 @@ rc_is() {
         [ $rc -eq "$want" ] || { echo "exit $rc, expected $want" | tap_diag; return 1; }
 }
 
-tap_plan 11
+tap_plan 13
 tap_check "exit status of the command" rc_is 3 "$demo" -- sh -c 'exit 3'
 tap_check "killed by a signal: 128+N" rc_is 137 "$demo" -- sh -c 'kill -9 $$'
 tap_check "command not found: 127" rc_is 127 "$demo" -- /nonexistent/cmd
@@ -82,4 +82,24 @@ kill_rule() {
         [ $rc -eq 137 ] && [ ! -d "$work/killed" ] && grep -q 'rule "no-mkdir": kill' "$work/err"
 }
 tap_check "kill rule: SIGKILL, exit 137, logged" kill_rule
+cat >"$work/missing.json" <<'JSON'
+{ "version": 1, "name": "m", "defaultAction": "continue",
+  "rules": [ { "name": "nothing-here", "names": ["open", "openat"], "path": { "prefix": "/nonexistent-srd/" },
+               "action": "continue" } ] }
+JSON
+# What the kernel would fail anyway fails the same, without a line; what the
+# policy's pathError decides is reported.
+quiet_enoent() {
+        run "$work/missing.json" -- cat /nonexistent-srd/file >"$work/out" 2>"$work/err"
+        grep -qi 'no such file' "$work/err" && ! grep -q 'cannot be placed' "$work/err" ||
+                { tap_diag <"$work/err"; return 1; }
+}
+tap_check "a missing file under a path rule: ENOENT, and no line about it" quiet_enoent
+
+path_error_reported() {
+        run "$work/missing.json" -- cat "/$(printf 'x%.0s' $(seq 1 5000))" >"$work/out" 2>"$work/err"
+        grep -q 'cannot be placed (the path is longer than PATH_MAX) -> pathError' "$work/err" ||
+                { tap_diag <"$work/err"; return 1; }
+}
+tap_check "a path that cannot be placed: pathError, reported" path_error_reported
 tap_done
