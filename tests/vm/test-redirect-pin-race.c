@@ -10,6 +10,7 @@
  * is no window in which the sibling could swap it for its own.
  */
 #include <pthread.h>
+#include <time.h>
 
 #include "redirect-test.h"
 
@@ -17,7 +18,10 @@
 #define PG PAGE_SIZE_
 #define PIN_AT 0x60000000UL
 #define CONTENT "pinned-against-a-racing-sibling"
-#define ATTEMPTS 400
+/* Tries until the address is free at the moment of one: the sibling
+ * leaves it free only between its munmap and its next mmap, and under
+ * TCG on a loaded host 400 tries once all found it mapped. */
+#define ATTEMPT_USEC (60ULL * 1000 * 1000)
 
 enum {
         V_MAPPED,   /* sibling: its own mapping at PIN_AT made */
@@ -30,6 +34,14 @@ enum {
 };
 
 static volatile int stop;
+
+static unsigned long long now_usec(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (unsigned long long) ts.tv_sec * 1000000ULL + (unsigned long long) ts.tv_nsec / 1000;
+}
 
 static void *sibling(void *arg)
 {
@@ -107,7 +119,7 @@ int main(void)
         struct seccomp_notif_pin_install pin;
         struct seccomp_notif n;
         struct target t;
-        int r, mfd, st, eexist = 0, tries;
+        int r, mfd, st, eexist = 0, tries = 0;
 
         shared_init();
         mfd = memfd_pin(CONTENT, sizeof(CONTENT), PG);
@@ -119,7 +131,7 @@ int main(void)
                         target_kill(&t);
                 return tap_done();
         }
-        for (tries = 0; tries < ATTEMPTS; tries++) {
+        for (unsigned long long t0 = now_usec(); now_usec() - t0 < ATTEMPT_USEC; tries++) {
                 pin = (struct seccomp_notif_pin_install) { .id = n.id, .memfd = mfd, .target_addr = PIN_AT, .size = PG };
                 r = pin_install_full(t.listener, &pin);
                 if (r != -EEXIST)
